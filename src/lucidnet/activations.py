@@ -1,0 +1,243 @@
+"""Activation functions as layers, each with its forward formula and its derivative.
+
+An elementwise activation ``y = f(z)`` has the backward pass ``dL/dz = dL/dy * f'(z)``
+(the chain rule, one element at a time). Each class below writes ``f`` and ``f'`` as two
+small pure static methods, ``function`` and ``derivative``; the base class does the caching
+and the multiplication. ``derivative(z, y)`` receives both the input and the output, so
+sigmoid and tanh can use the cheaper output form (``y (1 - y)``, ``1 - y^2``).
+
+Softmax is not elementwise: each output depends on every input of its row, so its backward
+is a Jacobian-vector product (see ``Softmax``).
+
+The dtype of the input is kept: float32 in, float32 out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import functional as F
+from .layers import Layer
+
+__all__ = [
+    "Activation",
+    "Identity",
+    "LeakyReLU",
+    "ReLU",
+    "Sigmoid",
+    "Softmax",
+    "Step",
+    "Tanh",
+    "get",
+]
+
+
+class Activation(Layer):
+    """Base of the elementwise activations: ``y = function(z)``, ``dz = dy * derivative``."""
+
+    def __init__(self, name: str | None = None) -> None:
+        super().__init__(name)
+        self._z: np.ndarray | None = None
+        self._y: np.ndarray | None = None
+
+    @staticmethod
+    def function(z: np.ndarray) -> np.ndarray:
+        """``f(z)``, elementwise."""
+        raise NotImplementedError
+
+    @staticmethod
+    def derivative(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """``f'(z)`` elementwise, given ``z`` and ``y = f(z)``."""
+        raise NotImplementedError
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """``y = f(x)``; keeps ``x`` and ``y`` for backward."""
+        z = np.asarray(x)
+        if not np.issubdtype(z.dtype, np.floating):
+            z = z.astype(np.float32)
+        self._z = z
+        self._y = self.function(z)
+        return self._y
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        """``dL/dz = dL/dy * f'(z)``."""
+        z = self._cached(self._z)
+        grad = self._check_grad(grad, z.shape)
+        return grad * self.derivative(z, self._cached(self._y))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Step(Activation):
+    """Heaviside step: ``f(z) = 1 if z > 0 else 0`` (seed 000's perceptron output).
+
+    ``f'(z) = 0`` wherever it exists (everywhere but ``z = 0``, where it is undefined).
+    Backward therefore returns zeros: no gradient reaches the weights, and gradient descent
+    cannot train through a step. Small changes of a weight do not change the output at
+    all, so the loss surface is flat in every direction except at the jumps. That is why
+    Rosenblatt's perceptron learns with its own rule, ``w += lr * (y - y_hat) * x``
+    (``Perceptron.fit``), and why multi-layer networks use smooth activations.
+    """
+
+    @staticmethod
+    def function(z: np.ndarray) -> np.ndarray:
+        """``1`` where ``z > 0``, else ``0``."""
+        return (z > 0).astype(z.dtype)
+
+    @staticmethod
+    def derivative(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """``0`` everywhere (undefined at ``z = 0``; taken as 0)."""
+        return np.zeros_like(z)
+
+
+class Identity(Activation):
+    """``f(z) = z``, ``f'(z) = 1`` (also called linear)."""
+
+    @staticmethod
+    def function(z: np.ndarray) -> np.ndarray:
+        """``z`` itself."""
+        return z
+
+    @staticmethod
+    def derivative(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """``1``."""
+        return np.ones_like(z)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        """``dL/dz = dL/dy`` (no multiplication needed)."""
+        return self._check_grad(grad, self._cached(self._z).shape)
+
+
+class Sigmoid(Activation):
+    """``f(z) = 1 / (1 + exp(-z))``, ``f'(z) = f(z) (1 - f(z))``.
+
+    Computed by the two-branch ``functional.sigmoid``, finite for every input.
+    """
+
+    @staticmethod
+    def function(z: np.ndarray) -> np.ndarray:
+        """Logistic sigmoid, in (0, 1) up to rounding."""
+        return F.sigmoid(z)
+
+    @staticmethod
+    def derivative(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """``y (1 - y)``, at most 0.25 (at ``z = 0``)."""
+        return y * (1 - y)
+
+
+class Tanh(Activation):
+    """``f(z) = tanh(z)``, ``f'(z) = 1 - tanh(z)^2``."""
+
+    @staticmethod
+    def function(z: np.ndarray) -> np.ndarray:
+        """Hyperbolic tangent, in (-1, 1)."""
+        return np.tanh(z)
+
+    @staticmethod
+    def derivative(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """``1 - y^2``."""
+        return 1 - y * y
+
+
+class ReLU(Activation):
+    """``f(z) = max(0, z)``, ``f'(z) = 1 if z > 0 else 0`` (0 taken at the kink, as in
+    PyTorch and Keras)."""
+
+    @staticmethod
+    def function(z: np.ndarray) -> np.ndarray:
+        """``max(0, z)``."""
+        return np.maximum(z, 0)
+
+    @staticmethod
+    def derivative(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """``1`` where ``z > 0``, else ``0``."""
+        return (z > 0).astype(z.dtype)
+
+
+class LeakyReLU(Activation):
+    """``f(z) = z if z > 0 else alpha z``, ``f'(z) = 1 if z > 0 else alpha``.
+
+    ``alpha`` (default 0.01, PyTorch's; Keras uses 0.3) keeps a small gradient for
+    negative inputs so that a unit cannot die.
+    """
+
+    def __init__(self, alpha: float = 0.01, name: str | None = None) -> None:
+        super().__init__(name)
+        alpha = float(alpha)
+        if not (np.isfinite(alpha) and alpha >= 0):
+            raise ValueError(f"LeakyReLU: alpha must be a finite number >= 0, got {alpha!r}")
+        self.alpha = alpha
+
+    def function(self, z: np.ndarray) -> np.ndarray:  # type: ignore[override]
+        """``z`` where ``z > 0``, else ``alpha z``."""
+        return np.where(z > 0, z, z * z.dtype.type(self.alpha))
+
+    def derivative(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:  # type: ignore[override]
+        """``1`` where ``z > 0``, else ``alpha``."""
+        return np.where(z > 0, z.dtype.type(1), z.dtype.type(self.alpha))
+
+    def __repr__(self) -> str:
+        return f"LeakyReLU(alpha={self.alpha})"
+
+
+class Softmax(Activation):
+    """``y_i = exp(z_i) / sum_j exp(z_j)`` over the last axis (each row sums to 1).
+
+    The Jacobian of one row is ``dy_i/dz_j = y_i (delta_ij - y_j)``, that is
+    ``diag(y) - y y^T``. Backward multiplies it by the incoming gradient ``g`` without
+    building the matrix, for the whole batch at once::
+
+        dL/dz = y * (g - sum(g * y, axis=-1, keepdims=True))
+
+    Before a cross-entropy loss, training skips this product and uses the fused gradient
+    ``p - y`` on the logits instead (see ``lucidnet.losses``).
+    """
+
+    @staticmethod
+    def function(z: np.ndarray) -> np.ndarray:
+        """Stable softmax over the last axis."""
+        return F.softmax(z, axis=-1)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        """Batched Jacobian-vector product ``y * (g - <g, y>)``, row by row."""
+        y = self._cached(self._y)
+        g = self._check_grad(grad, y.shape)
+        return y * (g - np.sum(g * y, axis=-1, keepdims=True))
+
+
+_REGISTRY: dict[str, type[Activation]] = {
+    "step": Step,
+    "heaviside": Step,
+    "identity": Identity,
+    "linear": Identity,
+    "sigmoid": Sigmoid,
+    "logistic": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "softmax": Softmax,
+}
+
+
+def get(identifier: str | Activation | None) -> Activation:
+    """Return a new activation layer for a name, the instance itself, or Identity for None.
+
+    Names are case-insensitive: ``"relu"``, ``"sigmoid"``, ``"tanh"``, ``"softmax"``,
+    ``"leaky_relu"``, ``"step"``, ``"identity"`` (and the aliases ``"linear"``,
+    ``"logistic"``, ``"heaviside"``). Anything else raises ValueError listing them.
+    """
+    if identifier is None:
+        return Identity()
+    if isinstance(identifier, Activation):
+        return identifier
+    if isinstance(identifier, str) and identifier.lower() in _REGISTRY:
+        return _REGISTRY[identifier.lower()]()
+    raise ValueError(
+        f"unknown activation {identifier!r}; valid names: {', '.join(sorted(_REGISTRY))}"
+    )
+
+
+def names() -> list[str]:
+    """The valid activation names."""
+    return sorted(_REGISTRY)

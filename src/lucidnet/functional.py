@@ -1,0 +1,84 @@
+"""Stable numerical primitives, written once and reused by every layer and loss.
+
+Each function is finite and correct for every finite input of its dtype, float32 or
+float64, from tiny values to +-3e38, and returns the dtype it was given. The naive
+formulas overflow: ``1 / (1 + exp(-x))`` computes ``exp(1e4) = inf`` and
+``log(sum(exp(x)))`` does the same for large logits. The forms below never exponentiate
+a positive number.
+
+The one value that can leave the range is ``log_softmax``: in float32,
+``log_softmax([3e38, -3e38])`` is truly ``[0, -6e38]`` and -6e38 is below float32's
+smallest number, so the correctly rounded answer is ``-inf``. In float64 it is finite.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["log_softmax", "logsumexp", "sigmoid", "softmax", "softplus"]
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """Logistic sigmoid ``s(x) = 1 / (1 + exp(-x))``, two-branch form.
+
+    With ``e = exp(-|x|)``, which is in (0, 1] and never overflows:
+    ``s(x) = 1 / (1 + e)`` for ``x >= 0`` and ``s(x) = e / (1 + e)`` for ``x < 0``.
+    """
+    x = np.asarray(x)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+
+
+def softplus(x: np.ndarray) -> np.ndarray:
+    """``softplus(x) = log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|))``.
+
+    The second form is exact and never exponentiates a positive number; its derivative
+    is ``sigmoid(x)``.
+    """
+    x = np.asarray(x)
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _shifted(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(x - m, m)`` with ``m = max(x, axis)`` kept as a broadcastable dim.
+
+    ``x - m <= 0``, so ``exp(x - m)`` is in [0, 1]. The subtraction can only overflow
+    towards ``-inf`` (for example ``-3e38 - 3e38`` in float32), where ``exp`` gives the
+    correct 0, so that overflow is silenced here and nowhere else.
+    """
+    m = np.max(x, axis=axis, keepdims=True)
+    with np.errstate(over="ignore"):
+        return x - m, m
+
+
+def logsumexp(x: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarray:
+    """``log(sum(exp(x), axis)) = m + log(sum(exp(x - m), axis))`` with ``m = max(x)``.
+
+    The sum is at least 1 (the maximum contributes ``exp(0)``), so the log is finite.
+    """
+    x = np.asarray(x)
+    shifted, m = _shifted(x, axis)
+    out = m + np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """``softmax(x)_i = exp(x_i - m) / sum_j exp(x_j - m)``, with ``m = max(x)``.
+
+    Each row of a ``(batch, classes)`` array sums to 1 and every entry is in [0, 1].
+    """
+    x = np.asarray(x)
+    e = np.exp(_shifted(x, axis)[0])
+    e /= np.sum(e, axis=axis, keepdims=True)
+    return e
+
+
+def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """``log_softmax(x)_i = (x_i - m) - log(sum_j exp(x_j - m))``, with ``m = max(x)``.
+
+    Used by cross-entropy from logits: the largest entry is exactly
+    ``-log(sum) >= -log(classes)``, so the loss stays finite however large the logits.
+    """
+    x = np.asarray(x)
+    shifted, _ = _shifted(x, axis)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))

@@ -1,0 +1,137 @@
+"""Weight initializers: ``init(shape, rng, dtype) -> array``.
+
+For a Dense weight matrix of shape ``(fan_in, fan_out)``. The scale rules keep the
+variance of activations roughly constant from layer to layer:
+
+==================  ==========================================  ======================
+name                distribution                                for
+==================  ==========================================  ======================
+``zeros``           0 (every neuron stays identical: only for   biases, tests
+                    a single neuron or a demonstration)
+``small_normal``    N(0, 1) * 0.1 (seed 002's ``randn * 0.1``)  the seeds' examples
+``glorot_uniform``  U(-a, a), a = sqrt(6 / (fan_in + fan_out))  sigmoid, tanh (default)
+``glorot_normal``   N(0, 2 / (fan_in + fan_out))                sigmoid, tanh
+``he_uniform``      U(-a, a), a = sqrt(6 / fan_in)              ReLU family
+``he_normal``       N(0, 2 / fan_in)                            ReLU family
+``lecun_uniform``   U(-a, a), a = sqrt(3 / fan_in)              SELU, linear
+``lecun_normal``    N(0, 1 / fan_in)                            SELU, linear
+==================  ==========================================  ======================
+
+``xavier_uniform`` and ``xavier_normal`` are aliases of the Glorot pair. The normal
+variants are plain (untruncated) normals, as in PyTorch; Keras truncates at 2 standard
+deviations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = [
+    "Initializer",
+    "get",
+    "glorot_normal",
+    "glorot_uniform",
+    "he_normal",
+    "he_uniform",
+    "lecun_normal",
+    "lecun_uniform",
+    "small_normal",
+    "zeros",
+]
+
+Initializer = Callable[[tuple[int, ...], np.random.Generator, np.dtype], np.ndarray]
+
+
+def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
+    fan_in = shape[0] if len(shape) >= 1 else 1
+    fan_out = shape[1] if len(shape) >= 2 else shape[0]
+    return fan_in, fan_out
+
+
+def _uniform(
+    limit: float, shape: tuple[int, ...], rng: np.random.Generator, dtype: np.dtype
+) -> np.ndarray:
+    return rng.uniform(-limit, limit, size=shape).astype(dtype)
+
+
+def _normal(
+    std: float, shape: tuple[int, ...], rng: np.random.Generator, dtype: np.dtype
+) -> np.ndarray:
+    return (rng.standard_normal(size=shape) * std).astype(dtype)
+
+
+def zeros(shape: tuple[int, ...], rng: np.random.Generator, dtype: np.dtype) -> np.ndarray:
+    """All zeros."""
+    return np.zeros(shape, dtype=dtype)
+
+
+def small_normal(shape: tuple[int, ...], rng: np.random.Generator, dtype: np.dtype) -> np.ndarray:
+    """``randn(*shape) * 0.1``, the initialization of seed 002."""
+    return _normal(0.1, shape, rng, dtype)
+
+
+def glorot_uniform(shape: tuple[int, ...], rng: np.random.Generator, dtype: np.dtype) -> np.ndarray:
+    """Glorot/Xavier uniform: ``U(-a, a)``, ``a = sqrt(6 / (fan_in + fan_out))``."""
+    fan_in, fan_out = _fans(shape)
+    return _uniform(np.sqrt(6.0 / (fan_in + fan_out)), shape, rng, dtype)
+
+
+def glorot_normal(shape: tuple[int, ...], rng: np.random.Generator, dtype: np.dtype) -> np.ndarray:
+    """Glorot/Xavier normal: ``N(0, std^2)``, ``std = sqrt(2 / (fan_in + fan_out))``."""
+    fan_in, fan_out = _fans(shape)
+    return _normal(np.sqrt(2.0 / (fan_in + fan_out)), shape, rng, dtype)
+
+
+def he_uniform(shape: tuple[int, ...], rng: np.random.Generator, dtype: np.dtype) -> np.ndarray:
+    """He/Kaiming uniform: ``U(-a, a)``, ``a = sqrt(6 / fan_in)``."""
+    return _uniform(np.sqrt(6.0 / _fans(shape)[0]), shape, rng, dtype)
+
+
+def he_normal(shape: tuple[int, ...], rng: np.random.Generator, dtype: np.dtype) -> np.ndarray:
+    """He/Kaiming normal: ``N(0, std^2)``, ``std = sqrt(2 / fan_in)``."""
+    return _normal(np.sqrt(2.0 / _fans(shape)[0]), shape, rng, dtype)
+
+
+def lecun_uniform(shape: tuple[int, ...], rng: np.random.Generator, dtype: np.dtype) -> np.ndarray:
+    """LeCun uniform: ``U(-a, a)``, ``a = sqrt(3 / fan_in)``."""
+    return _uniform(np.sqrt(3.0 / _fans(shape)[0]), shape, rng, dtype)
+
+
+def lecun_normal(shape: tuple[int, ...], rng: np.random.Generator, dtype: np.dtype) -> np.ndarray:
+    """LeCun normal: ``N(0, std^2)``, ``std = sqrt(1 / fan_in)``."""
+    return _normal(np.sqrt(1.0 / _fans(shape)[0]), shape, rng, dtype)
+
+
+_REGISTRY: dict[str, Initializer] = {
+    "zeros": zeros,
+    "small_normal": small_normal,
+    "glorot_uniform": glorot_uniform,
+    "glorot_normal": glorot_normal,
+    "xavier_uniform": glorot_uniform,
+    "xavier_normal": glorot_normal,
+    "he_uniform": he_uniform,
+    "he_normal": he_normal,
+    "lecun_uniform": lecun_uniform,
+    "lecun_normal": lecun_normal,
+}
+
+
+def get(identifier: str | Initializer) -> Initializer:
+    """Return the initializer named ``identifier`` (case-insensitive) or the callable itself.
+
+    Raises ValueError naming the bad value and listing the valid names.
+    """
+    if callable(identifier):
+        return identifier
+    if isinstance(identifier, str) and identifier.lower() in _REGISTRY:
+        return _REGISTRY[identifier.lower()]
+    raise ValueError(
+        f"unknown initializer {identifier!r}; valid names: {', '.join(sorted(_REGISTRY))}"
+    )
+
+
+def names() -> list[str]:
+    """The valid initializer names."""
+    return sorted(_REGISTRY)

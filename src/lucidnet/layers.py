@@ -1,0 +1,214 @@
+"""The layer contract and the Dense layer.
+
+A layer maps a batch ``x: (batch, features)`` to ``y``. Its two methods sit side by side:
+
+- ``forward(x, training=False) -> y`` computes ``y`` and keeps what ``backward`` needs;
+- ``backward(grad_y) -> grad_x`` takes ``dL/dy`` (same shape as ``y``), stores ``dL/dθ``
+  for each parameter θ in a buffer of θ's shape, and returns ``dL/dx``.
+
+Gradients are overwritten by each ``backward``, not accumulated (Keras' behaviour; in
+PyTorch terms there is an implicit ``zero_grad``). Parameters are live NumPy arrays,
+reachable as ``Parameter(name, value, grad)``; optimizers update ``value`` in place, so
+references to ``layer.weights`` stay valid.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+import numpy as np
+
+from . import initializers
+from .validation import check_rng, float_dtype
+
+__all__ = ["Dense", "Layer", "Parameter"]
+
+
+class Parameter(NamedTuple):
+    """A trainable array, its gradient buffer, and its name (``"dense_1.weights"``)."""
+
+    name: str
+    value: np.ndarray
+    grad: np.ndarray
+
+
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+class Layer:
+    """Base class: an identity layer with no parameters.
+
+    Subclasses override ``forward`` and ``backward``; those with parameters also override
+    ``parameters`` and ``astype``; those that change the feature count override
+    ``output_features``.
+    """
+
+    def __init__(self, name: str | None = None) -> None:
+        self.name = name if name is not None else _snake_case(type(self).__name__)
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """Return the layer's output for the batch ``x``."""
+        return np.asarray(x)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        """Return ``dL/dx`` from ``dL/dy``; store parameter gradients."""
+        return np.asarray(grad)
+
+    def parameters(self) -> list[Parameter]:
+        """The layer's trainable arrays with their gradient buffers (none by default)."""
+        return []
+
+    def output_features(self, in_features: int | None) -> int | None:
+        """Feature count of the output for ``in_features`` inputs (None: unknown).
+
+        Raises ValueError if the layer cannot take ``in_features`` inputs.
+        """
+        return in_features
+
+    def astype(self, dtype: object) -> Layer:
+        """Convert parameters (if any) to ``dtype`` in place and return the layer."""
+        float_dtype(dtype)
+        return self
+
+    def _cached(self, value: np.ndarray | None) -> np.ndarray:
+        """Return a value cached by ``forward``, or say that ``forward`` never ran."""
+        if value is None:
+            raise RuntimeError(f"{self.name}: backward called before forward")
+        return value
+
+    def _check_grad(self, grad: np.ndarray, expected: tuple[int, ...]) -> np.ndarray:
+        grad = np.asarray(grad)
+        if grad.shape != expected:
+            raise ValueError(
+                f"{self.name}: backward expected a gradient of shape {expected} "
+                f"(the shape of the last output), got {grad.shape}"
+            )
+        return grad
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
+
+
+class Dense(Layer):
+    """Fully connected layer ``z = x @ W + b``.
+
+    Shapes: ``x: (batch, in_features)``, ``W: (in_features, out_features)``,
+    ``b: (out_features,)``, ``z: (batch, out_features)``.
+
+    This is seed 002's convention (``W in R^{input_size x output_size}``, one column per
+    neuron). Seeds 001 and 003 write ``z = W x + b`` with one *row* per neuron and a single
+    column vector ``x``; their matrix is the transpose of ``weights`` here. Rows of samples
+    let one matrix product handle the whole batch.
+
+    Backward, with ``g = dL/dz: (batch, out_features)`` (the chain rule, summed over the
+    batch because every sample uses the same ``W`` and ``b``)::
+
+        dL/dW = x.T @ g          (in_features, out_features)
+        dL/db = g.sum(axis=0)    (out_features,)
+        dL/dx = g @ W.T          (batch, in_features)
+
+    Parameters
+    ----------
+    in_features, out_features : int
+        Number of inputs and of neurons.
+    init : str or callable
+        Weight initializer (see ``lucidnet.initializers``); the bias starts at zero.
+    bias : bool
+        Whether to add ``b``.
+    dtype : float32 (default) or float64
+        Dtype of the parameters; inputs are cast to it, outputs have it.
+    seed : int, numpy.random.Generator or None
+        Source of the initial weights. The same int gives the same weights.
+    name : str, optional
+        Name used in messages and parameter names; Sequential makes it unique.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        init: str | initializers.Initializer = "glorot_uniform",
+        bias: bool = True,
+        dtype: object = np.float32,
+        seed: int | np.random.Generator | None = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name)
+        for arg, value in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{self.name}: {arg} must be an int >= 1, got {value!r}")
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        self.dtype = float_dtype(dtype)
+        self.init = init
+        initializer = initializers.get(init)
+        shape = (self.in_features, self.out_features)
+        self.weights = np.asarray(initializer(shape, check_rng(seed), self.dtype), self.dtype)
+        self.grad_weights = np.zeros_like(self.weights)
+        self.bias: np.ndarray | None = None
+        self.grad_bias: np.ndarray | None = None
+        if bias:
+            self.bias = np.zeros(self.out_features, dtype=self.dtype)
+            self.grad_bias = np.zeros_like(self.bias)
+        self._x: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """``z = x @ W + b`` for ``x: (batch, in_features)``."""
+        x = np.asarray(x)
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            hint = " (a single sample needs reshape(1, -1))" if x.ndim == 1 else ""
+            raise ValueError(
+                f"{self.name}: expected input of shape (batch, {self.in_features}), "
+                f"got {x.shape}{hint}"
+            )
+        x = x.astype(self.dtype, copy=False)
+        self._x = x
+        z = x @ self.weights
+        if self.bias is not None:
+            z += self.bias
+        return z
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        """Store ``dL/dW = x.T @ g`` and ``dL/db = sum(g)``; return ``dL/dx = g @ W.T``."""
+        x = self._cached(self._x)
+        g = self._check_grad(grad, (x.shape[0], self.out_features))
+        g = g.astype(self.dtype, copy=False)
+        np.matmul(x.T, g, out=self.grad_weights)
+        if self.grad_bias is not None:
+            np.sum(g, axis=0, out=self.grad_bias)
+        return g @ self.weights.T
+
+    def parameters(self) -> list[Parameter]:
+        """``weights`` and, if present, ``bias``, each with its gradient buffer."""
+        params = [Parameter("weights", self.weights, self.grad_weights)]
+        if self.bias is not None and self.grad_bias is not None:
+            params.append(Parameter("bias", self.bias, self.grad_bias))
+        return params
+
+    def output_features(self, in_features: int | None) -> int | None:
+        """``out_features``; raises if ``in_features`` is known and differs."""
+        if in_features is not None and in_features != self.in_features:
+            raise ValueError(
+                f"{self.name}: expects {self.in_features} input features, "
+                f"but the previous layer gives {in_features}"
+            )
+        return self.out_features
+
+    def astype(self, dtype: object) -> Dense:
+        """Convert weights, bias and their gradients to ``dtype`` in place."""
+        self.dtype = float_dtype(dtype)
+        self.weights = self.weights.astype(self.dtype)
+        self.grad_weights = self.grad_weights.astype(self.dtype)
+        if self.bias is not None and self.grad_bias is not None:
+            self.bias = self.bias.astype(self.dtype)
+            self.grad_bias = self.grad_bias.astype(self.dtype)
+        self._x = None
+        return self
+
+    def __repr__(self) -> str:
+        return (
+            f"Dense({self.in_features}, {self.out_features}, bias={self.bias is not None}, "
+            f"dtype={self.dtype.name}, name={self.name!r})"
+        )

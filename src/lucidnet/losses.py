@@ -1,0 +1,276 @@
+"""Loss functions: a value from ``(y_pred, y_true)`` and its gradient w.r.t. ``y_pred``.
+
+The argument order is PyTorch's (prediction first); Keras writes ``loss(y_true, y_pred)``.
+
+==========================  ==============================  ===============================
+loss                        value                           gradient dL/dy_pred
+==========================  ==============================  ===============================
+``MSE``                     ``mean((p - y)^2)`` over all    ``2 (p - y) / p.size``
+                            elements (seed 003)
+``BinaryCrossEntropy``      ``-mean(y log p + (1-y)         ``(p - y) / (p (1 - p)) / n``,
+                            log(1-p))``, p clipped          p clipped
+``BinaryCrossEntropy(       ``mean(softplus(z) - y z)``     ``(sigmoid(z) - y) / n``
+from_logits=True)``
+``CrossEntropy``            ``-mean_rows(sum(y log p))``,   ``-y / p / batch``, p clipped
+                            p clipped
+``CrossEntropy(             ``-mean_rows(sum(y              ``(softmax(z) - y) / batch``
+from_logits=True)``         log_softmax(z)))``
+==========================  ==============================  ===============================
+
+Probabilities are clipped to ``[eps, 1 - eps]`` with ``eps = finfo(dtype).eps``, so a
+confident wrong prediction gives a large finite loss rather than ``inf``. The logits forms
+use ``softplus`` and ``log_softmax`` from ``functional`` and are finite for any finite
+input; they are the better choice whenever the model can output logits.
+
+**Fused output pairs.** A network that ends in ``Sigmoid`` trained with
+``BinaryCrossEntropy()`` or in ``Softmax`` trained with ``CrossEntropy()`` has a chain
+rule that collapses: ``dL/dz = p - y`` on the logits ``z`` (divided by the batch size, or
+by the number of elements for binary cross-entropy). Training (``lucidnet.training``)
+detects these two pairs through ``fused_logits_loss`` and computes the value and gradient
+from the logits, skipping the activation's backward. This is exact, faster, and stable
+where the unfused path would divide by ``p (1 - p) = 0``. The valid pairs are exactly:
+
+- ``Sigmoid`` + ``BinaryCrossEntropy(from_logits=False)``
+- ``Softmax`` + ``CrossEntropy(from_logits=False)``
+
+Any other ending (``Identity`` + MSE, ``Sigmoid`` + MSE, ...) goes through the ordinary
+backward pass.
+
+Labels for ``CrossEntropy`` may be integers ``(batch,)`` in ``[0, classes)`` or one-hot
+(or any probability rows) ``(batch, classes)``. Values and gradients have the dtype of
+``y_pred``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import functional as F
+from .layers import Layer
+
+__all__ = ["MSE", "BinaryCrossEntropy", "CrossEntropy", "Loss", "fused_logits_loss", "get"]
+
+
+class Loss:
+    """Base class. ``loss(y_pred, y_true)`` returns the value, ``gradient`` its derivative."""
+
+    name = "loss"
+
+    def __call__(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
+        """The loss value, a float."""
+        return self.value_and_gradient(y_pred, y_true, need_gradient=False)[0]
+
+    def gradient(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+        """``dL/dy_pred``, same shape and dtype as ``y_pred``."""
+        return self.value_and_gradient(y_pred, y_true)[1]  # type: ignore[return-value]
+
+    def value_and_gradient(
+        self, y_pred: np.ndarray, y_true: np.ndarray, need_gradient: bool = True
+    ) -> tuple[float, np.ndarray | None]:
+        """Both at once, sharing the work (the gradient is None if not needed)."""
+        raise NotImplementedError
+
+    def _pred(self, y_pred: np.ndarray) -> np.ndarray:
+        p = np.asarray(y_pred)
+        if not np.issubdtype(p.dtype, np.floating):
+            p = p.astype(np.float32)
+        if p.ndim == 0:
+            raise ValueError(f"{self.name}: y_pred must have a batch dimension, got a scalar")
+        return p
+
+    def _same_shape_target(self, p: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+        """``y_true`` as an array of ``p``'s shape and dtype; ``(n,)`` is accepted for
+        ``(n, 1)`` (a common source of silent ``(n, n)`` broadcasting elsewhere)."""
+        y = np.asarray(y_true)
+        if y.shape != p.shape and y.ndim == 1 and p.shape == (y.shape[0], 1):
+            y = y.reshape(-1, 1)
+        if y.shape != p.shape:
+            raise ValueError(
+                f"{self.name}: y_true has shape {y.shape} but y_pred has shape {p.shape}; "
+                "they must match"
+            )
+        return y.astype(p.dtype, copy=False)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class MSE(Loss):
+    """Mean squared error over all elements: ``L = mean((p - y)^2)``, ``dL/dp = 2 (p - y) / N``.
+
+    ``N = p.size``: the seed 003 formula ``1/n sum (y_i - y_hat_i)^2``, extended to several
+    outputs by averaging over them too (as Keras and PyTorch do).
+    """
+
+    name = "mse"
+
+    def value_and_gradient(
+        self, y_pred: np.ndarray, y_true: np.ndarray, need_gradient: bool = True
+    ) -> tuple[float, np.ndarray | None]:
+        p = self._pred(y_pred)
+        diff = p - self._same_shape_target(p, y_true)
+        value = float(np.mean(diff * diff))
+        grad = diff * p.dtype.type(2.0 / max(p.size, 1)) if need_gradient else None
+        return value, grad
+
+
+def _clip_probabilities(p: np.ndarray) -> np.ndarray:
+    eps = np.finfo(p.dtype).eps
+    return np.clip(p, eps, 1 - eps)
+
+
+class BinaryCrossEntropy(Loss):
+    """Binary cross-entropy, averaged over all elements (one or more independent outputs).
+
+    From probabilities ``p`` (clipped to ``[eps, 1 - eps]``)::
+
+        L = -mean(y log p + (1 - y) log(1 - p))
+        dL/dp = (p - y) / (p (1 - p)) / N
+
+    From logits ``z`` (``from_logits=True``), with ``log p = -softplus(-z)`` and
+    ``log(1 - p) = -softplus(z)``, which simplifies to::
+
+        L = mean(softplus(z) - y z)
+        dL/dz = (sigmoid(z) - y) / N
+
+    Targets ``y`` are in [0, 1] (usually 0 or 1) with the shape of the prediction;
+    ``(n,)`` is accepted for ``(n, 1)``.
+    """
+
+    name = "binary_crossentropy"
+
+    def __init__(self, from_logits: bool = False) -> None:
+        self.from_logits = bool(from_logits)
+
+    def value_and_gradient(
+        self, y_pred: np.ndarray, y_true: np.ndarray, need_gradient: bool = True
+    ) -> tuple[float, np.ndarray | None]:
+        z = self._pred(y_pred)
+        y = self._same_shape_target(z, y_true)
+        n = z.dtype.type(max(z.size, 1))
+        if self.from_logits:
+            value = float(np.mean(F.softplus(z) - y * z))
+            grad = (F.sigmoid(z) - y) / n if need_gradient else None
+            return value, grad
+        p = _clip_probabilities(z)
+        value = float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)))
+        grad = (p - y) / (p * (1 - p)) / n if need_gradient else None
+        return value, grad
+
+    def __repr__(self) -> str:
+        return f"BinaryCrossEntropy(from_logits={self.from_logits})"
+
+
+class CrossEntropy(Loss):
+    """Categorical cross-entropy, averaged over the batch.
+
+    From probabilities ``p: (batch, classes)`` (clipped to ``[eps, 1 - eps]``)::
+
+        L = -mean_rows(sum_k y_k log p_k)
+        dL/dp = -y / p / batch
+
+    From logits ``z`` (``from_logits=True``) through ``log_softmax``::
+
+        L = -mean_rows(sum_k y_k log_softmax(z)_k)
+        dL/dz = (softmax(z) - y) / batch
+
+    ``y_true`` is either integer labels ``(batch,)`` in ``[0, classes)`` (Keras'
+    "sparse" form, PyTorch's usual form) or rows of class probabilities ``(batch, classes)``
+    such as one-hot vectors.
+    """
+
+    name = "crossentropy"
+
+    def __init__(self, from_logits: bool = False) -> None:
+        self.from_logits = bool(from_logits)
+
+    def _targets(self, p: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+        """Targets as probability rows of ``p``'s shape and dtype."""
+        if p.ndim != 2:
+            raise ValueError(f"{self.name}: y_pred must have shape (batch, classes), got {p.shape}")
+        y = np.asarray(y_true)
+        if y.ndim == 2:
+            return self._same_shape_target(p, y)
+        if y.ndim != 1 or y.shape[0] != p.shape[0]:
+            raise ValueError(
+                f"{self.name}: y_true must be labels of shape ({p.shape[0]},) or one-hot "
+                f"rows of shape {p.shape}, got {y.shape}"
+            )
+        labels = y.astype(np.int64)
+        if y.size and (
+            not np.array_equal(labels, y) or labels.min() < 0 or labels.max() >= p.shape[1]
+        ):
+            bad = np.flatnonzero((labels != y) | (labels < 0) | (labels >= p.shape[1]))[0]
+            raise ValueError(
+                f"{self.name}: label {y[bad]!r} at index {bad} is not an integer in "
+                f"[0, {p.shape[1]})"
+            )
+        onehot = np.zeros_like(p)
+        onehot[np.arange(p.shape[0]), labels] = 1
+        return onehot
+
+    def value_and_gradient(
+        self, y_pred: np.ndarray, y_true: np.ndarray, need_gradient: bool = True
+    ) -> tuple[float, np.ndarray | None]:
+        z = self._pred(y_pred)
+        y = self._targets(z, y_true)
+        batch = z.dtype.type(max(z.shape[0], 1))
+        if self.from_logits:
+            log_p = F.log_softmax(z, axis=-1)
+            value = float(-np.sum(y * log_p) / batch)
+            grad = (np.exp(log_p) - y) / batch if need_gradient else None
+            return value, grad
+        p = _clip_probabilities(z)
+        value = float(-np.sum(y * np.log(p)) / batch)
+        grad = -y / p / batch if need_gradient else None
+        return value, grad
+
+    def __repr__(self) -> str:
+        return f"CrossEntropy(from_logits={self.from_logits})"
+
+
+def fused_logits_loss(last_layer: Layer, loss: Loss) -> Loss | None:
+    """The logits form of ``loss`` if ``last_layer`` + ``loss`` is a fused pair, else None.
+
+    The pairs are ``Sigmoid`` + ``BinaryCrossEntropy()`` and ``Softmax`` +
+    ``CrossEntropy()`` (both from probabilities). Training then feeds the activation's
+    *input* to the returned loss, whose gradient is ``p - y`` (scaled by the mean).
+    """
+    from .activations import Sigmoid, Softmax  # activations imports layers, not losses
+
+    if isinstance(loss, BinaryCrossEntropy) and not loss.from_logits:
+        if isinstance(last_layer, Sigmoid):
+            return BinaryCrossEntropy(from_logits=True)
+    if isinstance(loss, CrossEntropy) and not loss.from_logits:
+        if isinstance(last_layer, Softmax):
+            return CrossEntropy(from_logits=True)
+    return None
+
+
+_REGISTRY: dict[str, type[Loss]] = {
+    "mse": MSE,
+    "mean_squared_error": MSE,
+    "binary_crossentropy": BinaryCrossEntropy,
+    "bce": BinaryCrossEntropy,
+    "crossentropy": CrossEntropy,
+    "categorical_crossentropy": CrossEntropy,
+    "sparse_categorical_crossentropy": CrossEntropy,
+    "cross_entropy": CrossEntropy,
+}
+
+
+def get(identifier: str | Loss) -> Loss:
+    """Return a new loss for a name (case-insensitive) or the instance itself.
+
+    Raises ValueError naming the bad value and listing the valid names.
+    """
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, str) and identifier.lower() in _REGISTRY:
+        return _REGISTRY[identifier.lower()]()
+    raise ValueError(f"unknown loss {identifier!r}; valid names: {', '.join(sorted(_REGISTRY))}")
+
+
+def names() -> list[str]:
+    """The valid loss names."""
+    return sorted(_REGISTRY)

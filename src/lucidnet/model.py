@@ -1,0 +1,131 @@
+"""Sequential: a stack of layers, each feeding the next.
+
+Forward runs the layers in order; backward runs them in reverse, each turning the gradient
+of its output into the gradient of its input (the chain rule, one layer at a time)::
+
+    y = layer_n(... layer_2(layer_1(x)))
+    dL/dx = layer_1.backward(layer_2.backward(... layer_n.backward(dL/dy)))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from .layers import Layer, Parameter
+
+__all__ = ["Sequential"]
+
+
+class Sequential:
+    """A feed-forward network: ``Sequential([Dense(2, 4), ReLU(), Dense(4, 1), Sigmoid()])``.
+
+    Layer names are made unique on construction (``dense``, ``dense_1``, ...), and the
+    feature counts of consecutive layers are checked there, so a mismatch is reported
+    before any data flows. ``parameters()`` returns every trainable array as
+    ``Parameter("dense_1.weights", value, grad)``.
+    """
+
+    def __init__(self, layers: Iterable[Layer]) -> None:
+        self.layers: list[Layer] = list(layers)
+        for i, layer in enumerate(self.layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(
+                    f"Sequential: layer {i} must be a lucidnet Layer, got {type(layer).__name__}"
+                )
+        if len({id(layer) for layer in self.layers}) != len(self.layers):
+            raise ValueError("Sequential: the same layer object appears twice; create a new one")
+        self._make_names_unique()
+        self.output_features()  # raises on a feature-count mismatch
+
+    def _make_names_unique(self) -> None:
+        used: set[str] = set()
+        for layer in self.layers:
+            name, k = layer.name, 1
+            while name in used:
+                name, k = f"{layer.name}_{k}", k + 1
+            layer.name = name
+            used.add(name)
+
+    def output_features(self, in_features: int | None = None) -> int | None:
+        """Feature count after the last layer (None if no layer fixes it)."""
+        features = in_features
+        for layer in self.layers:
+            features = layer.output_features(features)
+        return features
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """Run every layer on the batch ``x: (batch, features)`` and return the output.
+
+        ``training=True`` is passed to each layer (it changes what Dropout does).
+        """
+        out = np.asarray(x)
+        for layer in self.layers:
+            out = layer.forward(out, training=training)
+        return out
+
+    __call__ = forward
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        """Propagate ``dL/dy`` back through every layer; return ``dL/dx``.
+
+        Each layer stores its parameter gradients on the way.
+        """
+        for layer in reversed(self.layers):
+            grad = layer.backward(grad)
+        return grad
+
+    def predict(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
+        """Inference output for ``x`` (``training=False``), in batches if ``batch_size``."""
+        x = np.asarray(x)
+        if batch_size is not None and batch_size < 1:
+            raise ValueError(f"predict: batch_size must be >= 1, got {batch_size!r}")
+        if batch_size is None or len(x) <= batch_size:
+            return self.forward(x, training=False)
+        parts = [self.forward(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
+        return np.concatenate(parts)
+
+    def parameters(self) -> list[Parameter]:
+        """Every trainable array with its gradient, named ``"<layer>.<parameter>"``."""
+        return [
+            Parameter(f"{layer.name}.{p.name}", p.value, p.grad)
+            for layer in self.layers
+            for p in layer.parameters()
+        ]
+
+    def count_parameters(self) -> int:
+        """Total number of trainable numbers."""
+        return sum(p.value.size for p in self.parameters())
+
+    def astype(self, dtype: object) -> Sequential:
+        """Convert every layer's parameters to ``dtype`` in place; return the model."""
+        for layer in self.layers:
+            layer.astype(dtype)
+        return self
+
+    def summary(self) -> str:
+        """A table of layers, output shapes and parameter counts, with the total.
+
+        Returns the text (``print(model.summary())``).
+        """
+        rows = [("Layer (type)", "Output shape", "Params")]
+        features: int | None = None
+        for layer in self.layers:
+            features = layer.output_features(features)
+            count = sum(p.value.size for p in layer.parameters())
+            shape = f"(batch, {features if features is not None else '?'})"
+            rows.append((f"{layer.name} ({type(layer).__name__})", shape, f"{count:,}"))
+        widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        line = "-" * (sum(widths) + 4)
+
+        def fmt(row: tuple[str, str, str]) -> str:
+            return f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:>{widths[2]}}"
+
+        body = [fmt(rows[0]), line, *(fmt(r) for r in rows[1:]), line]
+        body.append(f"Total params: {self.count_parameters():,}")
+        return "\n".join(body)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(repr(layer) for layer in self.layers)
+        return f"Sequential([{inner}])"

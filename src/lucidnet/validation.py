@@ -1,0 +1,73 @@
+"""Input checks shared by layers, losses and training, with messages that say where.
+
+Every message names the place (a layer, a loss, an argument), what was expected and what
+was received, so that the user can find the bad value without a debugger.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["check_finite", "check_positive", "check_rng"]
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def float_dtype(dtype: object) -> np.dtype:
+    """Return ``dtype`` as a NumPy dtype, accepting only float32 and float64."""
+    try:
+        dt = np.dtype(dtype)  # type: ignore[call-overload]
+    except TypeError as err:
+        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}") from err
+    if dt not in FLOAT_DTYPES:
+        raise ValueError(f"dtype must be float32 or float64, got {dt.name}")
+    return dt
+
+
+def check_finite(x: np.ndarray, where: str) -> None:
+    """Raise ValueError naming the first NaN or infinity in ``x`` and its position.
+
+    The position is given as row and column for 2-D arrays, as an index otherwise.
+    """
+    x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.inexact):
+        return
+    finite = np.isfinite(x)
+    if finite.all():
+        return
+    bad = np.argwhere(~finite)
+    count = len(bad)
+    first = tuple(int(i) for i in bad[0])
+    value = x[first]
+    if x.ndim == 2:
+        at = f"row {first[0]}, column {first[1]}"
+    else:
+        at = f"index {first if x.ndim != 1 else first[0]}"
+    raise ValueError(
+        f"{where} contains {count} non-finite value(s); the first is {value} at {at}. "
+        "Remove or impute NaN and infinity before training."
+    )
+
+
+def check_positive(value: float, what: str) -> float:
+    """Return ``value`` as a float, or raise ValueError echoing it if it is not > 0."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{what} must be a number > 0, got {value!r}") from err
+    if not v > 0 or not np.isfinite(v):
+        raise ValueError(f"{what} must be > 0, got {value!r}")
+    return v
+
+
+def check_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
+    """Turn ``seed`` (None, an int, or a Generator) into a ``numpy.random.Generator``.
+
+    None draws fresh entropy from the operating system (not reproducible); an int gives a
+    reproducible stream; a Generator is used as it is, so several layers can share one.
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)):
+        return np.random.default_rng(seed)
+    raise ValueError(f"seed must be None, an int or a numpy.random.Generator, got {seed!r}")
