@@ -1,0 +1,7 @@
+"""``python -m lucidnet``: the same as the ``lucidnet`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
