@@ -34,8 +34,8 @@ def _perceptron_rule(say: Say) -> None:
         verdict = (
             f"converged after {p.n_epochs_} epochs"
             if p.converged_
-            else f"did not converge in {p.n_epochs_} epochs (mistakes per epoch stay at "
-            f"{p.errors_[-1]}: no line separates XOR)"
+            else f"no convergence in {p.n_epochs_} epochs\n        (still {p.errors_[-1]} "
+            "mistakes per epoch: no straight line separates XOR)"
         )
         say(
             f"   {name:<3}  w = {_vec(p.weights, 2)}, b = {float(p.bias):+.2f}, "
@@ -82,9 +82,8 @@ def _fruit(say: Say) -> None:
     after = float(model.predict(x)[0, 0])
     grads = {p.name: p.grad for p in model.parameters()}
     say(f"   MSE = (1 - {before:.3f})^2 = {value:.4f}")
-    say(
-        f"   backprop: dL/dW2 = {_vec(grads['output.weights'][:, 0])}, dL/db2 = {_vec(grads['output.bias'])}"
-    )
+    dw2, db2 = grads["output.weights"][:, 0], grads["output.bias"]
+    say(f"   backprop: dL/dW2 = {_vec(dw2)}, dL/db2 = {_vec(db2)}")
     say(f"             dL/dW1 = {_vec(grads['hidden.weights'].T.ravel())} (rows per neuron, as W1)")
     say(f"   one step of gradient descent (lr 0.5): y_hat {before:.4f} -> {after:.4f}, toward 1")
 
