@@ -1,0 +1,196 @@
+"""Dense, and the conformance harness that every layer passes."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import lucidnet as ln
+from lucidnet.layers import Layer
+
+# One factory per layer kind: (name, make(dtype) -> layer, input features).
+LAYERS = [
+    ("dense", lambda dtype: ln.Dense(3, 4, dtype=dtype, seed=0), 3),
+    ("dense_no_bias", lambda dtype: ln.Dense(3, 2, bias=False, dtype=dtype, seed=0), 3),
+    ("dense_he", lambda dtype: ln.Dense(3, 5, init="he_normal", dtype=dtype, seed=0), 3),
+    ("step", lambda dtype: ln.Step(), 4),
+    ("identity", lambda dtype: ln.Identity(), 4),
+    ("sigmoid", lambda dtype: ln.Sigmoid(), 4),
+    ("tanh", lambda dtype: ln.Tanh(), 4),
+    ("relu", lambda dtype: ln.ReLU(), 4),
+    ("leaky_relu", lambda dtype: ln.LeakyReLU(0.2), 4),
+    ("softmax", lambda dtype: ln.Softmax(), 4),
+]
+IDS = [name for name, _, _ in LAYERS]
+
+
+def _input(features, dtype, batch=5, seed=1):
+    x = np.random.default_rng(seed).standard_normal((batch, features))
+    x[np.abs(x) < 1e-3] = 0.5  # keep away from the ReLU/Step kink at 0
+    return x.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("name", "make", "features"), LAYERS, ids=IDS)
+def test_conformance_shapes_and_dtype(name, make, features, dtype):
+    layer = make(dtype)
+    x = _input(features, dtype)
+    y = layer.forward(x)
+    expected_features = layer.output_features(features)
+    assert y.shape == (5, expected_features)
+    assert y.dtype == np.dtype(dtype), f"{name} forward changed {dtype} to {y.dtype}"
+    grad_x = layer.backward(np.ones_like(y))
+    assert grad_x.shape == x.shape
+    assert grad_x.dtype == np.dtype(dtype), f"{name} backward changed {dtype} to {grad_x.dtype}"
+    for p in layer.parameters():
+        assert p.value.dtype == np.dtype(dtype)
+        assert p.grad.shape == p.value.shape
+        assert p.grad.dtype == np.dtype(dtype)
+
+
+@pytest.mark.parametrize(("name", "make", "features"), LAYERS, ids=IDS)
+def test_conformance_gradient_check(name, make, features):
+    report = ln.gradcheck(make(np.float32), _input(features, np.float64))
+    assert report.passed, f"{name}\n{report}"
+    assert report.max_rel_error < 1e-6
+
+
+@pytest.mark.parametrize(("name", "make", "features"), LAYERS, ids=IDS)
+def test_conformance_deterministic_with_seed(name, make, features):
+    a, b = make(np.float32), make(np.float32)
+    x = _input(features, np.float32)
+    np.testing.assert_array_equal(a.forward(x), b.forward(x))
+    for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
+        np.testing.assert_array_equal(pa.value, pb.value)
+
+
+@pytest.mark.parametrize(("name", "make", "features"), LAYERS, ids=IDS)
+def test_conformance_backward_before_forward(name, make, features):
+    with pytest.raises(RuntimeError, match="backward called before forward"):
+        make(np.float32).backward(np.ones((5, 4), np.float32))
+
+
+@pytest.mark.parametrize(("name", "make", "features"), LAYERS, ids=IDS)
+def test_conformance_wrong_gradient_shape(name, make, features):
+    layer = make(np.float32)
+    y = layer.forward(_input(features, np.float32))
+    with pytest.raises(ValueError, match=layer.name):
+        layer.backward(np.ones((y.shape[0] + 1, y.shape[1]), np.float32))
+
+
+def test_dense_forward_is_x_at_w_plus_b():
+    layer = ln.Dense(2, 3, dtype=np.float64, seed=0)
+    layer.weights[:] = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+    layer.bias[:] = [0.5, -0.5, 1.0]
+    # row [1, 2]: [1*1 + 2*4, 1*2 + 2*5, 1*3 + 2*6] + b = [9.5, 11.5, 16]
+    y = layer.forward(np.array([[1.0, 2.0], [0.0, 0.0]]))
+    np.testing.assert_allclose(y, [[9.5, 11.5, 16.0], [0.5, -0.5, 1.0]])
+
+
+def test_dense_backward_formulas():
+    layer = ln.Dense(2, 3, dtype=np.float64, seed=0)
+    x = np.array([[1.0, 2.0], [3.0, -1.0]])
+    g = np.array([[1.0, 0.0, -1.0], [0.5, 2.0, 1.0]])
+    layer.forward(x)
+    grad_x = layer.backward(g)
+    np.testing.assert_allclose(layer.grad_weights, x.T @ g)
+    np.testing.assert_allclose(layer.grad_bias, [1.5, 2.0, 0.0])
+    np.testing.assert_allclose(grad_x, g @ layer.weights.T)
+
+
+def test_dense_parameters_are_live_arrays():
+    layer = ln.Dense(2, 2, seed=0)
+    names = [p.name for p in layer.parameters()]
+    assert names == ["weights", "bias"]
+    layer.parameters()[0].value[0, 0] = 42.0
+    assert layer.weights[0, 0] == 42.0
+    layer.forward(np.ones((1, 2)))
+    layer.backward(np.ones((1, 2)))
+    assert layer.parameters()[0].grad is layer.grad_weights
+
+
+def test_dense_shapes_follow_seed_002_convention():
+    layer = ln.Dense(5, 3)
+    assert layer.weights.shape == (5, 3)
+    assert layer.bias.shape == (3,)
+    assert layer.weights.dtype == np.float32
+
+
+def test_dense_without_bias():
+    layer = ln.Dense(2, 2, bias=False, seed=0)
+    assert layer.bias is None
+    assert [p.name for p in layer.parameters()] == ["weights"]
+    np.testing.assert_allclose(layer.forward(np.zeros((3, 2))), 0.0)
+
+
+@pytest.mark.parametrize(
+    ("x_shape", "match"),
+    [
+        ((4, 2), r"dense: expected input of shape \(batch, 3\), got \(4, 2\)"),
+        ((3,), r"got \(3,\) \(a single sample needs reshape\(1, -1\)\)"),
+        ((2, 3, 1), r"got \(2, 3, 1\)"),
+    ],
+)
+def test_dense_rejects_bad_input_shape(x_shape, match):
+    with pytest.raises(ValueError, match=match):
+        ln.Dense(3, 4).forward(np.zeros(x_shape))
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True, "3"])
+def test_dense_rejects_bad_sizes(bad):
+    with pytest.raises(ValueError, match="in_features must be an int >= 1"):
+        ln.Dense(bad, 2)
+
+
+def test_dense_rejects_bad_dtype_and_init():
+    with pytest.raises(ValueError, match="dtype must be float32 or float64, got int32"):
+        ln.Dense(2, 2, dtype=np.int32)
+    with pytest.raises(ValueError, match=r"unknown initializer 'nope'; valid names: .*he_normal"):
+        ln.Dense(2, 2, init="nope")
+
+
+def test_dense_casts_input_to_its_dtype():
+    layer = ln.Dense(2, 1, dtype=np.float32, seed=0)
+    assert layer.forward(np.ones((1, 2), dtype=np.float64)).dtype == np.float32
+    assert layer.forward(np.ones((1, 2), dtype=np.int64)).dtype == np.float32
+
+
+def test_dense_same_seed_same_weights_different_seed_different():
+    a, b, c = ln.Dense(4, 4, seed=7), ln.Dense(4, 4, seed=7), ln.Dense(4, 4, seed=8)
+    np.testing.assert_array_equal(a.weights, b.weights)
+    assert not np.array_equal(a.weights, c.weights)
+
+
+def test_dense_astype_converts_every_array():
+    layer = ln.Dense(2, 3, seed=0).astype(np.float64)
+    assert all(
+        p.value.dtype == np.float64 and p.grad.dtype == np.float64 for p in layer.parameters()
+    )
+
+
+def test_layer_names_default_to_snake_case():
+    assert ln.LeakyReLU().name == "leaky_relu"
+    assert ln.Dense(1, 1).name == "dense"
+    assert ln.Dense(1, 1, name="hidden").name == "hidden"
+    assert isinstance(ln.ReLU(), Layer)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    batch=st.integers(1, 6),
+    n_in=st.integers(1, 5),
+    n_out=st.integers(1, 5),
+    seed=st.integers(0, 2**16),
+)
+def test_dense_property_shapes_and_gradients(batch, n_in, n_out, seed):
+    rng = np.random.default_rng(seed)
+    layer = ln.Dense(n_in, n_out, dtype=np.float64, seed=seed)
+    x = rng.standard_normal((batch, n_in))
+    y = layer.forward(x)
+    assert y.shape == (batch, n_out)
+    g = rng.standard_normal((batch, n_out))
+    grad_x = layer.backward(g)
+    # dL/dx for L = sum(y * g) is g @ W.T, and dL/dW = x.T @ g (no Python loop over samples)
+    np.testing.assert_allclose(grad_x, g @ layer.weights.T, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.grad_weights, x.T @ g, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.grad_bias, g.sum(axis=0), rtol=1e-12, atol=1e-12)
