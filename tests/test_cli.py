@@ -54,3 +54,18 @@ def test_python_dash_m_works():
     )
     assert result.returncode == 0
     assert "demo" in result.stdout
+
+
+def test_demo_into_a_closed_pipe_is_quiet():
+    # -u: unbuffered, so later lines are written after the reader has gone
+    proc = subprocess.Popen(
+        [sys.executable, "-u", "-m", "lucidnet", "demo"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout.readline().startswith(b"lucidnet demo")
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=60) == 0
+    assert "Traceback" not in stderr

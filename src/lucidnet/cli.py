@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -32,7 +34,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         from .demo import run
 
-        run(sys.stdout)
+        try:
+            run(sys.stdout)
+        except BrokenPipeError:
+            # The reader stopped early (``lucidnet demo | head``): not an error. Point
+            # stdout at devnull so that the interpreter's final flush stays quiet.
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     parser.print_help(sys.stderr)
     return 2
