@@ -129,3 +129,28 @@ def test_property_random_networks_pass(widths, activation, batch, seed):
     x = rng.uniform(-2, 2, size=(batch, widths[0]))
     report = ln.gradcheck(ln.Sequential(layers), x, seed=seed)
     assert report.passed, str(report)
+
+
+class _SignFlipDense(ln.Dense):
+    """A deliberate bug in small entries: the weights of feature 1 get the wrong sign."""
+
+    def backward(self, grad):
+        out = super().backward(grad)
+        self.grad_weights[1] *= -1
+        return out
+
+
+def test_wrong_small_entries_among_large_ones_are_caught():
+    # feature 1 is ~1e-7, so its weight gradients are ~1e-7 next to ~1 for feature 0;
+    # an array-wide relative error would hide the flipped sign, the elementwise one does not
+    x = np.random.default_rng(0).normal(size=(8, 2))
+    x[:, 1] *= 1e-7
+    report = ln.gradcheck(ln.Sequential([_SignFlipDense(2, 3, seed=0), ln.Tanh()]), x)
+    assert [(e.layer, e.parameter) for e in report.failures()] == [("_sign_flip_dense", "weights")]
+
+
+def test_relu_kink_is_reported_not_hidden():
+    # z = x @ W + b = 0 exactly for x = 0 and b = 0: ReLU has no derivative there
+    model = ln.Sequential([ln.Dense(2, 3, seed=0), ln.ReLU()])
+    report = ln.gradcheck(model, np.zeros((1, 2)))
+    assert not report.passed

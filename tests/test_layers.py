@@ -194,3 +194,12 @@ def test_dense_property_shapes_and_gradients(batch, n_in, n_out, seed):
     np.testing.assert_allclose(grad_x, g @ layer.weights.T, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(layer.grad_weights, x.T @ g, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(layer.grad_bias, g.sum(axis=0), rtol=1e-12, atol=1e-12)
+
+
+def test_dense_rejects_initializer_of_wrong_shape_and_non_numeric_input():
+    with pytest.raises(
+        ValueError, match=r"initializer .* returned shape \(3, 2\), expected \(2, 3\)"
+    ):
+        ln.Dense(2, 3, init=lambda shape, rng, dtype: np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="dense: input must be numeric, got dtype <U1"):
+        ln.Dense(2, 1).forward(np.array([["a", "b"]]))

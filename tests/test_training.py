@@ -58,3 +58,21 @@ def test_non_finite_loss_raises_and_keeps_weights():
         with np.errstate(over="ignore"):
             ln.train_step(model, x, y, "mse", ln.SGD(0.1))
     np.testing.assert_array_equal(model.layers[0].weights, before)
+
+
+def test_finite_loss_with_overflowing_gradient_keeps_weights():
+    # w = 0.1, x = 1e20: y_pred = 1e19 and the loss 1e38 is finite in float32,
+    # but dL/dw = x * 2 * 1e19 = 2e39 overflows
+    model = ln.Sequential([ln.Dense(1, 1, bias=False, seed=0)])
+    model.layers[0].weights[:] = 0.1
+    x = np.array([[1e20]], dtype=np.float32)
+    with pytest.raises(ln.TrainingDiverged, match=r"gradient of dense.weights is not finite"):
+        with np.errstate(over="ignore"):
+            ln.train_step(model, x, np.zeros((1, 1), np.float32), "mse", ln.SGD(0.1))
+    np.testing.assert_array_equal(model.layers[0].weights, [[np.float32(0.1)]])
+
+
+def test_loss_and_gradients_accepts_a_loss_name():
+    x, y = ln.datasets.xor()
+    result = ln.loss_and_gradients(_model(), x, y, "binary_crossentropy")
+    assert result.loss > 0 and result.y_pred.shape == (4, 1)

@@ -62,7 +62,7 @@ class Activation(Layer):
     def backward(self, grad: np.ndarray) -> np.ndarray:
         """``dL/dz = dL/dy * f'(z)``."""
         z = self._cached(self._z)
-        grad = self._check_grad(grad, z.shape)
+        grad = self._check_grad(grad, z.shape).astype(z.dtype, copy=False)
         return grad * self.derivative(z, self._cached(self._y))
 
     def __repr__(self) -> str:
@@ -106,7 +106,8 @@ class Identity(Activation):
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         """``dL/dz = dL/dy`` (no multiplication needed)."""
-        return self._check_grad(grad, self._cached(self._z).shape)
+        z = self._cached(self._z)
+        return self._check_grad(grad, z.shape).astype(z.dtype, copy=False)
 
 
 class Sigmoid(Activation):
@@ -202,7 +203,7 @@ class Softmax(Activation):
     def backward(self, grad: np.ndarray) -> np.ndarray:
         """Batched Jacobian-vector product ``y * (g - <g, y>)``, row by row."""
         y = self._cached(self._y)
-        g = self._check_grad(grad, y.shape)
+        g = self._check_grad(grad, y.shape).astype(y.dtype, copy=False)
         return y * (g - np.sum(g * y, axis=-1, keepdims=True))
 
 

@@ -18,13 +18,19 @@ import numpy as np
 __all__ = ["log_softmax", "logsumexp", "sigmoid", "softmax", "softplus"]
 
 
+def _float(x: np.ndarray) -> np.ndarray:
+    """``x`` as an array of floats: float32 and float64 kept, anything else float64."""
+    x = np.asarray(x)
+    return x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
+
+
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """Logistic sigmoid ``s(x) = 1 / (1 + exp(-x))``, two-branch form.
 
     With ``e = exp(-|x|)``, which is in (0, 1] and never overflows:
     ``s(x) = 1 / (1 + e)`` for ``x >= 0`` and ``s(x) = e / (1 + e)`` for ``x < 0``.
     """
-    x = np.asarray(x)
+    x = _float(x)
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
 
@@ -35,7 +41,7 @@ def softplus(x: np.ndarray) -> np.ndarray:
     The second form is exact and never exponentiates a positive number; its derivative
     is ``sigmoid(x)``.
     """
-    x = np.asarray(x)
+    x = _float(x)
     return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
 
 
@@ -56,7 +62,7 @@ def logsumexp(x: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarr
 
     The sum is at least 1 (the maximum contributes ``exp(0)``), so the log is finite.
     """
-    x = np.asarray(x)
+    x = _float(x)
     shifted, m = _shifted(x, axis)
     out = m + np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
     return out if keepdims else np.squeeze(out, axis=axis)
@@ -67,7 +73,7 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
 
     Each row of a ``(batch, classes)`` array sums to 1 and every entry is in [0, 1].
     """
-    x = np.asarray(x)
+    x = _float(x)
     e = np.exp(_shifted(x, axis)[0])
     e /= np.sum(e, axis=axis, keepdims=True)
     return e
@@ -79,6 +85,6 @@ def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     Used by cross-entropy from logits: the largest entry is exactly
     ``-log(sum) >= -log(classes)``, so the loss stays finite however large the logits.
     """
-    x = np.asarray(x)
+    x = _float(x)
     shifted, _ = _shifted(x, axis)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))

@@ -146,6 +146,11 @@ class Dense(Layer):
         initializer = initializers.get(init)
         shape = (self.in_features, self.out_features)
         self.weights = np.asarray(initializer(shape, check_rng(seed), self.dtype), self.dtype)
+        if self.weights.shape != shape:
+            raise ValueError(
+                f"{self.name}: initializer {init!r} returned shape {self.weights.shape}, "
+                f"expected {shape}"
+            )
         self.grad_weights = np.zeros_like(self.weights)
         self.bias: np.ndarray | None = None
         self.grad_bias: np.ndarray | None = None
@@ -163,8 +168,11 @@ class Dense(Layer):
                 f"{self.name}: expected input of shape (batch, {self.in_features}), "
                 f"got {x.shape}{hint}"
             )
-        x = x.astype(self.dtype, copy=False)
-        self._x = x
+        try:
+            x = x.astype(self.dtype, copy=False)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{self.name}: input must be numeric, got dtype {x.dtype}") from err
+        self._x = x  # a reference, not a copy: change x only after backward
         z = x @ self.weights
         if self.bias is not None:
             z += self.bias

@@ -76,7 +76,19 @@ class Loss:
             p = p.astype(np.float32)
         if p.ndim == 0:
             raise ValueError(f"{self.name}: y_pred must have a batch dimension, got a scalar")
+        if p.shape[0] == 0:
+            raise ValueError(f"{self.name}: the batch is empty (y_pred has shape {p.shape})")
         return p
+
+    def _probabilities(self, p: np.ndarray) -> np.ndarray:
+        """``p`` clipped to ``[eps, 1 - eps]``, after checking that it is in [0, 1]."""
+        if p.min() < 0 or p.max() > 1:
+            raise ValueError(
+                f"{self.name}: y_pred must be probabilities in [0, 1], got values in "
+                f"[{p.min():.4g}, {p.max():.4g}]; for raw scores use from_logits=True"
+            )
+        eps = np.finfo(p.dtype).eps
+        return np.clip(p, eps, 1 - eps)
 
     def _same_shape_target(self, p: np.ndarray, y_true: np.ndarray) -> np.ndarray:
         """``y_true`` as an array of ``p``'s shape and dtype; ``(n,)`` is accepted for
@@ -109,14 +121,9 @@ class MSE(Loss):
     ) -> tuple[float, np.ndarray | None]:
         p = self._pred(y_pred)
         diff = p - self._same_shape_target(p, y_true)
-        value = float(np.mean(diff * diff))
+        value = float(np.mean(np.square(diff, dtype=np.float64)))
         grad = diff * p.dtype.type(2.0 / max(p.size, 1)) if need_gradient else None
         return value, grad
-
-
-def _clip_probabilities(p: np.ndarray) -> np.ndarray:
-    eps = np.finfo(p.dtype).eps
-    return np.clip(p, eps, 1 - eps)
 
 
 class BinaryCrossEntropy(Loss):
@@ -149,11 +156,11 @@ class BinaryCrossEntropy(Loss):
         y = self._same_shape_target(z, y_true)
         n = z.dtype.type(max(z.size, 1))
         if self.from_logits:
-            value = float(np.mean(F.softplus(z) - y * z))
+            value = float(np.mean(F.softplus(z) - y * z, dtype=np.float64))
             grad = (F.sigmoid(z) - y) / n if need_gradient else None
             return value, grad
-        p = _clip_probabilities(z)
-        value = float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)))
+        p = self._probabilities(z)
+        value = float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p), dtype=np.float64))
         grad = (p - y) / (p * (1 - p)) / n if need_gradient else None
         return value, grad
 
@@ -172,7 +179,9 @@ class CrossEntropy(Loss):
     From logits ``z`` (``from_logits=True``) through ``log_softmax``::
 
         L = -mean_rows(sum_k y_k log_softmax(z)_k)
-        dL/dz = (softmax(z) - y) / batch
+        dL/dz = (softmax(z) sum_k y_k - y) / batch  =  (softmax(z) - y) / batch
+
+    (the second form when each target row sums to 1, as one-hot rows and labels do).
 
     ``y_true`` is either integer labels ``(batch,)`` in ``[0, classes)`` (Keras'
     "sparse" form, PyTorch's usual form) or rows of class probabilities ``(batch, classes)``
@@ -184,46 +193,68 @@ class CrossEntropy(Loss):
     def __init__(self, from_logits: bool = False) -> None:
         self.from_logits = bool(from_logits)
 
-    def _targets(self, p: np.ndarray, y_true: np.ndarray) -> np.ndarray:
-        """Targets as probability rows of ``p``'s shape and dtype."""
+    def _labels(self, p: np.ndarray, y_true: np.ndarray) -> np.ndarray | None:
+        """Integer labels ``(batch,)`` checked against ``p``, or None for 2-D targets."""
         if p.ndim != 2:
             raise ValueError(f"{self.name}: y_pred must have shape (batch, classes), got {p.shape}")
+        batch, classes = p.shape
         y = np.asarray(y_true)
+        if y.shape == (batch, 1) and classes > 1:  # a column of labels
+            y = y.reshape(-1)
         if y.ndim == 2:
-            return self._same_shape_target(p, y)
-        if y.ndim != 1 or y.shape[0] != p.shape[0]:
+            return None
+        if y.shape != (batch,):
             raise ValueError(
-                f"{self.name}: y_true must be labels of shape ({p.shape[0]},) or one-hot "
+                f"{self.name}: y_true must be labels of shape ({batch},) or one-hot "
                 f"rows of shape {p.shape}, got {y.shape}"
             )
-        labels = y.astype(np.int64)
-        if y.size and (
-            not np.array_equal(labels, y) or labels.min() < 0 or labels.max() >= p.shape[1]
-        ):
-            bad = np.flatnonzero((labels != y) | (labels < 0) | (labels >= p.shape[1]))[0]
+        if y.dtype.kind in "iu":
+            bad = (y < 0) | (y >= classes)
+        elif y.dtype.kind == "f":  # NaN fails every comparison, so it counts as bad
+            bad = ~((y >= 0) & (y < classes) & (np.floor(y) == y))
+        else:
+            raise ValueError(f"{self.name}: labels must be integers, got dtype {y.dtype}")
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
             raise ValueError(
-                f"{self.name}: label {y[bad]!r} at index {bad} is not an integer in "
-                f"[0, {p.shape[1]})"
+                f"{self.name}: label {y[i].item()!r} at index {i} is not an integer in "
+                f"[0, {classes})"
             )
-        onehot = np.zeros_like(p)
-        onehot[np.arange(p.shape[0]), labels] = 1
-        return onehot
+        return y.astype(np.intp, copy=False)
 
     def value_and_gradient(
         self, y_pred: np.ndarray, y_true: np.ndarray, need_gradient: bool = True
     ) -> tuple[float, np.ndarray | None]:
         z = self._pred(y_pred)
-        y = self._targets(z, y_true)
-        batch = z.dtype.type(max(z.shape[0], 1))
+        labels = self._labels(z, y_true)
+        rows = np.arange(z.shape[0])
+        batch = z.dtype.type(z.shape[0])
+        y = None if labels is not None else self._same_shape_target(z, y_true)
         if self.from_logits:
             log_p = F.log_softmax(z, axis=-1)
-            value = float(-np.sum(y * log_p) / batch)
-            grad = (np.exp(log_p) - y) / batch if need_gradient else None
-            return value, grad
-        p = _clip_probabilities(z)
-        value = float(-np.sum(y * np.log(p)) / batch)
+            grad = None
+            if labels is not None:
+                value = -np.sum(log_p[rows, labels], dtype=np.float64)
+                if need_gradient:
+                    grad = np.exp(log_p)
+                    grad[rows, labels] -= 1
+            else:
+                # y * log_p only where y != 0: a far-off class has log_p = -inf, and 0 * -inf
+                # would be NaN. The gradient softmax * sum(y) - y is p - y for rows summing to 1.
+                y_log_p = np.multiply(y, log_p, out=np.zeros_like(log_p), where=y != 0)
+                value = -np.sum(y_log_p, dtype=np.float64)
+                if need_gradient:
+                    grad = np.exp(log_p) * np.sum(y, axis=1, keepdims=True) - y
+            if grad is not None:
+                grad /= batch
+            return float(value / z.shape[0]), grad
+        p = self._probabilities(z)
+        if y is None:
+            y = np.zeros_like(p)
+            y[rows, labels] = 1
+        value = -np.sum(y * np.log(p), dtype=np.float64) / z.shape[0]
         grad = -y / p / batch if need_gradient else None
-        return value, grad
+        return float(value), grad
 
     def __repr__(self) -> str:
         return f"CrossEntropy(from_logits={self.from_logits})"

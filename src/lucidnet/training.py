@@ -42,7 +42,7 @@ class LossAndGradients(NamedTuple):
 
 
 def loss_and_gradients(
-    model: Sequential, x: np.ndarray, y: np.ndarray, loss: Loss, training: bool = True
+    model: Sequential, x: np.ndarray, y: np.ndarray, loss: Loss | str, training: bool = True
 ) -> LossAndGradients:
     """Forward and backward for one batch; every gradient buffer holds ``dL/dθ`` after.
 
@@ -50,6 +50,7 @@ def loss_and_gradients(
     layer's input (the logits) and its gradient ``p - y`` enters the backward pass one
     layer earlier.
     """
+    loss = losses_module.get(loss)
     layers = model.layers
     fused = fused_loss = None
     if layers:
@@ -79,18 +80,25 @@ def train_step(
     """One gradient-descent step on the batch ``(x, y)``; return the loss before the step.
 
     Raises ValueError naming the row and column of a NaN or infinity in ``x`` or ``y``,
-    and ``TrainingDiverged`` if the loss is not finite (the update is then skipped, so the
-    model keeps its last finite weights).
+    and ``TrainingDiverged`` if the loss or a gradient is not finite (the update is then
+    skipped, so the model keeps its last finite weights).
     """
     loss = losses_module.get(loss)
     optimizer = optimizers_module.get(optimizer)
     check_finite(x, "training input x")
     check_finite(y, "training target y")
     value = loss_and_gradients(model, x, y, loss, training=True).loss
+    parameters = model.parameters()
     if not np.isfinite(value):
+        problem = f"loss is {value}"
+    else:  # a finite loss can still have overflowing gradients; one sum per array finds them
+        with np.errstate(over="ignore", invalid="ignore"):
+            bad = [p.name for p in parameters if not np.isfinite(np.sum(p.grad))]
+        problem = f"the gradient of {bad[0]} is not finite" if bad else ""
+    if problem:
         raise TrainingDiverged(
-            f"loss is {value}; the update was skipped and the weights are unchanged. "
+            f"{problem}; the update was skipped and the weights are unchanged. "
             "Lower the learning rate or scale the inputs."
         )
-    optimizer.step(model.parameters())
+    optimizer.step(parameters)
     return value

@@ -1,0 +1,458 @@
+"""Tests of ``lucidnet.losses``: values worked by hand, gradients by gradcheck, stability of
+the logits forms, label and shape errors, dtypes, the fused output pairs and ``get``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+import lucidnet
+from lucidnet import losses
+from lucidnet.activations import Identity, Sigmoid, Softmax
+from lucidnet.layers import Dense
+from lucidnet.losses import MSE, BinaryCrossEntropy, CrossEntropy, fused_logits_loss
+from lucidnet.model import Sequential
+
+DTYPES = [np.float32, np.float64]
+HUGE = 3e38  # close to float32's largest number, 3.4028235e38
+
+
+# --- values worked by hand ----------------------------------------------------------------
+
+
+def test_mse_hand_worked() -> None:
+    # seed 003's formula 1/n sum (y - y_hat)^2: y = [1, 0], y_hat = [0.8, 0.3]
+    # differences y_hat - y = [-0.2, 0.3]; (0.04 + 0.09) / 2 = 0.065
+    # gradient 2 (y_hat - y) / n = [-0.2, 0.3]
+    p, y = np.array([[0.8], [0.3]]), np.array([[1.0], [0.0]])
+    value, grad = MSE().value_and_gradient(p, y)
+    assert value == pytest.approx(0.065, rel=1e-14)
+    np.testing.assert_allclose(grad, [[-0.2], [0.3]], rtol=1e-14)
+
+
+def test_mse_averages_over_every_element() -> None:
+    # differences [[0, 2], [3, 0]] over 4 elements: (0 + 4 + 9 + 0) / 4 = 3.25;
+    # gradient 2 d / 4 = [[0, 1], [1.5, 0]]
+    p, y = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[1.0, 0.0], [0.0, 4.0]])
+    value, grad = MSE().value_and_gradient(p, y)
+    assert value == pytest.approx(3.25, rel=1e-15)
+    np.testing.assert_allclose(grad, [[0.0, 1.0], [1.5, 0.0]], rtol=1e-15)
+
+
+def test_bce_hand_worked() -> None:
+    # p = 0.8, y = 1: -(1 ln 0.8 + 0 ln 0.2) = -ln 0.8 = 0.22314...
+    assert BinaryCrossEntropy()(np.array([[0.8]]), np.array([[1.0]])) == pytest.approx(
+        -math.log(0.8), rel=1e-14
+    )
+    # batch p = [0.8, 0.4], y = [1, 0]: (-ln 0.8 - ln 0.6) / 2 = 0.36698...
+    # gradient (p - y) / (p (1 - p)) / n: -0.2 / 0.16 / 2 = -0.625 (= -1 / 0.8 / 2)
+    #                                      0.4 / 0.24 / 2 = 0.8333... (= 1 / 0.6 / 2)
+    p, y = np.array([[0.8], [0.4]]), np.array([[1.0], [0.0]])
+    value, grad = BinaryCrossEntropy().value_and_gradient(p, y)
+    assert value == pytest.approx((-math.log(0.8) - math.log(0.6)) / 2, rel=1e-14)
+    np.testing.assert_allclose(grad, [[-0.625], [1 / 0.6 / 2]], rtol=1e-14)
+
+
+def test_bce_from_logits_hand_worked() -> None:
+    # z = ln 4 gives p = 1 / (1 + 1/4) = 0.8; the loss is softplus(z) - y z
+    # = ln(1 + 4) - ln 4 = ln 1.25 = -ln 0.8 (the probability example above);
+    # gradient sigmoid(z) - y = 0.8 - 1 = -0.2
+    z = np.array([[math.log(4)]])
+    value, grad = BinaryCrossEntropy(from_logits=True).value_and_gradient(z, np.array([[1.0]]))
+    assert value == pytest.approx(-math.log(0.8), rel=1e-14)
+    np.testing.assert_allclose(grad, [[-0.2]], rtol=1e-14)
+
+
+def test_crossentropy_hand_worked() -> None:
+    # p = [[0.25, 0.75], [0.5, 0.5]], labels [1, 0]: (-ln 0.75 - ln 0.5) / 2 = 0.49041...
+    # gradient -y / p / batch: row 0 [0, -1 / 0.75 / 2], row 1 [-1 / 0.5 / 2, 0]
+    p = np.array([[0.25, 0.75], [0.5, 0.5]])
+    value, grad = CrossEntropy().value_and_gradient(p, np.array([1, 0]))
+    assert value == pytest.approx((-math.log(0.75) - math.log(0.5)) / 2, rel=1e-14)
+    np.testing.assert_allclose(grad, [[0.0, -2 / 3], [-1.0, 0.0]], rtol=1e-14)
+
+
+def test_crossentropy_from_logits_hand_worked() -> None:
+    # logits [[0, ln 3], [0, 0]] have softmax [[0.25, 0.75], [0.5, 0.5]]: the example above;
+    # gradient (softmax - y) / batch = [[0.25, -0.25], [-0.5, 0.5]] / 2
+    z = np.array([[0.0, math.log(3)], [0.0, 0.0]])
+    value, grad = CrossEntropy(from_logits=True).value_and_gradient(z, np.array([1, 0]))
+    assert value == pytest.approx((-math.log(0.75) - math.log(0.5)) / 2, rel=1e-14)
+    np.testing.assert_allclose(grad, [[0.125, -0.125], [-0.25, 0.25]], rtol=1e-14)
+
+
+def test_call_and_gradient_agree_with_value_and_gradient() -> None:
+    p, y = np.array([[0.3, 0.7], [0.6, 0.4]]), np.array([1, 0])
+    loss = CrossEntropy()
+    value, grad = loss.value_and_gradient(p, y)
+    assert isinstance(loss(p, y), float)
+    assert loss(p, y) == value
+    np.testing.assert_array_equal(loss.gradient(p, y), grad)
+
+
+# --- gradients by central differences -----------------------------------------------------
+
+
+def _cases() -> list[tuple[str, losses.Loss, np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(0)
+    probs = rng.uniform(0.1, 0.9, size=(4, 3))  # away from the clipping at eps and 1 - eps
+    logits = rng.normal(size=(4, 3)) * 2
+    labels = np.array([0, 2, 1, 2])
+    onehot = np.eye(3)[labels]
+    binary = rng.integers(0, 2, size=(4, 3)).astype(float)
+    soft = rng.uniform(0, 1, size=(4, 3))
+    return [
+        ("mse", MSE(), rng.normal(size=(4, 3)), rng.normal(size=(4, 3))),
+        ("mse (n,) targets", MSE(), rng.normal(size=(5, 1)), rng.normal(size=5)),
+        ("bce", BinaryCrossEntropy(), probs, binary),
+        ("bce soft targets", BinaryCrossEntropy(), probs, soft),
+        ("bce logits", BinaryCrossEntropy(from_logits=True), logits, binary),
+        ("ce labels", CrossEntropy(), probs, labels),
+        ("ce one-hot", CrossEntropy(), probs, onehot),
+        ("ce logits labels", CrossEntropy(from_logits=True), logits, labels),
+        ("ce logits one-hot", CrossEntropy(from_logits=True), logits, onehot),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("loss", "p", "y"), [c[1:] for c in _cases()], ids=[c[0] for c in _cases()]
+)
+def test_gradcheck_passes(loss: losses.Loss, p: np.ndarray, y: np.ndarray) -> None:
+    # Identity has no parameters and passes its gradient through: the input gradient
+    # checked here is dL/dp itself.
+    report = lucidnet.gradcheck(Identity(), p, y, loss)
+    assert report.passed, str(report)
+    assert report.max_rel_error < 1e-6, str(report)
+
+
+# --- stability of the logits forms --------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("big", [1e4, HUGE])
+def test_crossentropy_from_logits_is_stable(dtype: type, big: float) -> None:
+    loss = CrossEntropy(from_logits=True)
+    z = np.array([[big, -big]], dtype=dtype)
+    # label 0: -log_softmax(z)_0 = ln(1 + e^(-2 big)) ≈ 0; gradient softmax - y = [0, 0]
+    value, grad = loss.value_and_gradient(z, np.array([0]))
+    assert value == pytest.approx(0.0, abs=1e-30)
+    np.testing.assert_array_equal(grad, np.zeros((1, 2), dtype=dtype))
+    # label 1: -log_softmax(z)_1 = 2 big + ln(1 + e^(-2 big)) ≈ 2 big; gradient [1, -1]
+    value, grad = loss.value_and_gradient(z, np.array([1]))
+    if 2 * big <= float(np.finfo(dtype).max):
+        assert value == pytest.approx(2 * big, rel=1e-6)
+    else:  # 6e38 is not representable in float32: the rounded value is inf
+        assert value > float(np.finfo(dtype).max)
+    np.testing.assert_array_equal(grad, np.array([[1.0, -1.0]], dtype=dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_crossentropy_from_logits_at_the_dtype_limit(dtype: type) -> None:
+    # logits [0.9 max, -0.9 max]: the difference overflows to -inf inside log_softmax, but
+    # label 0 still loses ln(1 + e^(-1.8 max)) ≈ 0 and its gradient is [0, 0]
+    big = 0.9 * float(np.finfo(dtype).max)
+    z = np.array([[big, -big]], dtype=dtype)
+    value, grad = CrossEntropy(from_logits=True).value_and_gradient(z, np.array([0]))
+    assert value == pytest.approx(0.0, abs=1e-30)
+    np.testing.assert_array_equal(grad, np.zeros((1, 2), dtype=dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("big", [1e4, HUGE])
+def test_bce_from_logits_is_stable_per_element(dtype: type, big: float) -> None:
+    loss = BinaryCrossEntropy(from_logits=True)
+    # softplus(z) - y z: z = big, y = 1 -> ln(1 + e^-big) ≈ 0, gradient sigmoid(z) - y = 0
+    #                    z = big, y = 0 -> big + ln(1 + e^-big) ≈ big, gradient 1
+    #                    z = -big, y = 0 -> ≈ 0, gradient 0; z = -big, y = 1 -> ≈ big, gradient -1
+    for z, y, expected, expected_grad in [
+        (big, 1.0, 0.0, 0.0),
+        (big, 0.0, big, 1.0),
+        (-big, 0.0, 0.0, 0.0),
+        (-big, 1.0, big, -1.0),
+    ]:
+        value, grad = loss.value_and_gradient(np.array([[z]], dtype=dtype), np.array([[y]]))
+        assert value == pytest.approx(expected, rel=1e-6, abs=1e-30)
+        np.testing.assert_array_equal(grad, np.array([[expected_grad]], dtype=dtype))
+
+
+# The mean of representable per-sample losses is representable, so it must be finite.
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_bce_from_logits_mean_of_huge_losses_is_finite(dtype: type) -> None:
+    # four elements with losses [0, 3e38, 0, 3e38] (see the per-element test): the mean
+    # 1.5e38 is below float32's largest number 3.4e38, although the sum 6e38 is not
+    z = np.array([[HUGE], [HUGE], [-HUGE], [-HUGE]], dtype=dtype)
+    value, grad = BinaryCrossEntropy(from_logits=True).value_and_gradient(z, [1, 0, 0, 1])
+    assert value == pytest.approx(HUGE / 2, rel=1e-6)
+    np.testing.assert_allclose(grad, np.array([[0.0], [1.0], [0.0], [-1.0]]) / 4)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_crossentropy_from_logits_mean_of_huge_losses_is_finite(dtype: type) -> None:
+    # two rows [1e38, -1e38] with label 1: each loses 2e38 (the sum 4e38 is not
+    # representable in float32, the mean 2e38 is)
+    z = np.array([[1e38, -1e38], [1e38, -1e38]], dtype=dtype)
+    value, grad = CrossEntropy(from_logits=True).value_and_gradient(z, [1, 1])
+    assert value == pytest.approx(2e38, rel=1e-6)
+    np.testing.assert_allclose(grad, np.array([[1.0, -1.0], [1.0, -1.0]]) / 2)
+
+
+# --- labels, shapes, dtypes ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("from_logits", [False, True])
+def test_integer_labels_and_onehot_agree(from_logits: bool) -> None:
+    rng = np.random.default_rng(4)
+    raw = rng.uniform(0.05, 0.95, size=(6, 4)) if not from_logits else rng.normal(size=(6, 4))
+    labels = np.array([3, 0, 1, 1, 2, 0])
+    onehot = np.zeros((6, 4))
+    onehot[np.arange(6), labels] = 1.0
+    loss = CrossEntropy(from_logits=from_logits)
+    v_labels, g_labels = loss.value_and_gradient(raw, labels)
+    v_onehot, g_onehot = loss.value_and_gradient(raw, onehot)
+    # labels take a gather, one-hot rows a masked product: equal up to rounding
+    assert v_labels == pytest.approx(v_onehot, rel=1e-14)
+    np.testing.assert_allclose(g_labels, g_onehot, rtol=1e-14, atol=1e-17)
+    # float labels that are whole numbers are labels too
+    v_float, _ = loss.value_and_gradient(raw, labels.astype(float))
+    assert v_float == v_labels
+
+
+@pytest.mark.parametrize("from_logits", [False, True])
+@pytest.mark.parametrize(
+    ("labels", "bad", "index"),
+    [
+        ([0, 3, 1], "3", 1),  # out of range for 3 classes
+        ([-1, 0, 1], "-1", 0),  # negative
+        ([0, 1, 1.5], "1.5", 2),  # not an integer
+        ([0, float("nan"), 1], "nan", 1),  # not a number at all
+        ([0, 1, 1e30], "1e+30", 2),  # far beyond int64
+    ],
+)
+def test_bad_labels_name_the_label_and_its_index(
+    from_logits: bool, labels: list[float], bad: str, index: int
+) -> None:
+    p = np.full((3, 3), 1 / 3)
+    with pytest.raises(ValueError, match=r"label .*" + re.escape(bad)) as err:
+        CrossEntropy(from_logits=from_logits).value_and_gradient(p, np.array(labels))
+    assert f"index {index}" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("loss", "p_shape", "y_shape"),
+    [
+        (MSE(), (4, 2), (4, 3)),
+        (MSE(), (4, 2), (4,)),
+        (MSE(), (4, 1), (5,)),
+        (BinaryCrossEntropy(), (4, 2), (2, 4)),
+        (BinaryCrossEntropy(from_logits=True), (4, 1), (4, 2)),
+        (CrossEntropy(), (4, 3), (4, 2)),
+        (CrossEntropy(from_logits=True), (4, 3), (5,)),
+    ],
+    ids=repr,
+)
+def test_mismatched_shapes_name_both_shapes(
+    loss: losses.Loss, p_shape: tuple[int, ...], y_shape: tuple[int, ...]
+) -> None:
+    p = np.full(p_shape, 0.5)
+    y = np.zeros(y_shape)
+    with pytest.raises(ValueError) as err:
+        loss.value_and_gradient(p, y)
+    message = str(err.value)
+    assert str(p_shape) in message and str(y_shape) in message
+
+
+@pytest.mark.parametrize("loss", [MSE(), BinaryCrossEntropy(), BinaryCrossEntropy(True)], ids=repr)
+def test_targets_of_shape_n_are_accepted_for_predictions_n_by_1(loss: losses.Loss) -> None:
+    p = np.array([[0.2], [0.7], [0.9]])
+    y = np.array([0.0, 1.0, 1.0])
+    value, grad = loss.value_and_gradient(p, y)
+    expected_value, expected_grad = loss.value_and_gradient(p, y.reshape(-1, 1))
+    assert grad.shape == (3, 1)
+    assert value == expected_value
+    np.testing.assert_array_equal(grad, expected_grad)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "loss",
+    [MSE(), BinaryCrossEntropy(), BinaryCrossEntropy(True), CrossEntropy(), CrossEntropy(True)],
+    ids=repr,
+)
+def test_gradient_dtype_is_the_prediction_dtype(loss: losses.Loss, dtype: type) -> None:
+    p = np.array([[0.2, 0.8], [0.6, 0.4]], dtype=dtype)
+    # targets in another dtype (and integer labels) must not change the gradient's dtype
+    targets = [np.array([[0.0, 1.0], [1.0, 0.0]], dtype=np.float64), np.array([[0, 1], [1, 0]])]
+    if isinstance(loss, CrossEntropy):
+        targets.append(np.array([1, 0]))
+    for y in targets:
+        value, grad = loss.value_and_gradient(p, y)
+        assert isinstance(value, float)
+        assert grad.dtype == dtype
+        assert grad.shape == p.shape
+
+
+# --- fused output pairs -------------------------------------------------------------------
+
+
+def _param_grads(model: Sequential) -> list[np.ndarray]:
+    return [p.grad.copy() for p in model.parameters()]
+
+
+def _unfused(model: Sequential, x: np.ndarray, y: np.ndarray, loss: losses.Loss) -> tuple:
+    y_pred = model.forward(x)
+    value, grad = loss.value_and_gradient(y_pred, y)
+    grad_x = model.backward(grad)
+    return value, _param_grads(model), grad_x
+
+
+@pytest.mark.parametrize(
+    ("last", "loss", "outputs", "targets"),
+    [
+        (Softmax, CrossEntropy, 4, lambda rng: rng.integers(0, 4, size=6)),
+        (Sigmoid, BinaryCrossEntropy, 1, lambda rng: rng.integers(0, 2, size=6).astype(float)),
+        (Sigmoid, BinaryCrossEntropy, 3, lambda rng: rng.integers(0, 2, size=(6, 3)) * 1.0),
+    ],
+    ids=["softmax+ce", "sigmoid+bce", "sigmoid+bce 3 outputs"],
+)
+def test_fused_path_equals_unfused_chain_rule(last, loss, outputs: int, targets) -> None:
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(6, 3))
+    y = targets(rng)
+    model = Sequential([Dense(3, outputs, dtype=np.float64, seed=0), last()])
+    model.layers[0].bias[:] = rng.normal(size=outputs) * 0.1
+    fused = lucidnet.loss_and_gradients(model, x, y, loss())
+    fused_grads = _param_grads(model)
+    value, grads, grad_x = _unfused(model, x, y, loss())
+    assert fused.loss == pytest.approx(value, rel=1e-12)
+    for got, expected in zip(fused_grads, grads, strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(fused.grad_input, grad_x, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(fused.y_pred, model.forward(x), rtol=1e-15)
+
+
+def test_fused_softmax_crossentropy_with_huge_logits_stays_finite() -> None:
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(6, 3))
+    labels = np.array([0, 1, 2, 3, 0, 1])
+    dense = Dense(3, 4, dtype=np.float64, seed=0)
+    dense.weights *= 1e4  # logits of order 1e4: softmax saturates to 0 and 1
+    model = Sequential([dense, Softmax()])
+    result = lucidnet.loss_and_gradients(model, x, labels, CrossEntropy())
+    assert np.isfinite(result.loss)
+    for p in model.parameters():
+        assert np.all(np.isfinite(p.grad)), p.name
+    # dL/dz = (softmax(z) - onehot) / batch, written out here, then dW = x^T dL/dz
+    z = x @ dense.weights + dense.bias
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    dz = (e / e.sum(axis=1, keepdims=True) - np.eye(4)[labels]) / 6
+    np.testing.assert_allclose(dense.grad_weights, x.T @ dz, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dense.grad_bias, dz.sum(axis=0), rtol=1e-10, atol=1e-12)
+
+
+def test_fused_sigmoid_bce_with_huge_logits_stays_finite() -> None:
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(6, 3))
+    y = np.array([0.0, 1.0, 1.0, 0.0, 1.0, 0.0])
+    dense = Dense(3, 1, dtype=np.float64, seed=0)
+    dense.weights *= 1e4
+    model = Sequential([dense, Sigmoid()])
+    result = lucidnet.loss_and_gradients(model, x, y, BinaryCrossEntropy())
+    assert np.isfinite(result.loss)
+    for p in model.parameters():
+        assert np.all(np.isfinite(p.grad)), p.name
+    # dL/dz = (sigmoid(z) - y) / n; sigmoid of |z| ~ 1e4 is 0 or 1 to double precision
+    z = (x @ dense.weights + dense.bias)[:, 0]
+    dz = ((z > 0).astype(float) - y) / 6
+    np.testing.assert_allclose(dense.grad_weights[:, 0], x.T @ dz, rtol=1e-10, atol=1e-12)
+
+
+def test_fused_logits_loss_recognises_exactly_the_two_pairs() -> None:
+    bce = fused_logits_loss(Sigmoid(), BinaryCrossEntropy())
+    assert isinstance(bce, BinaryCrossEntropy) and bce.from_logits
+    ce = fused_logits_loss(Softmax(), CrossEntropy())
+    assert isinstance(ce, CrossEntropy) and ce.from_logits
+    for layer, loss in [
+        (Identity(), MSE()),
+        (Sigmoid(), MSE()),
+        (Softmax(), CrossEntropy(from_logits=True)),
+        (Sigmoid(), BinaryCrossEntropy(from_logits=True)),
+        (Softmax(), BinaryCrossEntropy()),
+        (Sigmoid(), CrossEntropy()),
+        (Identity(), CrossEntropy()),
+        (Dense(2, 2), BinaryCrossEntropy()),
+    ]:
+        assert fused_logits_loss(layer, loss) is None, (layer, loss)
+
+
+# --- registry -----------------------------------------------------------------------------
+
+NAMES = {
+    "mse": MSE,
+    "mean_squared_error": MSE,
+    "binary_crossentropy": BinaryCrossEntropy,
+    "bce": BinaryCrossEntropy,
+    "crossentropy": CrossEntropy,
+    "categorical_crossentropy": CrossEntropy,
+    "sparse_categorical_crossentropy": CrossEntropy,
+    "cross_entropy": CrossEntropy,
+}
+
+
+@pytest.mark.parametrize(("name", "cls"), sorted(NAMES.items()))
+def test_get_by_name(name: str, cls: type) -> None:
+    for spelling in (name, name.upper()):
+        loss = losses.get(spelling)
+        assert type(loss) is cls
+        assert not getattr(loss, "from_logits", False)  # names give the probability forms
+    assert losses.get(name) is not losses.get(name)
+
+
+def test_get_passes_instances_through() -> None:
+    loss = CrossEntropy(from_logits=True)
+    assert losses.get(loss) is loss
+    assert sorted(losses.names()) == sorted(NAMES)
+
+
+@pytest.mark.parametrize("bad", ["hinge", "", 7, None])
+def test_get_rejects_unknown_values_and_lists_names(bad: object) -> None:
+    with pytest.raises(ValueError) as err:
+        losses.get(bad)  # type: ignore[arg-type]
+    message = str(err.value)
+    assert repr(bad) in message
+    for name in NAMES:
+        assert name in message
+
+
+# --- found in review --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("loss", [MSE(), BinaryCrossEntropy(), CrossEntropy(from_logits=True)])
+def test_empty_batch_is_a_clear_error(loss) -> None:
+    with pytest.raises(ValueError, match="the batch is empty"):
+        loss(np.zeros((0, 2)), np.zeros((0, 2)))
+
+
+@pytest.mark.parametrize("loss", [BinaryCrossEntropy(), CrossEntropy()])
+def test_probability_losses_reject_logits(loss) -> None:
+    with pytest.raises(ValueError, match=r"must be probabilities in \[0, 1\].*from_logits=True"):
+        loss(np.array([[2.5, -1.0]]), np.array([[1.0, 0.0]]))
+
+
+def test_crossentropy_targets_whose_rows_do_not_sum_to_one() -> None:
+    # multi-hot and all-zero rows: dL/dz = softmax(z) * sum(y) - y, not softmax(z) - y
+    z = np.array([[0.3, -0.2, 0.5], [1.0, 2.0, -1.0]])
+    y = np.array([[1.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
+    report = lucidnet.gradcheck(lucidnet.Identity(), z, y, CrossEntropy(from_logits=True))
+    assert report.passed, str(report)
+
+
+def test_crossentropy_accepts_a_column_of_labels() -> None:
+    z = np.array([[0.3, -0.2, 0.5], [1.0, 2.0, -1.0]])
+    loss = CrossEntropy(from_logits=True)
+    assert loss(z, np.array([[2], [1]])) == loss(z, np.array([2, 1]))
