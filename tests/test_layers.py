@@ -20,6 +20,7 @@ LAYERS = [
     ("relu", lambda dtype: ln.ReLU(), 4),
     ("leaky_relu", lambda dtype: ln.LeakyReLU(0.2), 4),
     ("softmax", lambda dtype: ln.Softmax(), 4),
+    ("dropout", lambda dtype: ln.Dropout(0.5, seed=0), 4),
 ]
 IDS = [name for name, _, _ in LAYERS]
 
@@ -203,3 +204,92 @@ def test_dense_rejects_initializer_of_wrong_shape_and_non_numeric_input():
         ln.Dense(2, 3, init=lambda shape, rng, dtype: np.zeros((3, 2)))
     with pytest.raises(ValueError, match="dense: input must be numeric, got dtype <U1"):
         ln.Dense(2, 1).forward(np.array([["a", "b"]]))
+
+
+# --- Dropout --------------------------------------------------------------------------
+
+
+def test_dropout_is_identity_at_inference():
+    x = np.random.default_rng(0).standard_normal((4, 6)).astype(np.float32)
+    layer = ln.Dropout(0.5, seed=0)
+    np.testing.assert_array_equal(layer.forward(x), x)
+    np.testing.assert_array_equal(layer.backward(np.ones_like(x)), np.ones_like(x))
+
+
+def test_dropout_training_zeroes_and_rescales():
+    x = np.ones((200, 500), dtype=np.float32)
+    y = ln.Dropout(0.3, seed=0).forward(x, training=True)
+    assert y.dtype == np.float32
+    kept = y != 0
+    # survivors are scaled by 1 / (1 - 0.3) so that the mean stays 1
+    np.testing.assert_allclose(y[kept], 1 / 0.7, rtol=1e-6)
+    assert kept.mean() == pytest.approx(0.7, abs=0.01)
+    assert y.mean() == pytest.approx(1.0, abs=0.02)
+
+
+def test_dropout_backward_uses_the_same_mask():
+    x = np.random.default_rng(1).standard_normal((5, 8))
+    layer = ln.Dropout(0.5, seed=3)
+    y = layer.forward(x, training=True)
+    g = np.random.default_rng(2).standard_normal((5, 8))
+    mask = np.where(y != 0, 2.0, 0.0)  # 1 / (1 - 0.5) where kept
+    np.testing.assert_allclose(layer.backward(g), g * mask)
+
+
+def test_dropout_seeded_masks_repeat_and_change_per_call():
+    x = np.ones((3, 10))
+    a, b = ln.Dropout(0.5, seed=7), ln.Dropout(0.5, seed=7)
+    first = a.forward(x, training=True)
+    np.testing.assert_array_equal(first, b.forward(x, training=True))
+    assert not np.array_equal(first, a.forward(x, training=True))
+
+
+def test_dropout_gradient_check_with_a_frozen_mask():
+    x = np.random.default_rng(0).standard_normal((4, 5))
+    layer = ln.Dropout(0.4, seed=0)
+    layer.forward(x, training=True)
+    layer.freeze_mask = True
+    report = ln.gradcheck(layer, x, training=True)
+    assert report.passed, str(report)
+    model = ln.Sequential(
+        [ln.Dense(5, 6, seed=0), ln.Tanh(), ln.Dropout(0.5, seed=1), ln.Dense(6, 2, seed=2)]
+    )
+    model.forward(x, training=True)
+    model.layers[2].freeze_mask = True
+    assert ln.gradcheck(model, x, training=True).passed
+
+
+@pytest.mark.parametrize("rate", [-0.1, 1.0, 1.5, "half"])
+def test_dropout_rejects_bad_rate(rate):
+    with pytest.raises(ValueError, match="rate must be"):
+        ln.Dropout(rate)
+
+
+# --- L2 penalty -----------------------------------------------------------------------
+
+
+def test_l2_penalty_value_and_gradient():
+    layer = ln.Dense(2, 2, dtype=np.float64, l2=0.1, seed=0)
+    layer.weights[:] = [[1.0, 2.0], [3.0, -1.0]]
+    # 0.1 * (1 + 4 + 9 + 1) = 1.5
+    assert layer.penalty() == pytest.approx(1.5)
+    x, g = np.array([[1.0, 0.5]]), np.array([[0.2, -0.4]])
+    layer.forward(x)
+    layer.backward(g)
+    np.testing.assert_allclose(layer.grad_weights, x.T @ g + 2 * 0.1 * layer.weights)
+
+
+def test_l2_model_passes_gradient_check_with_and_without_loss():
+    model = ln.Sequential(
+        [ln.Dense(3, 4, l2=0.05, seed=0), ln.Tanh(), ln.Dense(4, 2, l2=0.2, seed=1)]
+    )
+    x = np.random.default_rng(0).standard_normal((5, 3))
+    assert ln.gradcheck(model, x).passed
+    assert ln.gradcheck(
+        model, x, np.array([0, 1, 1, 0, 1]), ln.CrossEntropy(from_logits=True)
+    ).passed
+
+
+def test_l2_rejects_negative():
+    with pytest.raises(ValueError, match=r"l2 must be a finite number >= 0, got -1.0"):
+        ln.Dense(2, 2, l2=-1)

@@ -18,3 +18,11 @@ def test_readme_python_example_runs(capsys):
     out = capsys.readouterr().out
     assert "Total params: 33" in out
     assert "gradient check PASSED" in out
+
+
+def test_readme_training_example_runs(capsys):
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    code = next(b for b in blocks if "model.compile(" in b)
+    exec(compile(code, str(README), "exec"), {})
+    out = capsys.readouterr().out
+    assert "'accuracy'" in out

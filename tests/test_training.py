@@ -76,3 +76,234 @@ def test_loss_and_gradients_accepts_a_loss_name():
     x, y = ln.datasets.xor()
     result = ln.loss_and_gradients(_model(), x, y, "binary_crossentropy")
     assert result.loss > 0 and result.y_pred.shape == (4, 1)
+
+
+# --- fit, evaluate, predict -----------------------------------------------------------
+
+OPTIMIZERS = {
+    "sgd": lambda: ln.SGD(0.5),
+    "sgd_momentum": lambda: ln.SGD(0.1, momentum=0.9),
+    "sgd_nesterov": lambda: ln.SGD(0.1, momentum=0.9, nesterov=True),
+    "rmsprop": lambda: ln.RMSprop(0.01),
+    "rmsprop_centered_momentum": lambda: ln.RMSprop(0.005, momentum=0.5, centered=True),
+    "adam": lambda: ln.Adam(0.01),
+    "adam_amsgrad": lambda: ln.Adam(0.005, amsgrad=True),
+    "adamw": lambda: ln.AdamW(0.01),
+}
+
+
+def _spiral_model(seed=0):
+    rng = np.random.default_rng(seed)
+    return ln.Sequential(
+        [
+            ln.Dense(2, 64, init="he_normal", seed=rng),
+            ln.ReLU(),
+            ln.Dense(64, 64, init="he_normal", seed=rng),
+            ln.ReLU(),
+            ln.Dense(64, 3, seed=rng),
+            ln.Softmax(),
+        ]
+    )
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_each_optimizer_learns_xor(name):
+    x, y = ln.datasets.xor()
+    model = ln.seeds.xor_network(hidden=8, seed=0)
+    model.compile("binary_crossentropy", OPTIMIZERS[name](), metrics=["accuracy"])
+    model.fit(x, y, epochs=500, batch_size=4, verbose=0, seed=0)
+    assert model.evaluate(x, y)["accuracy"] >= 0.97
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_each_optimizer_learns_the_spiral(name):
+    x, y = ln.datasets.spirals(300, classes=3, noise=0.2, seed=0)
+    model = _spiral_model()
+    model.compile("crossentropy", OPTIMIZERS[name](), metrics=["accuracy"])
+    model.fit(x, y, epochs=200, batch_size=32, verbose=0, seed=0)
+    assert model.evaluate(x, y)["accuracy"] >= 0.97
+
+
+def test_digits_mlp_with_dropout_and_adam_reaches_96_percent():
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    x_train, x_test, y_train, y_test = train_test_split(
+        digits.data / 16.0, digits.target, test_size=0.25, random_state=0, stratify=digits.target
+    )
+    model = ln.Sequential(
+        [
+            ln.Dense(64, 128, init="he_normal", seed=0),
+            ln.ReLU(),
+            ln.Dropout(0.2),
+            ln.Dense(128, 10, seed=1),
+            ln.Softmax(),
+        ]
+    )
+    model.compile("crossentropy", ln.Adam(1e-3), metrics=["accuracy"])
+    history = model.fit(x_train, y_train, epochs=50, batch_size=32, verbose=0, seed=0)
+    assert len(history.history["loss"]) == 50
+    assert model.evaluate(x_test, y_test)["accuracy"] >= 0.96
+    np.testing.assert_array_equal(
+        model.predict_classes(x_test), model.predict_proba(x_test).argmax(axis=1)
+    )
+
+
+def _run(seed):
+    x, y = ln.datasets.spirals(120, classes=3, seed=1)
+    model = ln.Sequential(
+        [ln.Dense(2, 16, seed=5), ln.ReLU(), ln.Dropout(0.3), ln.Dense(16, 3, seed=6), ln.Softmax()]
+    )
+    model.compile("crossentropy", ln.Adam(0.01), metrics=["accuracy"])
+    history = model.fit(x, y, epochs=5, batch_size=16, validation_split=0.2, verbose=0, seed=seed)
+    return model.get_weights(), history.history
+
+
+def test_same_seed_gives_bit_identical_weights_and_history():
+    w1, h1 = _run(seed=42)
+    w2, h2 = _run(seed=42)
+    for a, b in zip(w1, w2, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert h1 == h2
+    w3, _ = _run(seed=43)
+    assert not all(np.array_equal(a, b) for a, b in zip(w1, w3, strict=True))
+
+
+def test_history_keeps_training_and_validation_per_epoch():
+    x, y = ln.datasets.spirals(90, classes=3, seed=0)
+    model = _spiral_model().compile("crossentropy", "adam", metrics=["accuracy", "top_k_accuracy"])
+    history = model.fit(x, y, epochs=3, validation_split=0.2, verbose=0, seed=0)
+    keys = {
+        "loss",
+        "accuracy",
+        "top_k_accuracy",
+        "val_loss",
+        "val_accuracy",
+        "val_top_k_accuracy",
+        "lr",
+    }
+    assert set(history.history) == keys
+    assert all(len(v) == 3 for v in history.history.values())
+    assert history.epoch == [0, 1, 2]
+    # the validation numbers are those of evaluate on the last 20% after the epoch
+    assert history.history["val_loss"][-1] == pytest.approx(model.evaluate(x[72:], y[72:])["loss"])
+
+
+def test_epoch_loss_is_the_sample_weighted_mean_of_batch_losses():
+    x, y = ln.datasets.spirals(50, classes=2, seed=0)  # batches of 16, 16, 16, 2
+    model = _spiral_model().compile("crossentropy", ln.SGD(1e-9), metrics=[])
+    x2, y2 = x, y
+    batch_means = []
+
+    class Spy(ln.Callback):
+        def on_batch_end(self, batch, logs=None):
+            batch_means.append(logs["loss"])
+
+    history = model.fit(
+        x2, y2, epochs=1, batch_size=16, shuffle=False, callbacks=[Spy()], verbose=0
+    )
+    # with a negligible learning rate each batch loss is the loss of the starting weights
+    losses = [model.evaluate(x2[i : i + 16], y2[i : i + 16])["loss"] for i in range(0, 50, 16)]
+    sizes = [16, 16, 16, 2]
+    expected = sum(v * k for v, k in zip(losses, sizes, strict=True)) / 50
+    assert history.history["loss"][0] == pytest.approx(expected, rel=1e-5)
+    assert len(batch_means) == 4
+    assert batch_means[0] == pytest.approx(losses[0], rel=1e-5)
+
+
+def test_validation_data_and_split_checks():
+    x, y = ln.datasets.spirals(60, classes=3, seed=0)
+    model = _spiral_model().compile("crossentropy", "adam")
+    with pytest.raises(ValueError, match="not both"):
+        model.fit(x, y, validation_split=0.2, validation_data=(x, y), verbose=0)
+    with pytest.raises(ValueError, match=r"validation_split must be in \(0, 1\), got 1.5"):
+        model.fit(x, y, validation_split=1.5, verbose=0)
+    with pytest.raises(ValueError, match="tuple"):
+        model.fit(x, y, validation_data=x, verbose=0)
+    history = model.fit(x, y, epochs=1, validation_data=(x[:10], y[:10]), verbose=0)
+    assert "val_loss" in history.history
+
+
+def test_fit_rejects_bad_data_with_clear_messages():
+    x, y = ln.datasets.spirals(30, classes=3, seed=0)
+    model = _spiral_model().compile("crossentropy", "adam")
+    x_bad = x.copy()
+    x_bad[4, 1] = np.nan
+    with pytest.raises(ValueError, match=r"fit: x contains 1 non-finite.*row 4, column 1"):
+        model.fit(x_bad, y, verbose=0)
+    with pytest.raises(ValueError, match="fit: x has 30 samples but y has 29"):
+        model.fit(x, y[:-1], verbose=0)
+    with pytest.raises(
+        ValueError, match=r"fit: x must be 2-D \(samples, features\), got shape \(30,\)"
+    ):
+        model.fit(x[:, 0], y, verbose=0)
+    with pytest.raises(
+        ValueError, match=r"dense: expected input of shape \(batch, 2\), got \(16, 3\)"
+    ):
+        model.fit(np.zeros((30, 3)), y, batch_size=16, verbose=0)
+    with pytest.raises(RuntimeError, match="not compiled"):
+        _spiral_model().fit(x, y, verbose=0)
+
+
+def test_divergence_stops_with_epoch_and_batch_and_keeps_finite_weights():
+    x, y = ln.datasets.spirals(64, classes=3, seed=0)
+    model = _spiral_model().compile("crossentropy", ln.SGD(1e6))
+    with pytest.raises(
+        ln.TrainingDiverged, match=r"training diverged at epoch \d+, batch \d+"
+    ) as info:
+        with np.errstate(all="ignore"):
+            model.fit(x, y, epochs=5, batch_size=16, verbose=0, seed=0)
+    assert info.value.epoch is not None and info.value.batch is not None
+    assert all(np.isfinite(w).all() for w in model.get_weights())
+
+
+def test_epochs_zero_trains_nothing():
+    x, y = ln.datasets.xor()
+    model = ln.seeds.xor_network().compile("binary_crossentropy", "sgd")
+    before = model.get_weights()
+    assert model.fit(x, y, epochs=0, verbose=0).history == {}
+    for a, b in zip(before, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_predict_proba_and_classes_from_logits():
+    x, _ = ln.datasets.spirals(60, classes=3, seed=0)
+    model = ln.Sequential([ln.Dense(2, 8, seed=0), ln.Tanh(), ln.Dense(8, 3, seed=1)])
+    model.compile(ln.CrossEntropy(from_logits=True), "adam", metrics=["accuracy"])
+    probs = model.predict_proba(x)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(model.predict_classes(x), model.predict(x).argmax(axis=1))
+    binary = ln.Sequential([ln.Dense(2, 1, seed=0)]).compile(
+        ln.BinaryCrossEntropy(from_logits=True)
+    )
+    p = binary.predict_proba(x)
+    assert p.shape == (60, 1) and ((p > 0) & (p < 1)).all()
+    np.testing.assert_array_equal(
+        binary.predict_classes(x), (binary.predict(x)[:, 0] > 0).astype(int)
+    )
+
+
+def test_evaluate_includes_the_l2_penalty_and_metrics():
+    x = np.array([[1.0, 2.0], [0.0, -1.0]], dtype=np.float32)
+    y = np.array([[1.0], [0.0]], dtype=np.float32)
+    model = ln.Sequential([ln.Dense(2, 1, l2=0.5, seed=0)]).compile("mse", "sgd", metrics=["mae"])
+    w, b = model.layers[0].weights, model.layers[0].bias
+    pred = x @ w + b
+    result = model.evaluate(x, y, batch_size=1)
+    assert result["loss"] == pytest.approx(
+        float(np.mean((pred - y) ** 2) + 0.5 * np.sum(w**2)), rel=1e-5
+    )
+    assert result["mae"] == pytest.approx(float(np.mean(np.abs(pred - y))), rel=1e-5)
+
+
+def test_get_and_set_weights_keep_references():
+    model = _spiral_model()
+    weights = model.get_weights()
+    live = model.layers[0].weights
+    model.set_weights([w * 0 for w in weights])
+    assert model.layers[0].weights is live and not live.any()
+    with pytest.raises(ValueError, match=r"dense.weights has shape \(2, 64\), got \(3, 3\)"):
+        model.set_weights([np.zeros((3, 3)), *weights[1:]])
+    with pytest.raises(ValueError, match="expected 6 arrays, got 1"):
+        model.set_weights(weights[:1])

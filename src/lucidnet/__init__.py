@@ -4,31 +4,60 @@ The names a user types are exported here; the modules (``lucidnet.functional``,
 ``lucidnet.losses``, ...) hold the rest.
 """
 
-from . import activations, datasets, functional, initializers, losses, optimizers
+from . import (
+    activations,
+    callbacks,
+    datasets,
+    functional,
+    initializers,
+    losses,
+    metrics,
+    optimizers,
+    schedules,
+    seeds,
+)
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Step, Tanh
+from .callbacks import (
+    Callback,
+    EarlyStopping,
+    History,
+    LearningRateScheduler,
+    ModelCheckpoint,
+    ReduceLROnPlateau,
+)
 from .gradcheck import GradCheckReport, gradcheck
-from .layers import Dense, Layer, Parameter
+from .layers import Dense, Dropout, Layer, Parameter
 from .losses import MSE, BinaryCrossEntropy, CrossEntropy
 from .model import Sequential
-from .optimizers import SGD
+from .optimizers import SGD, Adam, AdamW, RMSprop
 from .perceptron import Perceptron
-from .training import TrainingDiverged, loss_and_gradients, train_step
+from .training import TrainingDiverged, evaluate, fit, loss_and_gradients, train_step
 
 __version__ = "0.1.0"
 
 __all__ = [
     "MSE",
     "SGD",
+    "Adam",
+    "AdamW",
     "BinaryCrossEntropy",
+    "Callback",
     "CrossEntropy",
     "Dense",
+    "Dropout",
+    "EarlyStopping",
     "GradCheckReport",
+    "History",
     "Identity",
     "Layer",
     "LeakyReLU",
+    "LearningRateScheduler",
+    "ModelCheckpoint",
     "Parameter",
     "Perceptron",
+    "RMSprop",
     "ReLU",
+    "ReduceLROnPlateau",
     "Sequential",
     "Sigmoid",
     "Softmax",
@@ -37,12 +66,18 @@ __all__ = [
     "TrainingDiverged",
     "__version__",
     "activations",
+    "callbacks",
     "datasets",
+    "evaluate",
+    "fit",
     "functional",
     "gradcheck",
     "initializers",
     "loss_and_gradients",
     "losses",
+    "metrics",
     "optimizers",
+    "schedules",
+    "seeds",
     "train_step",
 ]

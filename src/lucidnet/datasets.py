@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["and_gate", "fruit", "or_gate", "xor"]
+__all__ = ["and_gate", "fruit", "or_gate", "spirals", "xor"]
 
 _GATE_INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
 
@@ -36,3 +36,31 @@ def fruit() -> tuple[np.ndarray, np.ndarray]:
     0 = apple, 1 = orange. The seed's one worked example is the very orange, very round
     fruit ``[1, 1]``, an orange."""
     return np.array([[1.0, 1.0]], dtype=np.float32), np.array([1], dtype=np.int64)
+
+
+def spirals(
+    n: int = 300, classes: int = 3, noise: float = 0.2, seed: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``classes`` interleaved spiral arms in 2-D, ``n`` points in all (CS231n's classic).
+
+    Arm ``k`` has radius ``r`` running from 0 to 1 and angle
+    ``theta = 4 r + 2 pi k / classes`` plus Gaussian noise of scale ``noise``; the points
+    are ``r (sin theta, cos theta)``. No straight line separates two arms: a network needs
+    a hidden layer. Returns ``X: (n, 2)`` float32 and labels ``(n,)``, rows shuffled.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < classes:
+        raise ValueError(f"spirals: n must be an int >= classes, got {n!r}")
+    if isinstance(classes, bool) or not isinstance(classes, (int, np.integer)) or classes < 2:
+        raise ValueError(f"spirals: classes must be an int >= 2, got {classes!r}")
+    if not noise >= 0:
+        raise ValueError(f"spirals: noise must be >= 0, got {noise!r}")
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % classes  # as equal as n allows
+    r = np.empty(n)
+    for k in range(classes):  # a loop over the arms, not the samples
+        members = labels == k
+        r[members] = np.linspace(0.0, 1.0, int(members.sum()))
+    theta = 4.0 * r + 2.0 * np.pi * labels / classes + rng.normal(scale=noise, size=n)
+    x = np.column_stack([r * np.sin(theta), r * np.cos(theta)]).astype(np.float32)
+    order = rng.permutation(n)  # shuffled, so that any slice (a validation split) is fair
+    return x[order], labels[order].astype(np.int64)

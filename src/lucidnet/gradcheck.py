@@ -11,7 +11,8 @@ touched), and compares it with what ``backward`` produced.
 
 The objective is the loss if one is given; otherwise it is ``sum(y * R)`` for a fixed
 random ``R`` of the output's shape, whose gradient with respect to the output is ``R``:
-every output element then takes part with its own weight.
+every output element then takes part with its own weight. Layer penalties (L2) are
+added to either, as in training.
 
 For each array the report gives the largest absolute difference and the largest
 elementwise relative error::
@@ -190,7 +191,8 @@ def gradcheck(
         )
 
         def objective() -> float:
-            return float(np.sum(model.forward(x64, training=training) * projection))
+            out = model.forward(x64, training=training)
+            return float(np.sum(out * projection)) + model.penalty()
 
         model.forward(x64, training=training)
         grad_input = model.backward(projection)

@@ -22,7 +22,7 @@ import numpy as np
 from . import initializers
 from .validation import check_rng, float_dtype
 
-__all__ = ["Dense", "Layer", "Parameter"]
+__all__ = ["Dense", "Dropout", "Layer", "Parameter"]
 
 
 class Parameter(NamedTuple):
@@ -59,6 +59,16 @@ class Layer:
     def parameters(self) -> list[Parameter]:
         """The layer's trainable arrays with their gradient buffers (none by default)."""
         return []
+
+    def penalty(self) -> float:
+        """The layer's regularization term, added to the loss (0 by default)."""
+        return 0.0
+
+    def adopt_rng(self, rng: np.random.Generator) -> None:
+        """Take ``rng`` for training-time randomness if the layer was built without a seed.
+
+        ``fit(seed=...)`` calls this so that one seed makes a whole run reproducible.
+        """
 
     def output_features(self, in_features: int | None) -> int | None:
         """Feature count of the output for ``in_features`` inputs (None: unknown).
@@ -109,6 +119,10 @@ class Dense(Layer):
         dL/db = g.sum(axis=0)    (out_features,)
         dL/dx = g @ W.T          (batch, in_features)
 
+    With an L2 penalty ``l2 > 0`` the loss gains ``l2 * sum(W^2)`` (``penalty()``, the
+    Keras ``kernel_regularizer`` convention; the bias is not penalized) and
+    ``dL/dW`` gains ``2 * l2 * W``.
+
     Parameters
     ----------
     in_features, out_features : int
@@ -121,6 +135,8 @@ class Dense(Layer):
         Dtype of the parameters; inputs are cast to it, outputs have it.
     seed : int, numpy.random.Generator or None
         Source of the initial weights. The same int gives the same weights.
+    l2 : float
+        L2 penalty factor (>= 0) on the weights.
     name : str, optional
         Name used in messages and parameter names; Sequential makes it unique.
     """
@@ -133,9 +149,14 @@ class Dense(Layer):
         bias: bool = True,
         dtype: object = np.float32,
         seed: int | np.random.Generator | None = None,
+        l2: float = 0.0,
         name: str | None = None,
     ) -> None:
         super().__init__(name)
+        l2 = float(l2)
+        if not (l2 >= 0 and np.isfinite(l2)):
+            raise ValueError(f"{self.name}: l2 must be a finite number >= 0, got {l2!r}")
+        self.l2 = l2
         for arg, value in (("in_features", in_features), ("out_features", out_features)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{self.name}: {arg} must be an int >= 1, got {value!r}")
@@ -184,6 +205,8 @@ class Dense(Layer):
         g = self._check_grad(grad, (x.shape[0], self.out_features))
         g = g.astype(self.dtype, copy=False)
         np.matmul(x.T, g, out=self.grad_weights)
+        if self.l2:
+            self.grad_weights += self.dtype.type(2 * self.l2) * self.weights
         if self.grad_bias is not None:
             np.sum(g, axis=0, out=self.grad_bias)
         return g @ self.weights.T
@@ -194,6 +217,12 @@ class Dense(Layer):
         if self.bias is not None and self.grad_bias is not None:
             params.append(Parameter("bias", self.bias, self.grad_bias))
         return params
+
+    def penalty(self) -> float:
+        """``l2 * sum(W^2)`` (one dot product, no copy)."""
+        if not self.l2:
+            return 0.0
+        return self.l2 * float(np.vdot(self.weights, self.weights))
 
     def output_features(self, in_features: int | None) -> int | None:
         """``out_features``; raises if ``in_features`` is known and differs."""
@@ -216,7 +245,85 @@ class Dense(Layer):
         return self
 
     def __repr__(self) -> str:
+        l2 = f", l2={self.l2}" if self.l2 else ""
         return (
             f"Dense({self.in_features}, {self.out_features}, bias={self.bias is not None}, "
-            f"dtype={self.dtype.name}, name={self.name!r})"
+            f"dtype={self.dtype.name}{l2}, name={self.name!r})"
         )
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training, zero each input with probability ``rate`` and scale
+    the survivors by ``1 / (1 - rate)``, so that the expected output equals the input.
+
+    ``training=True``::
+
+        mask = (u >= rate) / (1 - rate),  u ~ U[0, 1) per element
+        y = x * mask
+        dL/dx = dL/dy * mask
+
+    ``training=False`` (inference): ``y = x``. Because of the scaling nothing changes
+    between training and inference, unlike the original (non-inverted) dropout.
+
+    ``seed`` makes the masks reproducible. Set ``freeze_mask = True`` to reuse the last
+    mask on later forward passes of the same shape: a gradient check needs the function
+    fixed while it perturbs the input.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        seed: int | np.random.Generator | None = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name)
+        try:
+            rate = float(rate)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{self.name}: rate must be a number in [0, 1), got {rate!r}") from err
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"{self.name}: rate must be in [0, 1), got {rate!r}")
+        self.rate = rate
+        self._seeded = seed is not None
+        self._rng = check_rng(seed)
+        self.freeze_mask = False
+        self._mask: np.ndarray | None = None
+        self._used_mask = False
+        self._shape: tuple[int, ...] | None = None  # of the last input; None before forward
+
+    def adopt_rng(self, rng: np.random.Generator) -> None:
+        """Use ``rng`` for the masks unless a seed was given at construction."""
+        if not self._seeded:
+            self._rng = rng
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """``x * mask`` in training, ``x`` otherwise."""
+        x = np.asarray(x)
+        if not np.issubdtype(x.dtype, np.floating):
+            x = x.astype(np.float32)
+        self._shape = x.shape
+        self._used_mask = training and self.rate > 0
+        if not self._used_mask:
+            return x
+        mask = self._mask
+        fresh = mask is None or mask.shape != x.shape or mask.dtype != x.dtype
+        if fresh or not self.freeze_mask:
+            if fresh:
+                mask = self._mask = np.empty(x.shape, dtype=x.dtype)
+            self._rng.random(out=mask, dtype=mask.dtype)  # u ~ U[0, 1), into the buffer
+            np.greater_equal(mask, self.rate, out=mask)  # 1 where kept, 0 where dropped
+            mask *= x.dtype.type(1.0 / (1.0 - self.rate))
+        return x * mask
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        """``dL/dx = dL/dy * mask`` (or ``dL/dy`` when no mask was applied)."""
+        if self._shape is None:
+            raise RuntimeError(f"{self.name}: backward called before forward")
+        grad = self._check_grad(grad, self._shape)
+        if not self._used_mask:
+            return grad
+        mask = self._cached(self._mask)
+        return grad.astype(mask.dtype, copy=False) * mask
+
+    def __repr__(self) -> str:
+        return f"Dropout(rate={self.rate}, name={self.name!r})"

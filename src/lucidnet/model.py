@@ -1,4 +1,4 @@
-"""Sequential: a stack of layers, each feeding the next.
+"""Sequential: a stack of layers, each feeding the next, trained Keras-style.
 
 Forward runs the layers in order; backward runs them in reverse, each turning the gradient
 of its output into the gradient of its input (the chain rule, one layer at a time)::
@@ -9,11 +9,20 @@ of its output into the gradient of its input (the chain rule, one layer at a tim
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import losses as losses_module
+from . import metrics as metrics_module
+from . import optimizers as optimizers_module
 from .layers import Layer, Parameter
+from .losses import Loss
+from .optimizers import Optimizer
+
+if TYPE_CHECKING:  # training imports this module; the methods below import it lazily
+    from .callbacks import History
 
 __all__ = ["Sequential"]
 
@@ -25,6 +34,11 @@ class Sequential:
     feature counts of consecutive layers are checked there, so a mismatch is reported
     before any data flows. ``parameters()`` returns every trainable array as
     ``Parameter("dense_1.weights", value, grad)``.
+
+    Training follows Keras: ``compile(loss=..., optimizer=..., metrics=[...])``, then
+    ``fit(X, y, epochs=..., batch_size=...)``, ``evaluate(X, y)``, ``predict(X)``; for
+    classifiers also ``predict_proba`` and ``predict_classes``. The loops themselves are
+    written out in ``lucidnet.training``.
     """
 
     def __init__(self, layers: Iterable[Layer]) -> None:
@@ -38,6 +52,10 @@ class Sequential:
             raise ValueError("Sequential: the same layer object appears twice; create a new one")
         self._make_names_unique()
         self.output_features()  # raises on a feature-count mismatch
+        self.loss: Loss | None = None
+        self.optimizer: Optimizer | None = None
+        self.metrics: list[tuple[str, Any]] = []
+        self.stop_training = False
 
     def _make_names_unique(self) -> None:
         used: set[str] = set()
@@ -93,6 +111,73 @@ class Sequential:
             for layer in self.layers
             for p in layer.parameters()
         ]
+
+    def penalty(self) -> float:
+        """The sum of the layers' regularization terms (L2), part of the training loss."""
+        return sum(layer.penalty() for layer in self.layers)
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype of the parameters (float32 if the model has none)."""
+        params = self.parameters()
+        return params[0].value.dtype if params else np.dtype(np.float32)
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of every parameter array, in ``parameters()`` order."""
+        return [p.value.copy() for p in self.parameters()]
+
+    def set_weights(self, weights: Sequence[np.ndarray]) -> None:
+        """Copy ``weights`` (as from ``get_weights``) into the live parameter arrays."""
+        params = self.parameters()
+        if len(weights) != len(params):
+            raise ValueError(f"set_weights: expected {len(params)} arrays, got {len(weights)}")
+        for p, w in zip(params, weights, strict=True):
+            w = np.asarray(w)
+            if w.shape != p.value.shape:
+                raise ValueError(f"set_weights: {p.name} has shape {p.value.shape}, got {w.shape}")
+            np.copyto(p.value, w, casting="same_kind")
+
+    def compile(
+        self,
+        loss: Loss | str,
+        optimizer: Optimizer | str = "adam",
+        metrics: Sequence[Any] | None = None,
+    ) -> Sequential:
+        """Choose the loss, the optimizer (instance or name) and the metrics for ``fit``.
+
+        Metrics are names (``"accuracy"``, ``"binary_accuracy"``, ``"top_k_accuracy"``,
+        ``"mse"``, ``"mae"``) or functions ``f(y_true, y_pred) -> float``.
+        """
+        self.loss = losses_module.get(loss)
+        self.optimizer = optimizers_module.get(optimizer)
+        self.metrics = [metrics_module.get(m) for m in (metrics or [])]
+        return self
+
+    def fit(self, x: Any, y: Any, **kwargs: Any) -> History:
+        """Train; see ``lucidnet.training.fit`` for the arguments. Returns the History."""
+        from .training import fit
+
+        return fit(self, x, y, **kwargs)
+
+    def evaluate(self, x: Any, y: Any, batch_size: int | None = None) -> dict[str, float]:
+        """``{"loss": ..., "<metric>": ...}`` on ``(x, y)``, in inference mode."""
+        from .training import evaluate
+
+        return evaluate(self, x, y, batch_size=batch_size)
+
+    def predict_proba(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
+        """Class probabilities ``(n, classes)``, or ``(n, 1)`` for one sigmoid output.
+
+        The model's output, passed through softmax or sigmoid when the compiled loss works
+        from logits (``from_logits=True``).
+        """
+        from .training import _probabilities
+
+        return _probabilities(self, self.predict(x, batch_size=batch_size))
+
+    def predict_classes(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
+        """Predicted class labels ``(n,)``: the argmax, or ``p > 0.5`` for one output."""
+        return metrics_module.predicted_labels(self.predict_proba(x, batch_size=batch_size))
 
     def count_parameters(self) -> int:
         """Total number of trainable numbers."""

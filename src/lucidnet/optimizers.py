@@ -2,54 +2,335 @@
 
 ``optimizer.step(model.parameters())`` reads each parameter's gradient (left there by
 ``backward``) and updates its value in place, so every reference to ``layer.weights``
-stays valid.
+stays valid. State (velocities, moment estimates) lives per parameter, keyed by the
+parameter's name, in ``optimizer.state``.
+
+Conventions, stated once:
+
+- The formulas follow PyTorch's ``torch.optim`` (momentum as ``v = mu v + g``; epsilon
+  added *outside* the square root, after bias correction for Adam). Keras differs in
+  details: its SGD momentum folds ``lr`` into the velocity, its Adam adds epsilon to the
+  uncorrected ``sqrt(v)``, and its RMSprop adds it inside the root. For a constant
+  learning rate the SGD forms agree exactly; the epsilon placements differ only when
+  ``sqrt(v)`` is near epsilon.
+- ``weight_decay`` is *decoupled* weight decay (Loshchilov and Hutter's AdamW), available
+  on every optimizer: before the rule, ``w <- w - lr * weight_decay * w``. It shrinks the
+  weights directly and is not part of the loss. An L2 penalty (``Dense(..., l2=...)``) is
+  different: it adds ``l2 * sum(w^2)`` to the loss and ``2 * l2 * w`` to the gradient, so
+  it passes through the adaptive scaling of RMSprop and Adam. For plain SGD the two are
+  the same thing (``weight_decay = 2 * l2``).
+- Each update is a handful of whole-array NumPy calls writing into per-parameter buffers
+  (``out=``), with no allocation per step after the first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
+
 from .layers import Parameter
 from .validation import check_positive
 
-__all__ = ["SGD", "Optimizer", "get"]
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "get"]
+
+State = dict[str, np.ndarray]
+
+
+def _check_fraction(value: float, what: str) -> float:
+    """``value`` as a float in [0, 1), or ValueError echoing it."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{what} must be a number in [0, 1), got {value!r}") from err
+    if not 0.0 <= v < 1.0:
+        raise ValueError(f"{what} must be in [0, 1), got {value!r}")
+    return v
+
+
+def _check_non_negative(value: float, what: str) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{what} must be a number >= 0, got {value!r}") from err
+    if not (v >= 0.0 and np.isfinite(v)):
+        raise ValueError(f"{what} must be >= 0, got {value!r}")
+    return v
 
 
 class Optimizer:
-    """Base class: ``step(parameters)`` applies one update to every parameter."""
+    """Base class: ``step(parameters)`` applies one update to every parameter.
 
-    def __init__(self, lr: float) -> None:
-        self.lr = check_positive(lr, f"{type(self).__name__}: learning rate")
+    Subclasses write their rule in ``_update(value, grad, state)``, where ``state`` is the
+    parameter's own dict of buffers, created empty on its first step (``_buffer`` makes
+    them). ``iterations`` counts steps; ``lr`` may be changed between steps (schedules).
+    """
+
+    def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
+        self._label = type(self).__name__
+        self.lr = check_positive(lr, f"{self._label}: learning rate")
+        self.weight_decay = _check_non_negative(weight_decay, f"{self._label}: weight_decay")
+        self.iterations = 0
+        self.state: dict[str, State] = {}
 
     def step(self, parameters: Iterable[Parameter]) -> None:
         """Update each ``value`` in place from its ``grad``."""
+        params = list(parameters)
+        names = [p.name for p in params]
+        if len(set(names)) != len(names):
+            raise ValueError(
+                f"{self._label}: parameter names must be unique (state is kept per name); "
+                "pass model.parameters(), not the parameters of several layers mixed"
+            )
+        self.iterations += 1
+        for name, value, grad in params:
+            state = self.state.setdefault(name, {})
+            if self.weight_decay:
+                value *= value.dtype.type(1.0 - self.lr * self.weight_decay)
+            self._update(value, grad, state)
+
+    def _update(self, value: np.ndarray, grad: np.ndarray, state: State) -> None:
         raise NotImplementedError
 
+    @staticmethod
+    def _buffer(state: State, key: str, like: np.ndarray) -> np.ndarray:
+        """The buffer ``state[key]``, created as zeros shaped like ``like`` if missing."""
+        buf = state.get(key)
+        if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
+            buf = state[key] = np.zeros_like(like)
+        return buf
+
+    def get_config(self) -> dict[str, float | bool]:
+        """The hyperparameters, as keyword arguments of the constructor."""
+        return {"lr": self.lr, "weight_decay": self.weight_decay}
+
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(lr={self.lr})"
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{self._label}({args})"
 
 
 class SGD(Optimizer):
-    """Plain gradient descent: ``w <- w - lr * dL/dw`` (seed 003's update rule).
+    """Gradient descent, with optional momentum and Nesterov momentum.
 
-    ``lr`` (eta in the seeds) is the step size, > 0.
+    Plain (``momentum=0``), seed 003's rule::
+
+        w <- w - lr * g
+
+    With momentum ``mu`` (velocity ``v``, zero at first)::
+
+        v <- mu * v + g
+        w <- w - lr * v                  (classical)
+        w <- w - lr * (g + mu * v)       (nesterov=True: look ahead along v)
     """
 
-    def __init__(self, lr: float = 0.01) -> None:
-        super().__init__(lr)
+    def __init__(
+        self,
+        lr: float = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(lr, weight_decay)
+        self.momentum = _check_fraction(momentum, "SGD: momentum")
+        self.nesterov = bool(nesterov)
+        if self.nesterov and self.momentum == 0:
+            raise ValueError("SGD: nesterov=True needs momentum > 0, got momentum=0")
 
-    def step(self, parameters: Iterable[Parameter]) -> None:
-        """``w -= lr * grad`` for every parameter, in place."""
-        for _, value, grad in parameters:
-            value -= self.lr * grad
+    def _update(self, value: np.ndarray, grad: np.ndarray, state: State) -> None:
+        lr = value.dtype.type(self.lr)
+        tmp = self._buffer(state, "scratch", value)
+        if not self.momentum:
+            np.multiply(grad, lr, out=tmp)
+            value -= tmp  # w = w - lr g
+            return
+        mu = value.dtype.type(self.momentum)
+        v = self._buffer(state, "velocity", value)
+        v *= mu
+        v += grad  # v = mu v + g
+        if self.nesterov:
+            np.multiply(v, mu, out=tmp)
+            tmp += grad  # g + mu v
+            tmp *= lr
+        else:
+            np.multiply(v, lr, out=tmp)
+        value -= tmp
+
+    def get_config(self) -> dict[str, float | bool]:
+        """The hyperparameters, as keyword arguments of the constructor."""
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
 
 
-_REGISTRY: dict[str, type[Optimizer]] = {"sgd": SGD}
+class RMSprop(Optimizer):
+    """RMSprop: divide by a running root mean square of the gradient.
+
+    With ``rho`` the decay of the average ``s`` of ``g^2`` (zero at first)::
+
+        s <- rho * s + (1 - rho) * g^2
+        m <- rho * m + (1 - rho) * g           (centered=True only)
+        d <- sqrt(s - m^2) + eps               (centered)   or   sqrt(s) + eps
+        w <- w - lr * g / d                    (momentum = 0)
+        b <- mu * b + g / d;  w <- w - lr * b  (momentum mu > 0)
+
+    ``eps`` is added outside the square root (PyTorch; Keras adds it inside). Defaults:
+    ``lr=0.001``, ``rho=0.9`` (Keras; PyTorch uses 0.99), ``eps=1e-7``.
+    """
+
+    def __init__(
+        self,
+        lr: float = 0.001,
+        rho: float = 0.9,
+        eps: float = 1e-7,
+        momentum: float = 0.0,
+        centered: bool = False,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(lr, weight_decay)
+        self.rho = _check_fraction(rho, "RMSprop: rho")
+        self.eps = check_positive(eps, "RMSprop: eps")
+        self.momentum = _check_fraction(momentum, "RMSprop: momentum")
+        self.centered = bool(centered)
+
+    def _update(self, value: np.ndarray, grad: np.ndarray, state: State) -> None:
+        t = value.dtype.type
+        rho = t(self.rho)
+        s = self._buffer(state, "square_avg", value)
+        d = self._buffer(state, "scratch", value)
+        np.multiply(grad, grad, out=d)
+        d *= 1 - rho
+        s *= rho
+        s += d  # s = rho s + (1 - rho) g^2
+        if self.centered:
+            m = self._buffer(state, "grad_avg", value)
+            np.multiply(grad, 1 - rho, out=d)
+            m *= rho
+            m += d  # m = rho m + (1 - rho) g
+            np.multiply(m, m, out=d)
+            np.subtract(s, d, out=d)
+            np.sqrt(d, out=d)
+        else:
+            np.sqrt(s, out=d)
+        d += t(self.eps)
+        np.divide(grad, d, out=d)  # g / (sqrt(...) + eps)
+        if self.momentum:
+            b = self._buffer(state, "momentum", value)
+            b *= t(self.momentum)
+            b += d
+            np.multiply(b, t(self.lr), out=d)
+        else:
+            d *= t(self.lr)
+        value -= d
+
+    def get_config(self) -> dict[str, float | bool]:
+        """The hyperparameters, as keyword arguments of the constructor."""
+        return {
+            **super().get_config(),
+            "rho": self.rho,
+            "eps": self.eps,
+            "momentum": self.momentum,
+            "centered": self.centered,
+        }
+
+
+class Adam(Optimizer):
+    """Adam: momentum on the gradient, scaled by a running root mean square.
+
+    At step ``t`` (from 1), with ``m`` and ``v`` zero at first::
+
+        m <- beta1 * m + (1 - beta1) * g
+        v <- beta2 * v + (1 - beta2) * g^2
+        m_hat = m / (1 - beta1^t)              (bias corrections: m and v start at 0)
+        v_hat = v / (1 - beta2^t)
+        v_hat <- max(v_hat_max, v_hat)         (amsgrad=True only: never shrink)
+        w <- w - lr * m_hat / (sqrt(v_hat) + eps)
+
+    ``eps`` is added to ``sqrt(v_hat)``, after bias correction (PyTorch's "epsilon";
+    Keras adds its epsilon to the uncorrected ``sqrt(v)``). Defaults ``lr=0.001``,
+    ``beta1=0.9``, ``beta2=0.999``, ``eps=1e-8``. ``weight_decay > 0`` makes it AdamW.
+    """
+
+    def __init__(
+        self,
+        lr: float = 0.001,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        amsgrad: bool = False,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(lr, weight_decay)
+        self.beta1 = _check_fraction(beta1, f"{self._label}: beta1")
+        self.beta2 = _check_fraction(beta2, f"{self._label}: beta2")
+        self.eps = check_positive(eps, f"{self._label}: eps")
+        self.amsgrad = bool(amsgrad)
+
+    def _update(self, value: np.ndarray, grad: np.ndarray, state: State) -> None:
+        t = value.dtype.type
+        b1, b2 = t(self.beta1), t(self.beta2)
+        step = self.iterations
+        m = self._buffer(state, "m", value)
+        v = self._buffer(state, "v", value)
+        d = self._buffer(state, "scratch", value)
+        np.multiply(grad, 1 - b1, out=d)
+        m *= b1
+        m += d  # m = b1 m + (1 - b1) g
+        np.multiply(grad, grad, out=d)
+        d *= 1 - b2
+        v *= b2
+        v += d  # v = b2 v + (1 - b2) g^2
+        if self.amsgrad:
+            v_max = self._buffer(state, "v_max", value)
+            np.maximum(v_max, v, out=v_max)  # the largest v so far (same correction)
+            v = v_max
+        # sqrt(v_hat) + eps = sqrt(v) / sqrt(1 - b2^t) + eps
+        np.sqrt(v, out=d)
+        d *= t(1.0 / np.sqrt(1.0 - self.beta2**step))
+        d += t(self.eps)
+        np.divide(m, d, out=d)
+        d *= t(self.lr / (1.0 - self.beta1**step))  # lr * m_hat / (...)
+        value -= d
+
+    def get_config(self) -> dict[str, float | bool]:
+        """The hyperparameters, as keyword arguments of the constructor."""
+        return {
+            **super().get_config(),
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "eps": self.eps,
+            "amsgrad": self.amsgrad,
+        }
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (default 0.01): ``w <- w - lr * wd * w``, then Adam.
+
+    The decay acts on the weights directly instead of through the gradient, so Adam's
+    per-parameter scaling does not weaken it for parameters with large gradients.
+    """
+
+    def __init__(
+        self,
+        lr: float = 0.001,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        amsgrad: bool = False,
+        weight_decay: float = 0.01,
+    ) -> None:
+        super().__init__(lr, beta1, beta2, eps, amsgrad, weight_decay)
+
+
+_REGISTRY: dict[str, type[Optimizer]] = {
+    "sgd": SGD,
+    "rmsprop": RMSprop,
+    "adam": Adam,
+    "adamw": AdamW,
+}
 
 
 def get(identifier: str | Optimizer) -> Optimizer:
     """Return a new optimizer (default hyperparameters) for a name, or the instance itself.
 
+    Names are case-insensitive: ``"sgd"``, ``"rmsprop"``, ``"adam"``, ``"adamw"``.
     Raises ValueError naming the bad value and listing the valid names.
     """
     if isinstance(identifier, Optimizer):
@@ -59,3 +340,8 @@ def get(identifier: str | Optimizer) -> Optimizer:
     raise ValueError(
         f"unknown optimizer {identifier!r}; valid names: {', '.join(sorted(_REGISTRY))}"
     )
+
+
+def names() -> list[str]:
+    """The valid optimizer names."""
+    return sorted(_REGISTRY)

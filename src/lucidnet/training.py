@@ -1,4 +1,4 @@
-"""One training step: forward, loss, backward, update.
+"""Training: one step, and the ``fit`` / ``evaluate`` loops around it.
 
 ``train_step`` is the loop body that every training loop repeats::
 
@@ -7,38 +7,84 @@
     model.backward(loss.gradient(y_pred, y))        # dL/dθ for every parameter
     optimizer.step(model.parameters())              # θ <- θ - lr * dL/dθ
 
-with two refinements: the fused output pairs (``Sigmoid`` + binary cross-entropy,
+with three refinements: the fused output pairs (``Sigmoid`` + binary cross-entropy,
 ``Softmax`` + cross-entropy) take the gradient ``p - y`` straight on the logits (see
-``lucidnet.losses``), and a non-finite loss stops before the update, so the weights are
-never overwritten with NaN.
+``lucidnet.losses``); layer penalties (``Dense(l2=...)``) join the loss; and a
+non-finite loss or gradient stops before the update, so the weights are never
+overwritten with NaN.
+
+``fit`` runs that step over shuffled mini-batches for a number of epochs, with
+validation, metrics, callbacks and progress output (Keras' ``model.fit``; the model
+methods ``compile``/``fit``/``evaluate`` call the functions here).
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import functional as F
 from . import losses as losses_module
 from . import optimizers as optimizers_module
-from .losses import Loss
+from .batches import Batches
+from .callbacks import Callback, History
+from .losses import BinaryCrossEntropy, CrossEntropy, Loss
 from .model import Sequential
 from .optimizers import Optimizer
+from .progress import ProgressLogger
 from .validation import check_finite
 
-__all__ = ["LossAndGradients", "TrainingDiverged", "loss_and_gradients", "train_step"]
+__all__ = [
+    "LossAndGradients",
+    "TrainingDiverged",
+    "evaluate",
+    "fit",
+    "loss_and_gradients",
+    "train_step",
+]
 
 
 class TrainingDiverged(FloatingPointError):
-    """The loss became NaN or infinite; the parameters were left as they were."""
+    """The loss or a gradient became NaN or infinite; the update was not applied.
+
+    ``epoch`` and ``batch`` (from 0) say where, when raised by ``fit``.
+    """
+
+    def __init__(self, message: str, epoch: int | None = None, batch: int | None = None):
+        super().__init__(message)
+        self.epoch, self.batch = epoch, batch
 
 
 class LossAndGradients(NamedTuple):
     """What one forward and backward pass found."""
 
-    loss: float  # the loss value of the batch
+    loss: float  # the loss value of the batch, penalties included
     y_pred: np.ndarray  # the model's output, (batch, outputs)
     grad_input: np.ndarray  # dL/dx, the gradient with respect to the input batch
+
+
+def _forward_with_loss(
+    model: Sequential, x: np.ndarray, y: np.ndarray, loss: Loss, training: bool, grad: bool
+) -> tuple[float, np.ndarray, np.ndarray | None, int]:
+    """Forward pass and loss; return ``(value, y_pred, gradient, start)``.
+
+    ``gradient`` is ``dL/d(input of layer start)``, where backward must begin: the output
+    for an ordinary loss, the last layer's input (the logits) for a fused pair.
+    """
+    layers = model.layers
+    fused_loss = losses_module.fused_logits_loss(layers[-1], loss) if layers else None
+    if fused_loss is None:
+        y_pred = model.forward(x, training=training)
+        value, g = loss.value_and_gradient(y_pred, y, need_gradient=grad)
+        return value + model.penalty(), y_pred, g, len(layers)
+    logits = np.asarray(x)
+    for layer in layers[:-1]:
+        logits = layer.forward(logits, training=training)
+    y_pred = layers[-1].forward(logits, training=training)
+    value, g = fused_loss.value_and_gradient(logits, y, need_gradient=grad)
+    return value + model.penalty(), y_pred, g, len(layers) - 1
 
 
 def loss_and_gradients(
@@ -46,28 +92,36 @@ def loss_and_gradients(
 ) -> LossAndGradients:
     """Forward and backward for one batch; every gradient buffer holds ``dL/dθ`` after.
 
+    The loss includes the layers' penalties (``model.penalty()``, from ``Dense(l2=...)``).
     When the last layer and the loss form a fused pair, the loss is computed from the last
     layer's input (the logits) and its gradient ``p - y`` enters the backward pass one
     layer earlier.
     """
-    loss = losses_module.get(loss)
-    layers = model.layers
-    fused = fused_loss = None
-    if layers:
-        fused_loss = losses_module.fused_logits_loss(layers[-1], loss)
-    if fused_loss is not None:
-        fused = layers[-1]
-        out = np.asarray(x)
-        for layer in layers[:-1]:
-            out = layer.forward(out, training=training)
-        y_pred = fused.forward(out, training=training)
-        value, grad = fused_loss.value_and_gradient(out, y)
-        for layer in reversed(layers[:-1]):
-            grad = layer.backward(grad)
-        return LossAndGradients(value, y_pred, grad)
-    y_pred = model.forward(x, training=training)
-    value, grad = loss.value_and_gradient(y_pred, y)
-    return LossAndGradients(value, y_pred, model.backward(grad))
+    value, y_pred, grad, start = _forward_with_loss(
+        model, x, y, losses_module.get(loss), training, grad=True
+    )
+    for layer in reversed(model.layers[:start]):
+        grad = layer.backward(grad)
+    return LossAndGradients(value, y_pred, grad)  # type: ignore[arg-type]
+
+
+def _apply_step(
+    model: Sequential, x: np.ndarray, y: np.ndarray, loss: Loss, optimizer: Optimizer
+) -> LossAndGradients:
+    """Gradients, a finiteness check, then the update; raise TrainingDiverged instead of
+    applying a non-finite update."""
+    result = loss_and_gradients(model, x, y, loss, training=True)
+    parameters = model.parameters()
+    if not np.isfinite(result.loss):
+        problem = f"loss is {result.loss}"
+    else:  # a finite loss can still have overflowing gradients; one sum per array finds them
+        with np.errstate(over="ignore", invalid="ignore"):
+            bad = [p.name for p in parameters if not np.isfinite(np.sum(p.grad))]
+        problem = f"the gradient of {bad[0]} is not finite" if bad else ""
+    if problem:
+        raise TrainingDiverged(f"{problem}; the update was skipped")
+    optimizer.step(parameters)
+    return result
 
 
 def train_step(
@@ -79,26 +133,255 @@ def train_step(
 ) -> float:
     """One gradient-descent step on the batch ``(x, y)``; return the loss before the step.
 
+    Pass the same optimizer instance every step: it holds the state (momentum, moments).
     Raises ValueError naming the row and column of a NaN or infinity in ``x`` or ``y``,
     and ``TrainingDiverged`` if the loss or a gradient is not finite (the update is then
     skipped, so the model keeps its last finite weights).
     """
-    loss = losses_module.get(loss)
-    optimizer = optimizers_module.get(optimizer)
     check_finite(x, "training input x")
     check_finite(y, "training target y")
-    value = loss_and_gradients(model, x, y, loss, training=True).loss
-    parameters = model.parameters()
-    if not np.isfinite(value):
-        problem = f"loss is {value}"
-    else:  # a finite loss can still have overflowing gradients; one sum per array finds them
-        with np.errstate(over="ignore", invalid="ignore"):
-            bad = [p.name for p in parameters if not np.isfinite(np.sum(p.grad))]
-        problem = f"the gradient of {bad[0]} is not finite" if bad else ""
-    if problem:
+    try:
+        result = _apply_step(model, x, y, losses_module.get(loss), optimizers_module.get(optimizer))
+    except TrainingDiverged as err:
         raise TrainingDiverged(
-            f"{problem}; the update was skipped and the weights are unchanged. "
-            "Lower the learning rate or scale the inputs."
+            f"{err}; the weights are unchanged. Lower the learning rate or scale the inputs."
+        ) from None
+    return result.loss
+
+
+# --- fit and evaluate ---------------------------------------------------------------------
+
+
+def _prepare(model: Sequential, x: Any, y: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs as the model's dtype and targets as arrays, checked for shape and finiteness."""
+    x = np.asarray(x)
+    y = np.asarray(y)
+    if x.ndim != 2:
+        raise ValueError(f"{what}: x must be 2-D (samples, features), got shape {x.shape}")
+    if len(y) != len(x):
+        raise ValueError(f"{what}: x has {len(x)} samples but y has {len(y)}")
+    if len(x) == 0:
+        raise ValueError(f"{what}: no samples")
+    try:
+        x = x.astype(model.dtype, copy=False)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{what}: x must be numeric, got dtype {x.dtype}") from err
+    if y.dtype.kind == "f":
+        y = y.astype(model.dtype, copy=False)
+    elif y.dtype.kind not in "iub":
+        raise ValueError(f"{what}: y must be numeric, got dtype {y.dtype}")
+    check_finite(x, f"{what}: x")
+    check_finite(y, f"{what}: y")
+    return x, y
+
+
+def _probabilities(model: Sequential, y_pred: np.ndarray) -> np.ndarray:
+    """Outputs as probabilities: squashed when the compiled loss works from logits."""
+    loss = getattr(model, "loss", None)
+    if isinstance(loss, CrossEntropy) and loss.from_logits:
+        return F.softmax(y_pred, axis=-1)
+    if isinstance(loss, BinaryCrossEntropy) and loss.from_logits:
+        return F.sigmoid(y_pred)
+    return y_pred
+
+
+class _RunningMeans:
+    """Sample-weighted means of the loss and the metrics over the batches of an epoch."""
+
+    def __init__(self, metrics: list[tuple[str, Any]], prefix: str = "") -> None:
+        self.metrics, self.prefix = metrics, prefix
+        self.sums = {f"{prefix}loss": 0.0, **{f"{prefix}{name}": 0.0 for name, _ in metrics}}
+        self.count = 0
+
+    def add(self, model: Sequential, value: float, y: np.ndarray, y_pred: np.ndarray) -> None:
+        k = len(y)
+        self.count += k
+        self.sums[f"{self.prefix}loss"] += value * k
+        if self.metrics:
+            probs = _probabilities(model, y_pred)
+            for name, fn in self.metrics:
+                self.sums[f"{self.prefix}{name}"] += float(fn(y, probs)) * k
+
+    def means(self) -> dict[str, float]:
+        return {key: total / max(self.count, 1) for key, total in self.sums.items()}
+
+
+def evaluate(model: Sequential, x: Any, y: Any, batch_size: int | None = None) -> dict[str, float]:
+    """Loss (penalties included) and metrics of the compiled model on ``(x, y)``.
+
+    Runs in inference mode (``training=False``), in batches of ``batch_size`` (all at
+    once if None). Returns ``{"loss": ..., "<metric>": ...}``.
+    """
+    loss, metrics = _compiled(model)
+    x, y = _prepare(model, x, y, "evaluate")
+    size = len(x) if batch_size is None else batch_size
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+        raise ValueError(f"evaluate: batch_size must be an int >= 1, got {batch_size!r}")
+    means = _RunningMeans(metrics)
+    for start in range(0, len(x), size):
+        xb, yb = x[start : start + size], y[start : start + size]
+        value, y_pred, _, _ = _forward_with_loss(model, xb, yb, loss, False, grad=False)
+        means.add(model, value, yb, y_pred)
+    return means.means()
+
+
+def _compiled(model: Sequential) -> tuple[Loss, list[tuple[str, Any]]]:
+    loss = getattr(model, "loss", None)
+    if loss is None or getattr(model, "optimizer", None) is None:
+        raise RuntimeError(
+            "the model is not compiled: call model.compile(loss=..., optimizer=...) first"
         )
-    optimizer.step(parameters)
-    return value
+    return loss, model.metrics
+
+
+def _split_validation(
+    model: Sequential,
+    x: np.ndarray,
+    y: np.ndarray,
+    validation_split: float,
+    validation_data: tuple[Any, Any] | None,
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+    if validation_data is not None:
+        if validation_split:
+            raise ValueError("fit: give validation_data or validation_split, not both")
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError("fit: validation_data must be a tuple (x_val, y_val)")
+        return x, y, _prepare(model, *validation_data, "fit: validation_data")
+    if not validation_split:
+        return x, y, None
+    if not 0 < validation_split < 1:
+        raise ValueError(f"fit: validation_split must be in (0, 1), got {validation_split!r}")
+    split_at = int(len(x) * (1 - validation_split))  # the last rows, before any shuffling
+    if split_at < 1 or split_at >= len(x):
+        raise ValueError(
+            f"fit: validation_split={validation_split} of {len(x)} samples leaves an empty set"
+        )
+    return x[:split_at], y[:split_at], (x[split_at:], y[split_at:])
+
+
+def fit(
+    model: Sequential,
+    x: Any,
+    y: Any,
+    epochs: int = 1,
+    batch_size: int = 32,
+    validation_split: float = 0.0,
+    validation_data: tuple[Any, Any] | None = None,
+    shuffle: bool = True,
+    callbacks: Sequence[Callback] | None = None,
+    verbose: int = 1,
+    seed: int | None = None,
+) -> History:
+    """Train the compiled ``model`` on ``(x, y)``; return the History of every epoch.
+
+    Parameters
+    ----------
+    x : array (samples, features); y : targets (labels or arrays, as the loss expects)
+    epochs : int
+        Passes over the training data.
+    batch_size : int
+        Rows per gradient step; the last batch of an epoch keeps the remainder.
+    validation_split : float in (0, 1)
+        Fraction of the *last* rows held out for validation (before shuffling, as Keras).
+    validation_data : (x_val, y_val)
+        Explicit validation set (instead of ``validation_split``).
+    shuffle : bool
+        Reshuffle the training rows every epoch.
+    callbacks : list of Callback
+        EarlyStopping, LearningRateScheduler, ReduceLROnPlateau, ModelCheckpoint, ...
+    verbose : 0, 1 or 2
+        Silent, a live bar (falls back to lines when not on a terminal), a line per epoch.
+    seed : int or None
+        Seeds the shuffling and the dropout layers built without a seed of their own: the
+        same seed (with seeded layers) gives bit-identical weights and history.
+
+    Returns
+    -------
+    History
+        ``history.history`` maps ``loss``, each metric, ``val_loss``, ``val_<metric>`` and
+        ``lr`` to one value per epoch. Training values are means over the epoch's batches
+        (in training mode, so with dropout active); validation values are computed after
+        the epoch, in inference mode.
+
+    Raises
+    ------
+    TrainingDiverged
+        If the loss or a gradient becomes NaN or infinite; it carries ``epoch`` and
+        ``batch``. The model keeps the last finite weights: those before the failed step
+        when they are finite, otherwise the weights at the start of that epoch.
+    """
+    loss, metrics = _compiled(model)
+    optimizer: Optimizer = model.optimizer
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"fit: epochs must be an int >= 0, got {epochs!r}")
+    x, y = _prepare(model, x, y, "fit")
+    x, y, validation = _split_validation(model, x, y, validation_split, validation_data)
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        layer.adopt_rng(rng.spawn(1)[0])
+    batches = Batches(x, y, batch_size, shuffle=shuffle, rng=rng)
+
+    history = History()
+    progress = [ProgressLogger(verbose)] if verbose else []
+    every = [history, *(callbacks or []), *progress]
+    params = {"epochs": int(epochs), "steps": len(batches), "samples": len(x), "verbose": verbose}
+    for cb in every:
+        cb.set_model(model)
+        cb.set_params(params)
+    model.stop_training = False
+    for cb in every:
+        cb.on_train_begin()
+    try:
+        for epoch in range(int(epochs)):
+            for cb in every:
+                cb.on_epoch_begin(epoch)
+            logs = _run_epoch(model, batches, loss, optimizer, metrics, epoch, every)
+            if validation is not None:
+                logs.update({f"val_{k}": v for k, v in evaluate(model, *validation).items()})
+            logs["lr"] = optimizer.lr
+            for cb in every:
+                cb.on_epoch_end(epoch, logs)
+            if model.stop_training:
+                break
+    except BaseException:
+        for cb in progress:
+            cb.on_train_end()  # close the bar; the other callbacks do not see a normal end
+        raise
+    for cb in every:
+        cb.on_train_end()
+    return history
+
+
+def _run_epoch(
+    model: Sequential,
+    batches: Batches,
+    loss: Loss,
+    optimizer: Optimizer,
+    metrics: list[tuple[str, Any]],
+    epoch: int,
+    callbacks: list[Callback],
+) -> dict[str, float]:
+    """One pass over the batches; return the epoch's mean loss and metrics."""
+    start_weights = model.get_weights()  # the fallback if a step leaves non-finite weights
+    means = _RunningMeans(metrics)
+    for batch, (xb, yb) in enumerate(batches):
+        try:
+            result = _apply_step(model, xb, yb, loss, optimizer)
+        except TrainingDiverged as err:
+            finite = all(np.isfinite(p.value).all() for p in model.parameters())
+            if finite:
+                kept = "the weights are those before this step"
+            else:
+                model.set_weights(start_weights)
+                kept = f"the weights were restored to the start of epoch {epoch + 1}"
+            raise TrainingDiverged(
+                f"training diverged at epoch {epoch + 1}, batch {batch + 1}: {err}; {kept}. "
+                "Lower the learning rate or scale the inputs.",
+                epoch=epoch,
+                batch=batch,
+            ) from None
+        means.add(model, result.loss, yb, result.y_pred)
+        running = means.means()
+        for cb in callbacks:
+            cb.on_batch_end(batch, running)
+    return means.means()

@@ -1,0 +1,64 @@
+"""Mini-batches: the data set in slices of ``batch_size`` rows, reshuffled every epoch.
+
+``Batches(x, y, batch_size, shuffle=True, rng=...)`` is iterated once per epoch. With
+shuffling, each epoch draws one permutation of the row indices from the seeded
+``numpy.random.Generator`` and gathers each batch into two buffers allocated once
+(``np.take(..., out=...)``): no copy of the whole data set per epoch, no allocation per
+batch. Without shuffling the batches are views of the data. The last batch keeps the
+remaining rows, even if fewer than ``batch_size``.
+
+A yielded batch is valid until the next one is drawn (the buffers are reused).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+__all__ = ["Batches"]
+
+
+class Batches:
+    """Iterable of ``(x_batch, y_batch)`` over the rows of ``x`` and ``y``."""
+
+    def __init__(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        batch_size: int,
+        shuffle: bool = True,
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+            raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
+        if len(x) != len(y):
+            raise ValueError(f"x has {len(x)} rows but y has {len(y)}")
+        self.x, self.y = x, y
+        self.batch_size = int(min(batch_size, max(len(x), 1)))
+        self.shuffle = bool(shuffle)
+        self.rng = rng if rng is not None else np.random.default_rng()
+        self._xb = self._yb = None
+        if self.shuffle:
+            self._xb = np.empty((self.batch_size, *x.shape[1:]), dtype=x.dtype)
+            self._yb = np.empty((self.batch_size, *y.shape[1:]), dtype=y.dtype)
+
+    def __len__(self) -> int:
+        """Batches per epoch: ``ceil(rows / batch_size)``."""
+        return -(-len(self.x) // self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        n, size = len(self.x), self.batch_size
+        if not self.shuffle:
+            for start in range(0, n, size):
+                yield self.x[start : start + size], self.y[start : start + size]
+            return
+        order = self.rng.permutation(n)
+        for start in range(0, n, size):
+            idx = order[start : start + size]
+            xb, yb = self._xb[: len(idx)], self._yb[: len(idx)]  # type: ignore[index]
+            np.take(self.x, idx, axis=0, out=xb)
+            np.take(self.y, idx, axis=0, out=yb)
+            yield xb, yb

@@ -1,0 +1,141 @@
+"""Metrics: ``metric(y_true, y_pred) -> float``, and a confusion matrix.
+
+The argument order is scikit-learn's and Keras' (truth first). Losses, which training
+differentiates, take the prediction first (PyTorch's order); metrics are only read.
+
+``y_pred`` may be probabilities or scores ``(n, classes)``, a single probability column
+``(n, 1)`` or ``(n,)`` for binary problems, or predicted labels ``(n,)`` of an integer
+dtype. ``y_true`` may be labels ``(n,)`` (or ``(n, 1)``) or one-hot rows ``(n, classes)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = [
+    "accuracy",
+    "binary_accuracy",
+    "confusion_matrix",
+    "get",
+    "mae",
+    "mse",
+    "top_k_accuracy",
+]
+
+Metric = Callable[[np.ndarray, np.ndarray], float]
+
+
+def _true_labels(y_true: np.ndarray, n: int) -> np.ndarray:
+    y = np.asarray(y_true)
+    if y.ndim == 2 and y.shape[1] > 1:
+        y = np.argmax(y, axis=1)  # one-hot rows
+    y = y.reshape(-1)
+    if y.shape[0] != n:
+        raise ValueError(f"y_true has {y.shape[0]} samples but y_pred has {n}")
+    return y
+
+
+def predicted_labels(y_pred: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """Class labels from predictions: argmax of scores, ``p > threshold`` for one column,
+    integer predictions as they are."""
+    p = np.asarray(y_pred)
+    if p.ndim == 2 and p.shape[1] > 1:
+        return np.argmax(p, axis=1)
+    p = p.reshape(-1)
+    if np.issubdtype(p.dtype, np.integer) or p.dtype == bool:
+        return p.astype(np.int64)
+    return (p > threshold).astype(np.int64)
+
+
+def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Fraction of samples whose predicted class equals the true class.
+
+    The predicted class is the argmax for several columns and ``p > 0.5`` for one.
+    """
+    pred = predicted_labels(y_pred)
+    return float(np.mean(pred == _true_labels(y_true, pred.shape[0])))
+
+
+def binary_accuracy(y_true: np.ndarray, y_pred: np.ndarray, threshold: float = 0.5) -> float:
+    """Fraction of elements with ``(y_pred > threshold) == y_true`` (multi-label too)."""
+    p = np.asarray(y_pred)
+    y = np.asarray(y_true)
+    if y.shape != p.shape and y.ndim == 1 and p.shape == (y.shape[0], 1):
+        y = y.reshape(-1, 1)
+    if y.shape != p.shape:
+        raise ValueError(f"binary_accuracy: y_true shape {y.shape} != y_pred shape {p.shape}")
+    return float(np.mean((p > threshold) == (y > 0.5)))
+
+
+def top_k_accuracy(y_true: np.ndarray, y_pred: np.ndarray, k: int = 5) -> float:
+    """Fraction of samples whose true class is among the ``k`` highest scores.
+
+    A sample counts when fewer than ``k`` classes score strictly higher than the true one
+    (so ties favour the true class, as in Keras).
+    """
+    scores = np.asarray(y_pred)
+    if scores.ndim != 2:
+        raise ValueError(f"top_k_accuracy: y_pred must be (n, classes), got {scores.shape}")
+    labels = _true_labels(y_true, scores.shape[0]).astype(np.intp)
+    true_scores = scores[np.arange(scores.shape[0]), labels]
+    higher = np.sum(scores > true_scores[:, None], axis=1)
+    return float(np.mean(higher < k))
+
+
+def mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Mean squared error over all elements."""
+    p = np.asarray(y_pred, dtype=np.float64)
+    y = np.asarray(y_true, dtype=np.float64).reshape(p.shape)
+    return float(np.mean((p - y) ** 2))
+
+
+def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Mean absolute error over all elements."""
+    p = np.asarray(y_pred, dtype=np.float64)
+    y = np.asarray(y_true, dtype=np.float64).reshape(p.shape)
+    return float(np.mean(np.abs(p - y)))
+
+
+def confusion_matrix(
+    y_true: np.ndarray, y_pred: np.ndarray, num_classes: int | None = None
+) -> np.ndarray:
+    """Counts ``C[i, j]`` of samples of true class ``i`` predicted as ``j`` (sklearn's layout).
+
+    ``y_pred`` may be labels or scores (converted as in ``accuracy``). The number of
+    classes is ``num_classes`` or one more than the largest label seen.
+    """
+    pred = predicted_labels(y_pred)
+    true = _true_labels(y_true, pred.shape[0]).astype(np.int64)
+    if num_classes is None:
+        num_classes = int(max(true.max(initial=-1), pred.max(initial=-1))) + 1
+    if true.size and (true.min() < 0 or pred.min() < 0):
+        raise ValueError("confusion_matrix: labels must be >= 0")
+    if true.size and max(true.max(), pred.max()) >= num_classes:
+        raise ValueError(f"confusion_matrix: a label is >= num_classes={num_classes}")
+    counts = np.bincount(true * num_classes + pred, minlength=num_classes * num_classes)
+    return counts.reshape(num_classes, num_classes)
+
+
+_REGISTRY: dict[str, Metric] = {
+    "accuracy": accuracy,
+    "acc": accuracy,
+    "binary_accuracy": binary_accuracy,
+    "top_k_accuracy": top_k_accuracy,
+    "mse": mse,
+    "mae": mae,
+}
+
+
+def get(identifier: str | Metric) -> tuple[str, Metric]:
+    """``(name, function)`` for a metric name or a callable (named by its ``__name__``).
+
+    Raises ValueError naming the bad value and listing the valid names.
+    """
+    if isinstance(identifier, str) and identifier.lower() in _REGISTRY:
+        fn = _REGISTRY[identifier.lower()]
+        return fn.__name__, fn
+    if callable(identifier):
+        return getattr(identifier, "__name__", type(identifier).__name__), identifier
+    raise ValueError(f"unknown metric {identifier!r}; valid names: {', '.join(sorted(_REGISTRY))}")
