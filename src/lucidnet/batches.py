@@ -59,6 +59,7 @@ class Batches:
         for start in range(0, n, size):
             idx = order[start : start + size]
             xb, yb = self._xb[: len(idx)], self._yb[: len(idx)]  # type: ignore[index]
-            np.take(self.x, idx, axis=0, out=xb)
-            np.take(self.y, idx, axis=0, out=yb)
+            # mode="clip": the indices are valid, and "raise" would buffer the output
+            np.take(self.x, idx, axis=0, out=xb, mode="clip")
+            np.take(self.y, idx, axis=0, out=yb, mode="clip")
             yield xb, yb

@@ -27,6 +27,16 @@ __all__ = [
 Metric = Callable[[np.ndarray, np.ndarray], float]
 
 
+def _matched(y_true: np.ndarray, y_pred: np.ndarray, who: str) -> tuple[np.ndarray, np.ndarray]:
+    """``y_true`` and ``y_pred`` as arrays of one shape; ``(n,)`` pairs with ``(n, 1)``."""
+    y, p = np.asarray(y_true), np.asarray(y_pred)
+    if y.shape != p.shape and y.ndim + p.ndim == 3 and y.shape[0] == p.shape[0]:
+        y, p = y.reshape(len(y), -1), p.reshape(len(p), -1)  # (n,) against (n, 1)
+    if y.shape != p.shape:
+        raise ValueError(f"{who}: y_true has shape {y.shape} but y_pred has shape {p.shape}")
+    return y, p
+
+
 def _true_labels(y_true: np.ndarray, n: int) -> np.ndarray:
     y = np.asarray(y_true)
     if y.ndim == 2 and y.shape[1] > 1:
@@ -60,12 +70,7 @@ def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 def binary_accuracy(y_true: np.ndarray, y_pred: np.ndarray, threshold: float = 0.5) -> float:
     """Fraction of elements with ``(y_pred > threshold) == y_true`` (multi-label too)."""
-    p = np.asarray(y_pred)
-    y = np.asarray(y_true)
-    if y.shape != p.shape and y.ndim == 1 and p.shape == (y.shape[0], 1):
-        y = y.reshape(-1, 1)
-    if y.shape != p.shape:
-        raise ValueError(f"binary_accuracy: y_true shape {y.shape} != y_pred shape {p.shape}")
+    y, p = _matched(y_true, y_pred, "binary_accuracy")
     return float(np.mean((p > threshold) == (y > 0.5)))
 
 
@@ -86,16 +91,14 @@ def top_k_accuracy(y_true: np.ndarray, y_pred: np.ndarray, k: int = 5) -> float:
 
 def mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     """Mean squared error over all elements."""
-    p = np.asarray(y_pred, dtype=np.float64)
-    y = np.asarray(y_true, dtype=np.float64).reshape(p.shape)
-    return float(np.mean((p - y) ** 2))
+    y, p = _matched(y_true, y_pred, "mse")
+    return float(np.mean((p.astype(np.float64) - y) ** 2))
 
 
 def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     """Mean absolute error over all elements."""
-    p = np.asarray(y_pred, dtype=np.float64)
-    y = np.asarray(y_true, dtype=np.float64).reshape(p.shape)
-    return float(np.mean(np.abs(p - y)))
+    y, p = _matched(y_true, y_pred, "mae")
+    return float(np.mean(np.abs(p.astype(np.float64) - y)))
 
 
 def confusion_matrix(

@@ -134,7 +134,7 @@ class SGD(Optimizer):
         self.momentum = _check_fraction(momentum, "SGD: momentum")
         self.nesterov = bool(nesterov)
         if self.nesterov and self.momentum == 0:
-            raise ValueError("SGD: nesterov=True needs momentum > 0, got momentum=0")
+            raise ValueError(f"SGD: nesterov=True needs momentum > 0, got momentum={momentum!r}")
 
     def _update(self, value: np.ndarray, grad: np.ndarray, state: State) -> None:
         lr = value.dtype.type(self.lr)
@@ -238,10 +238,13 @@ class Adam(Optimizer):
 
         m <- beta1 * m + (1 - beta1) * g
         v <- beta2 * v + (1 - beta2) * g^2
+        v_max <- max(v_max, v); use v_max as v (amsgrad=True only: never shrink)
         m_hat = m / (1 - beta1^t)              (bias corrections: m and v start at 0)
         v_hat = v / (1 - beta2^t)
-        v_hat <- max(v_hat_max, v_hat)         (amsgrad=True only: never shrink)
         w <- w - lr * m_hat / (sqrt(v_hat) + eps)
+
+    ``t`` counts the steps of each parameter (PyTorch's rule), so a parameter that joins
+    later gets its own bias correction.
 
     ``eps`` is added to ``sqrt(v_hat)``, after bias correction (PyTorch's "epsilon";
     Keras adds its epsilon to the uncorrected ``sqrt(v)``). Defaults ``lr=0.001``,
@@ -266,7 +269,9 @@ class Adam(Optimizer):
     def _update(self, value: np.ndarray, grad: np.ndarray, state: State) -> None:
         t = value.dtype.type
         b1, b2 = t(self.beta1), t(self.beta2)
-        step = self.iterations
+        count = state.setdefault("step", np.zeros((), dtype=np.int64))
+        count += 1
+        step = int(count)
         m = self._buffer(state, "m", value)
         v = self._buffer(state, "v", value)
         d = self._buffer(state, "scratch", value)

@@ -8,7 +8,28 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .validation import check_positive
+
+
+def _check_factor(value: float, what: str) -> float:
+    """``value`` as a float in (0, 1], or ValueError echoing it."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{what} must be a number in (0, 1], got {value!r}") from err
+    if not 0 < v <= 1:
+        raise ValueError(f"{what} must be in (0, 1], got {value!r}")
+    return v
+
+
+def _check_count(value: int, what: str) -> int:
+    """``value`` as an int >= 1, or ValueError echoing it."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{what} must be an int >= 1, got {value!r}")
+    return int(value)
+
 
 __all__ = ["CosineDecay", "ExponentialDecay", "StepDecay"]
 
@@ -18,11 +39,8 @@ class StepDecay:
 
     def __init__(self, initial_lr: float, factor: float = 0.5, every: int = 10) -> None:
         self.initial_lr = check_positive(initial_lr, "StepDecay: initial_lr")
-        if not 0 < factor <= 1:
-            raise ValueError(f"StepDecay: factor must be in (0, 1], got {factor!r}")
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"StepDecay: every must be an int >= 1, got {every!r}")
-        self.factor, self.every = factor, every
+        self.factor = _check_factor(factor, "StepDecay: factor")
+        self.every = _check_count(every, "StepDecay: every")
 
     def __call__(self, epoch: int, lr: float | None = None) -> float:
         """The rate for ``epoch``."""
@@ -34,9 +52,7 @@ class ExponentialDecay:
 
     def __init__(self, initial_lr: float, rate: float = 0.96) -> None:
         self.initial_lr = check_positive(initial_lr, "ExponentialDecay: initial_lr")
-        if not 0 < rate <= 1:
-            raise ValueError(f"ExponentialDecay: rate must be in (0, 1], got {rate!r}")
-        self.rate = rate
+        self.rate = _check_factor(rate, "ExponentialDecay: rate")
 
     def __call__(self, epoch: int, lr: float | None = None) -> float:
         """The rate for ``epoch``."""
@@ -53,9 +69,7 @@ class CosineDecay:
 
     def __init__(self, initial_lr: float, epochs: int, min_lr: float | None = None) -> None:
         self.initial_lr = check_positive(initial_lr, "CosineDecay: initial_lr")
-        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-            raise ValueError(f"CosineDecay: epochs must be an int >= 1, got {epochs!r}")
-        self.epochs = epochs
+        self.epochs = _check_count(epochs, "CosineDecay: epochs")
         floor = self.initial_lr * 1e-6 if min_lr is None else min_lr
         self.min_lr = check_positive(floor, "CosineDecay: min_lr")
         if self.min_lr > self.initial_lr:
