@@ -144,9 +144,10 @@ def test_reduce_lr_on_plateau_with_cooldown_and_floor():
     for epoch, value in enumerate([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]):
         cb.on_epoch_end(epoch, {"val_loss": value})
         rates.append(model.optimizer.lr)
-    # epoch 0 improves (from inf); epochs 1, 2 stall -> halve after epoch 2; epoch 3 is
-    # cooldown; epochs 4, 5 stall -> halve after 5 but not below 0.3; cooldown 6; 7 stalls
-    assert rates == [1.0, 1.0, 0.5, 0.5, 0.5, 0.3, 0.3, 0.3]
+    # Keras' rule. Epoch 0 improves (from inf); 1 stalls (wait 1); 2 stalls (wait 2): halve
+    # to 0.5, cooldown 1. Epoch 3 counts the cooldown down to 0 and stalls (wait 1); 4
+    # stalls (wait 2): 0.5 * 0.5 = 0.25, floored at min_lr 0.3. Then lr <= min_lr: no change.
+    assert rates == [1.0, 1.0, 0.5, 0.5, 0.3, 0.3, 0.3, 0.3]
 
 
 def test_model_checkpoint_every_epoch_and_best_only():
@@ -196,3 +197,39 @@ def test_callback_hooks_are_called_in_order():
         "train_end",
     ]  # fmt: skip
     assert log.params == {"epochs": 2, "steps": 2, "samples": 4, "verbose": 0}
+
+
+def test_early_stopping_stops_on_nan_from_the_first_epoch():
+    # NaN never improves: epochs 0 and 1 make two epochs without improvement (Keras' rule)
+    stopped, _ = _drive(ln.EarlyStopping(patience=2), [float("nan")] * 6)
+    assert stopped == 1
+
+
+def test_reduce_lr_cooldown_counts_down_while_improving_and_respects_min_lr():
+    cb = ln.ReduceLROnPlateau(factor=0.5, patience=1, cooldown=2, min_delta=0.0)
+    model = FakeModel()
+    cb.set_model(model)
+    cb.on_train_begin()
+    rates = []
+    for epoch, value in enumerate([1.0, 1.0, 0.9, 0.8, 0.8, 0.8, 0.8, 0.8]):
+        cb.on_epoch_end(epoch, {"val_loss": value})
+        rates.append(model.optimizer.lr)
+    # reduce after epoch 1; cooldown 2 runs out during the improving epochs 2 and 3, so
+    # epoch 4 reduces again; cooldown 5 and 6... (6 is out of cooldown and stalls: reduce)
+    assert rates == [1.0, 0.5, 0.5, 0.5, 0.25, 0.25, 0.125, 0.125]
+    low = ln.ReduceLROnPlateau(factor=0.5, patience=0, min_lr=1e-3)
+    model = FakeModel()
+    model.optimizer.lr = 1e-5
+    low.set_model(model)
+    low.on_train_begin()
+    for epoch in range(3):
+        low.on_epoch_end(epoch, {"val_loss": 1.0})
+    assert model.optimizer.lr == 1e-5  # already below min_lr: never raised
+
+
+def test_model_checkpoint_names_missing_fields():
+    cb = ln.ModelCheckpoint("m-{val_acc}.lucid", save_fn=lambda m, p: None)
+    with pytest.raises(
+        ValueError, match=r"cannot fill 'm-{val_acc}.lucid'.*available fields: epoch, val_loss"
+    ):
+        _drive(cb, [0.5])

@@ -100,7 +100,7 @@ def test_predict_in_batches_equals_one_pass():
     x = np.random.default_rng(0).standard_normal((103, 3)).astype(np.float32)
     np.testing.assert_allclose(model.predict(x, batch_size=10), model.predict(x), rtol=1e-6)
     assert model.predict(x, batch_size=10).shape == (103, 2)
-    with pytest.raises(ValueError, match="batch_size must be >= 1, got 0"):
+    with pytest.raises(ValueError, match="batch_size must be an int >= 1, got 0"):
         model.predict(x, batch_size=0)
 
 

@@ -585,3 +585,14 @@ def test_adam_counts_steps_per_parameter():
     b = np.zeros(1)
     opt.step([Parameter("a", a, np.ones(1)), Parameter("b", b, np.ones(1))])
     np.testing.assert_allclose(b, [-0.1], rtol=1e-6)
+
+
+def test_centered_rmsprop_stays_finite_with_a_constant_gradient():
+    # s - m^2 is 0 in exact arithmetic for a constant gradient; float32 rounding can make
+    # it slightly negative, and sqrt of that would be NaN
+    value = np.zeros(1000, dtype=np.float32)
+    grad = np.full(1000, 0.37, dtype=np.float32)
+    opt = optimizers.RMSprop(1e-3, centered=True)
+    for _ in range(300):
+        opt.step([Parameter("w", value, grad)])
+    assert np.isfinite(value).all()

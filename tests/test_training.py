@@ -54,7 +54,7 @@ def test_non_finite_loss_raises_and_keeps_weights():
     x = np.array([[1e20]], dtype=np.float32)
     y = np.array([[0.0]], dtype=np.float32)
     before = model.layers[0].weights.copy()
-    with pytest.raises(ln.TrainingDiverged, match="weights are unchanged"):
+    with pytest.raises(ln.TrainingDiverged, match="update was skipped; the model keeps its last"):
         with np.errstate(over="ignore"):
             ln.train_step(model, x, y, "mse", ln.SGD(0.1))
     np.testing.assert_array_equal(model.layers[0].weights, before)
@@ -238,9 +238,7 @@ def test_fit_rejects_bad_data_with_clear_messages():
         ValueError, match=r"fit: x must be 2-D \(samples, features\), got shape \(30,\)"
     ):
         model.fit(x[:, 0], y, verbose=0)
-    with pytest.raises(
-        ValueError, match=r"dense: expected input of shape \(batch, 2\), got \(16, 3\)"
-    ):
+    with pytest.raises(ValueError, match="fit: x has 3 features, but the model takes 2"):
         model.fit(np.zeros((30, 3)), y, batch_size=16, verbose=0)
     with pytest.raises(RuntimeError, match="not compiled"):
         _spiral_model().fit(x, y, verbose=0)
@@ -307,3 +305,91 @@ def test_get_and_set_weights_keep_references():
         model.set_weights([np.zeros((3, 3)), *weights[1:]])
     with pytest.raises(ValueError, match="expected 6 arrays, got 1"):
         model.set_weights(weights[:1])
+
+
+# --- found in review ------------------------------------------------------------------
+
+
+def test_an_update_that_overflows_the_weights_is_undone():
+    # lr 1e38 times a gradient of order 100 overflows float32 weights (max 3.4e38) at once
+    x = 100 * np.random.default_rng(0).standard_normal((16, 3)).astype(np.float32)
+    y = np.ones((16, 1), dtype=np.float32)
+    model = ln.Sequential([ln.Dense(3, 1, seed=0)]).compile("mse", ln.SGD(1e38))
+    start = model.get_weights()
+    with pytest.raises(ln.TrainingDiverged, match="restored to those at the start of epoch 1"):
+        with np.errstate(all="ignore"):
+            model.fit(x, y, epochs=3, batch_size=16, verbose=0)
+    for kept, first in zip(model.get_weights(), start, strict=True):
+        np.testing.assert_array_equal(kept, first)
+    # the step function keeps the weights before the step
+    with pytest.raises(ln.TrainingDiverged, match="non-finite; the weights were restored"):
+        with np.errstate(all="ignore"):
+            ln.train_step(model, x, y, "mse", ln.SGD(1e38))
+    assert all(np.isfinite(w).all() for w in model.get_weights())
+
+
+def test_train_step_refuses_an_optimizer_name():
+    x, y = ln.datasets.xor()
+    with pytest.raises(ValueError, match="optimizer must be an Optimizer instance"):
+        ln.train_step(_model(), x, y, "mse", "adam")
+
+
+def test_labels_are_checked_before_any_step_with_their_row():
+    x, y = ln.datasets.spirals(300, classes=3, seed=0)
+    y = y.copy()
+    y[250] = 3
+    model = _spiral_model().compile("crossentropy", "adam")
+    before = model.get_weights()
+    with pytest.raises(ValueError, match=r"fit: y: crossentropy: label 3 at index 250 is not"):
+        model.fit(x, y, verbose=0)
+    for a, b in zip(before, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    binary = ln.seeds.xor_network().compile("binary_crossentropy", "sgd")
+    with pytest.raises(ValueError, match=r"targets in \[0, 1\]; row 2 has"):
+        binary.fit(np.zeros((4, 2)), np.array([0, 1, 2, 0]), verbose=0)
+    with pytest.raises(ValueError, match=r"y has shape \(4, 2\), but the model's output is"):
+        binary.fit(np.zeros((4, 2)), np.zeros((4, 2)), verbose=0)
+
+
+def test_validation_data_is_checked_before_training():
+    x, y = ln.datasets.spirals(60, classes=3, seed=0)
+    model = _spiral_model().compile("crossentropy", "adam")
+    with pytest.raises(
+        ValueError, match="fit: validation_data: x has 1 features, but the model takes 2"
+    ):
+        model.fit(x, y, validation_data=(x[:, :1], y), verbose=0)
+
+
+def test_metrics_may_be_a_single_name_and_callbacks_a_single_callback():
+    x, y = ln.datasets.xor()
+    model = ln.seeds.xor_network().compile("binary_crossentropy", "sgd", metrics="accuracy")
+    history = model.fit(x, y, epochs=2, verbose=0, callbacks=ln.EarlyStopping(monitor="loss"))
+    assert "accuracy" in history.history
+
+
+def test_an_optimizer_reused_on_a_fresh_model_starts_fresh():
+    x, y = ln.datasets.spirals(60, classes=3, seed=0)
+    shared = ln.Adam(0.01)
+    _spiral_model().compile("crossentropy", shared).fit(x, y, epochs=2, verbose=0, seed=0)
+    reused = _spiral_model().compile("crossentropy", shared)
+    reused.fit(x, y, epochs=2, verbose=0, seed=0)
+    fresh = _spiral_model().compile("crossentropy", ln.Adam(0.01))
+    fresh.fit(x, y, epochs=2, verbose=0, seed=0)
+    for a, b in zip(reused.get_weights(), fresh.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_stop_training_from_a_batch_stops_after_that_batch():
+    x, y = ln.datasets.spirals(100, classes=3, seed=0)
+    seen = []
+
+    class StopAtThree(ln.Callback):
+        def on_batch_end(self, batch, logs=None):
+            seen.append(batch)
+            if batch == 2:
+                self.model.stop_training = True
+
+    model = _spiral_model().compile("crossentropy", "adam")
+    history = model.fit(x, y, epochs=5, batch_size=10, callbacks=[StopAtThree()], verbose=0)
+    assert seen == [0, 1, 2]
+    assert history.epoch == [0]

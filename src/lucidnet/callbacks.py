@@ -89,7 +89,8 @@ def _logged(logs: Logs | None, monitor: str, who: str) -> float:
 class _Monitor:
     """Whether a monitored value improved: lower for ``mode="min"``, higher for ``"max"``.
 
-    ``mode="auto"`` means max for names containing "acc", min otherwise. An improvement
+    ``mode="auto"`` means max for names containing "acc", "auc", "precision", "recall" or
+    "f1", min otherwise. An improvement
     must beat the best by more than ``min_delta``.
     """
 
@@ -99,7 +100,8 @@ class _Monitor:
         if not min_delta >= 0:
             raise ValueError(f"{who}: min_delta must be >= 0, got {min_delta!r}")
         if mode == "auto":
-            mode = "max" if "acc" in monitor else "min"
+            higher_is_better = ("acc", "auc", "precision", "recall", "f1")
+            mode = "max" if any(word in monitor for word in higher_is_better) else "min"
         self.monitor, self.mode, self.min_delta, self.who = monitor, mode, min_delta, who
         self.best = math.inf if mode == "min" else -math.inf
 
@@ -159,7 +161,7 @@ class EarlyStopping(Callback):
                 self.best_weights = self.model.get_weights()
             return
         self.wait += 1
-        if self.wait >= self.patience and self.best_epoch is not None:
+        if self.wait >= self.patience and epoch > 0:
             self.stopped_epoch = epoch
             self.model.stop_training = True
 
@@ -215,6 +217,10 @@ class ReduceLROnPlateau(Callback):
             raise ValueError(f"ReduceLROnPlateau: factor must be in (0, 1), got {factor!r}")
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
             raise ValueError(f"ReduceLROnPlateau: patience must be an int >= 0, got {patience!r}")
+        if isinstance(cooldown, bool) or not isinstance(cooldown, int) or cooldown < 0:
+            raise ValueError(f"ReduceLROnPlateau: cooldown must be an int >= 0, got {cooldown!r}")
+        if not min_lr >= 0:
+            raise ValueError(f"ReduceLROnPlateau: min_lr must be >= 0, got {min_lr!r}")
         self._monitor = _Monitor(monitor, mode, min_delta, "ReduceLROnPlateau")
         self.factor, self.patience = factor, patience
         self.cooldown, self.min_lr = cooldown, min_lr
@@ -226,19 +232,23 @@ class ReduceLROnPlateau(Callback):
         self.cooldown_left = 0
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
-        """Lower the learning rate after ``patience`` epochs without improvement."""
-        if self._monitor.improved(logs):
-            self.wait = 0
-            return
+        """Lower the learning rate after ``patience`` epochs without improvement.
+
+        The cooldown counts down every epoch, improving or not (Keras' rule), and a rate
+        at or below ``min_lr`` is left alone.
+        """
         if self.cooldown_left > 0:
             self.cooldown_left -= 1
-            return
-        self.wait += 1
-        if self.wait >= self.patience:
-            optimizer = self.model.optimizer
-            optimizer.lr = max(optimizer.lr * self.factor, self.min_lr)
-            self.cooldown_left = self.cooldown
             self.wait = 0
+        if self._monitor.improved(logs):
+            self.wait = 0
+        elif self.cooldown_left == 0:
+            self.wait += 1
+            optimizer = self.model.optimizer
+            if self.wait >= self.patience and optimizer.lr > self.min_lr:
+                optimizer.lr = max(optimizer.lr * self.factor, self.min_lr)
+                self.cooldown_left = self.cooldown
+                self.wait = 0
 
 
 class ModelCheckpoint(Callback):
@@ -267,13 +277,21 @@ class ModelCheckpoint(Callback):
         self.saved: list[str] = []
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
-        """Forget the best value of an earlier run."""
+        """Forget the best value and the files of an earlier run."""
         self._monitor.reset()
+        self.saved = []
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         """Save if every epoch is wanted or this one is the best so far."""
         if self.save_best_only and not self._monitor.improved(logs):
             return
-        path = self.filepath.format(epoch=epoch + 1, **(logs or {}))
+        try:
+            path = self.filepath.format(epoch=epoch + 1, **(logs or {}))
+        except (KeyError, IndexError, ValueError) as err:
+            available = ", ".join(["epoch", *sorted(logs or {})])
+            raise ValueError(
+                f"ModelCheckpoint: cannot fill {self.filepath!r} ({err!r}); "
+                f"available fields: {available}"
+            ) from err
         self.save_fn(self.model, path)
         self.saved.append(path)

@@ -179,6 +179,7 @@ class Dense(Layer):
             self.bias = np.zeros(self.out_features, dtype=self.dtype)
             self.grad_bias = np.zeros_like(self.bias)
         self._x: np.ndarray | None = None
+        self._l2_scratch: np.ndarray | None = None
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """``z = x @ W + b`` for ``x: (batch, in_features)``."""
@@ -205,8 +206,11 @@ class Dense(Layer):
         g = self._check_grad(grad, (x.shape[0], self.out_features))
         g = g.astype(self.dtype, copy=False)
         np.matmul(x.T, g, out=self.grad_weights)
-        if self.l2:
-            self.grad_weights += self.dtype.type(2 * self.l2) * self.weights
+        if self.l2:  # + 2 l2 W, through a scratch buffer instead of a new array per step
+            if self._l2_scratch is None or self._l2_scratch.dtype != self.dtype:
+                self._l2_scratch = np.empty_like(self.weights)
+            np.multiply(self.weights, self.dtype.type(2 * self.l2), out=self._l2_scratch)
+            self.grad_weights += self._l2_scratch
         if self.grad_bias is not None:
             np.sum(g, axis=0, out=self.grad_bias)
         return g @ self.weights.T

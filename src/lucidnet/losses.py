@@ -90,6 +90,19 @@ class Loss:
         eps = np.finfo(p.dtype).eps
         return np.clip(p, eps, 1 - eps)
 
+    def check_targets(self, y_true: np.ndarray, outputs: int | None, where: str) -> None:
+        """Check a whole target set against a model with ``outputs`` outputs, once, before
+        training, so that a bad row is named by its index in the data."""
+        y = np.asarray(y_true)
+        if outputs is None or y.ndim == 0:
+            return
+        shape = (len(y), outputs)
+        if y.shape != shape and not (y.ndim == 1 and outputs == 1):
+            raise ValueError(
+                f"{where}: y has shape {y.shape}, but the model's output is (batch, {outputs}) "
+                f"and {self.name} needs targets of shape {shape}"
+            )
+
     def _same_shape_target(self, p: np.ndarray, y_true: np.ndarray) -> np.ndarray:
         """``y_true`` as an array of ``p``'s shape and dtype; ``(n,)`` is accepted for
         ``(n, 1)`` (a common source of silent ``(n, n)`` broadcasting elsewhere)."""
@@ -149,6 +162,17 @@ class BinaryCrossEntropy(Loss):
     def __init__(self, from_logits: bool = False) -> None:
         self.from_logits = bool(from_logits)
 
+    def check_targets(self, y_true: np.ndarray, outputs: int | None, where: str) -> None:
+        """Shapes as the base class checks them, and every target in [0, 1]."""
+        super().check_targets(y_true, outputs, where)
+        y = np.asarray(y_true)
+        bad = np.flatnonzero(~((y >= 0) & (y <= 1)).reshape(len(y), -1).all(axis=1))
+        if bad.size:
+            raise ValueError(
+                f"{where}: binary cross-entropy needs targets in [0, 1]; row {bad[0]} has "
+                f"{y[bad[0]]!r}"
+            )
+
     def value_and_gradient(
         self, y_pred: np.ndarray, y_true: np.ndarray, need_gradient: bool = True
     ) -> tuple[float, np.ndarray | None]:
@@ -193,11 +217,20 @@ class CrossEntropy(Loss):
     def __init__(self, from_logits: bool = False) -> None:
         self.from_logits = bool(from_logits)
 
-    def _labels(self, p: np.ndarray, y_true: np.ndarray) -> np.ndarray | None:
-        """Integer labels ``(batch,)`` checked against ``p``, or None for 2-D targets."""
-        if p.ndim != 2:
-            raise ValueError(f"{self.name}: y_pred must have shape (batch, classes), got {p.shape}")
-        batch, classes = p.shape
+    def check_targets(self, y_true: np.ndarray, outputs: int | None, where: str) -> None:
+        """Labels in ``[0, outputs)`` (named by row), or rows of ``outputs`` probabilities."""
+        if outputs is None:
+            return
+        try:
+            self._labels((len(y_true), outputs), y_true)
+        except ValueError as err:
+            raise ValueError(f"{where}: {err}") from None
+
+    def _labels(self, shape: tuple[int, ...], y_true: np.ndarray) -> np.ndarray | None:
+        """Integer labels ``(batch,)`` for predictions of ``shape``, or None for 2-D targets."""
+        if len(shape) != 2:
+            raise ValueError(f"{self.name}: y_pred must have shape (batch, classes), got {shape}")
+        batch, classes = shape
         y = np.asarray(y_true)
         if y.shape == (batch, 1) and classes > 1:  # a column of labels
             y = y.reshape(-1)
@@ -206,7 +239,7 @@ class CrossEntropy(Loss):
         if y.shape != (batch,):
             raise ValueError(
                 f"{self.name}: y_true must be labels of shape ({batch},) or one-hot "
-                f"rows of shape {p.shape}, got {y.shape}"
+                f"rows of shape {shape}, got {y.shape}"
             )
         if y.dtype.kind in "iu":
             bad = (y < 0) | (y >= classes)
@@ -226,7 +259,7 @@ class CrossEntropy(Loss):
         self, y_pred: np.ndarray, y_true: np.ndarray, need_gradient: bool = True
     ) -> tuple[float, np.ndarray | None]:
         z = self._pred(y_pred)
-        labels = self._labels(z, y_true)
+        labels = self._labels(z.shape, y_true)
         rows = np.arange(z.shape[0])
         batch = z.dtype.type(z.shape[0])
         y = None if labels is not None else self._same_shape_target(z, y_true)

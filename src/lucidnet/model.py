@@ -66,6 +66,15 @@ class Sequential:
             layer.name = name
             used.add(name)
 
+    @property
+    def input_features(self) -> int | None:
+        """The number of input features the model takes (None if no layer fixes it)."""
+        for layer in self.layers:
+            width = getattr(layer, "in_features", None)
+            if width is not None:
+                return int(width)
+        return None
+
     def output_features(self, in_features: int | None = None) -> int | None:
         """Feature count after the last layer (None if no layer fixes it)."""
         features = in_features
@@ -97,8 +106,12 @@ class Sequential:
     def predict(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
         """Inference output for ``x`` (``training=False``), in batches if ``batch_size``."""
         x = np.asarray(x)
-        if batch_size is not None and batch_size < 1:
-            raise ValueError(f"predict: batch_size must be >= 1, got {batch_size!r}")
+        if batch_size is not None and (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, (int, np.integer))
+            or batch_size < 1
+        ):
+            raise ValueError(f"predict: batch_size must be an int >= 1, got {batch_size!r}")
         if batch_size is None or len(x) <= batch_size:
             return self.forward(x, training=False)
         parts = [self.forward(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
@@ -150,6 +163,8 @@ class Sequential:
         """
         self.loss = losses_module.get(loss)
         self.optimizer = optimizers_module.get(optimizer)
+        if isinstance(metrics, str) or callable(metrics):
+            metrics = [metrics]
         self.metrics = [metrics_module.get(m) for m in (metrics or [])]
         return self
 

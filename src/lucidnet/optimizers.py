@@ -64,6 +64,10 @@ class Optimizer:
     Subclasses write their rule in ``_update(value, grad, state)``, where ``state`` is the
     parameter's own dict of buffers, created empty on its first step (``_buffer`` makes
     them). ``iterations`` counts steps; ``lr`` may be changed between steps (schedules).
+
+    State is kept per parameter name *and* array: if a name comes with a different array
+    (the optimizer reused on a fresh model), that parameter starts from fresh state, as
+    in PyTorch, where state belongs to the tensor.
     """
 
     def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
@@ -72,6 +76,7 @@ class Optimizer:
         self.weight_decay = _check_non_negative(weight_decay, f"{self._label}: weight_decay")
         self.iterations = 0
         self.state: dict[str, State] = {}
+        self._arrays: dict[str, np.ndarray] = {}  # the array each name's state belongs to
 
     def step(self, parameters: Iterable[Parameter]) -> None:
         """Update each ``value`` in place from its ``grad``."""
@@ -84,7 +89,10 @@ class Optimizer:
             )
         self.iterations += 1
         for name, value, grad in params:
-            state = self.state.setdefault(name, {})
+            if self._arrays.get(name) is not value:
+                self._arrays[name] = value
+                self.state[name] = {}
+            state = self.state[name]
             if self.weight_decay:
                 value *= value.dtype.type(1.0 - self.lr * self.weight_decay)
             self._update(value, grad, state)
@@ -206,6 +214,7 @@ class RMSprop(Optimizer):
             m += d  # m = rho m + (1 - rho) g
             np.multiply(m, m, out=d)
             np.subtract(s, d, out=d)
+            np.maximum(d, 0, out=d)  # s - m^2 >= 0 in exact arithmetic, not always in float32
             np.sqrt(d, out=d)
         else:
             np.sqrt(s, out=d)

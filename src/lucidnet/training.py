@@ -27,7 +27,6 @@ import numpy as np
 
 from . import functional as F
 from . import losses as losses_module
-from . import optimizers as optimizers_module
 from .batches import Batches
 from .callbacks import Callback, History
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss
@@ -105,22 +104,45 @@ def loss_and_gradients(
     return LossAndGradients(value, y_pred, grad)  # type: ignore[arg-type]
 
 
+def _first_non_finite(named: list[tuple[str, np.ndarray]]) -> str | None:
+    """The name of the first array holding NaN or infinity (one sum per array), or None.
+
+    A sum of finite values can itself overflow; that only happens for values near 1e38,
+    which are divergence by any standard.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        return next((name for name, a in named if not np.isfinite(np.sum(a))), None)
+
+
 def _apply_step(
-    model: Sequential, x: np.ndarray, y: np.ndarray, loss: Loss, optimizer: Optimizer
+    model: Sequential,
+    x: np.ndarray,
+    y: np.ndarray,
+    loss: Loss,
+    optimizer: Optimizer,
+    fallback: list[np.ndarray],
+    fallback_name: str,
 ) -> LossAndGradients:
-    """Gradients, a finiteness check, then the update; raise TrainingDiverged instead of
-    applying a non-finite update."""
+    """Gradients, a finiteness check, the update, and a check of the new weights.
+
+    Raises TrainingDiverged, never leaving NaN in the model: a non-finite loss or gradient
+    skips the update (the weights stay as they were); an update that makes a weight
+    non-finite is undone by restoring ``fallback`` (described by ``fallback_name``).
+    """
     result = loss_and_gradients(model, x, y, loss, training=True)
     parameters = model.parameters()
     if not np.isfinite(result.loss):
-        problem = f"loss is {result.loss}"
-    else:  # a finite loss can still have overflowing gradients; one sum per array finds them
-        with np.errstate(over="ignore", invalid="ignore"):
-            bad = [p.name for p in parameters if not np.isfinite(np.sum(p.grad))]
-        problem = f"the gradient of {bad[0]} is not finite" if bad else ""
-    if problem:
-        raise TrainingDiverged(f"{problem}; the update was skipped")
+        raise TrainingDiverged(f"loss is {result.loss}; the update was skipped")
+    bad = _first_non_finite([(p.name, p.grad) for p in parameters])
+    if bad is not None:
+        raise TrainingDiverged(f"the gradient of {bad} is not finite; the update was skipped")
     optimizer.step(parameters)
+    bad = _first_non_finite([(p.name, p.value) for p in parameters])
+    if bad is not None:
+        model.set_weights(fallback)
+        raise TrainingDiverged(
+            f"the update made {bad} non-finite; the weights were restored to {fallback_name}"
+        )
     return result
 
 
@@ -129,22 +151,31 @@ def train_step(
     x: np.ndarray,
     y: np.ndarray,
     loss: Loss | str,
-    optimizer: Optimizer | str,
+    optimizer: Optimizer,
 ) -> float:
     """One gradient-descent step on the batch ``(x, y)``; return the loss before the step.
 
     Pass the same optimizer instance every step: it holds the state (momentum, moments).
     Raises ValueError naming the row and column of a NaN or infinity in ``x`` or ``y``,
-    and ``TrainingDiverged`` if the loss or a gradient is not finite (the update is then
-    skipped, so the model keeps its last finite weights).
+    and ``TrainingDiverged`` if the loss, a gradient or an updated weight is not finite;
+    the model then keeps the weights it had before the step.
     """
+    if not isinstance(optimizer, Optimizer):
+        raise ValueError(
+            f"train_step: optimizer must be an Optimizer instance, got {optimizer!r}; pass "
+            "the same instance every step (a name would start a fresh one, losing its state)"
+        )
     check_finite(x, "training input x")
     check_finite(y, "training target y")
+    before = model.get_weights()  # a copy per step: this is the simple, checked path
     try:
-        result = _apply_step(model, x, y, losses_module.get(loss), optimizers_module.get(optimizer))
+        result = _apply_step(
+            model, x, y, losses_module.get(loss), optimizer, before, "those before this step"
+        )
     except TrainingDiverged as err:
         raise TrainingDiverged(
-            f"{err}; the weights are unchanged. Lower the learning rate or scale the inputs."
+            f"{err}; the model keeps its last finite weights. Lower the learning rate or "
+            "scale the inputs."
         ) from None
     return result.loss
 
@@ -152,12 +183,18 @@ def train_step(
 # --- fit and evaluate ---------------------------------------------------------------------
 
 
-def _prepare(model: Sequential, x: Any, y: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
-    """Inputs as the model's dtype and targets as arrays, checked for shape and finiteness."""
+def _prepare(
+    model: Sequential, loss: Loss, x: Any, y: Any, what: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs as the model's dtype and targets as arrays, checked once, whole, before any
+    step: shapes against the model, finiteness, and targets against the loss."""
     x = np.asarray(x)
     y = np.asarray(y)
     if x.ndim != 2:
         raise ValueError(f"{what}: x must be 2-D (samples, features), got shape {x.shape}")
+    width = model.input_features
+    if width is not None and x.shape[1] != width:
+        raise ValueError(f"{what}: x has {x.shape[1]} features, but the model takes {width}")
     if len(y) != len(x):
         raise ValueError(f"{what}: x has {len(x)} samples but y has {len(y)}")
     if len(x) == 0:
@@ -172,6 +209,7 @@ def _prepare(model: Sequential, x: Any, y: Any, what: str) -> tuple[np.ndarray, 
         raise ValueError(f"{what}: y must be numeric, got dtype {y.dtype}")
     check_finite(x, f"{what}: x")
     check_finite(y, f"{what}: y")
+    loss.check_targets(y, model.output_features(), f"{what}: y")
     return x, y
 
 
@@ -213,7 +251,18 @@ def evaluate(model: Sequential, x: Any, y: Any, batch_size: int | None = None) -
     once if None). Returns ``{"loss": ..., "<metric>": ...}``.
     """
     loss, metrics = _compiled(model)
-    x, y = _prepare(model, x, y, "evaluate")
+    x, y = _prepare(model, loss, x, y, "evaluate")
+    return _evaluate_prepared(model, loss, metrics, x, y, batch_size)
+
+
+def _evaluate_prepared(
+    model: Sequential,
+    loss: Loss,
+    metrics: list[tuple[str, Any]],
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int | None,
+) -> dict[str, float]:
     size = len(x) if batch_size is None else batch_size
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
         raise ValueError(f"evaluate: batch_size must be an int >= 1, got {batch_size!r}")
@@ -236,6 +285,7 @@ def _compiled(model: Sequential) -> tuple[Loss, list[tuple[str, Any]]]:
 
 def _split_validation(
     model: Sequential,
+    loss: Loss,
     x: np.ndarray,
     y: np.ndarray,
     validation_split: float,
@@ -246,7 +296,7 @@ def _split_validation(
             raise ValueError("fit: give validation_data or validation_split, not both")
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ValueError("fit: validation_data must be a tuple (x_val, y_val)")
-        return x, y, _prepare(model, *validation_data, "fit: validation_data")
+        return x, y, _prepare(model, loss, *validation_data, "fit: validation_data")
     if not validation_split:
         return x, y, None
     if not 0 < validation_split < 1:
@@ -306,16 +356,21 @@ def fit(
     Raises
     ------
     TrainingDiverged
-        If the loss or a gradient becomes NaN or infinite; it carries ``epoch`` and
-        ``batch``. The model keeps the last finite weights: those before the failed step
-        when they are finite, otherwise the weights at the start of that epoch.
+        If the loss or a gradient becomes NaN or infinite (the update is skipped: the
+        model keeps the weights before that step), or an update makes a weight NaN or
+        infinite (the weights of the epoch's start are restored). It carries ``epoch``
+        and ``batch``.
     """
     loss, metrics = _compiled(model)
     optimizer: Optimizer = model.optimizer
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"fit: epochs must be an int >= 0, got {epochs!r}")
-    x, y = _prepare(model, x, y, "fit")
-    x, y, validation = _split_validation(model, x, y, validation_split, validation_data)
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"fit: verbose must be 0, 1 or 2, got {verbose!r}")
+    if isinstance(callbacks, Callback):
+        callbacks = [callbacks]
+    x, y = _prepare(model, loss, x, y, "fit")
+    x, y, validation = _split_validation(model, loss, x, y, validation_split, validation_data)
     rng = np.random.default_rng(seed)
     for layer in model.layers:
         layer.adopt_rng(rng.spawn(1)[0])
@@ -329,6 +384,7 @@ def fit(
         cb.set_model(model)
         cb.set_params(params)
     model.stop_training = False
+    logs: dict[str, float] = {}
     for cb in every:
         cb.on_train_begin()
     try:
@@ -337,7 +393,8 @@ def fit(
                 cb.on_epoch_begin(epoch)
             logs = _run_epoch(model, batches, loss, optimizer, metrics, epoch, every)
             if validation is not None:
-                logs.update({f"val_{k}": v for k, v in evaluate(model, *validation).items()})
+                val = _evaluate_prepared(model, loss, metrics, *validation, batch_size)
+                logs.update({f"val_{k}": v for k, v in val.items()})
             logs["lr"] = optimizer.lr
             for cb in every:
                 cb.on_epoch_end(epoch, logs)
@@ -348,7 +405,7 @@ def fit(
             cb.on_train_end()  # close the bar; the other callbacks do not see a normal end
         raise
     for cb in every:
-        cb.on_train_end()
+        cb.on_train_end(logs)
     return history
 
 
@@ -361,21 +418,20 @@ def _run_epoch(
     epoch: int,
     callbacks: list[Callback],
 ) -> dict[str, float]:
-    """One pass over the batches; return the epoch's mean loss and metrics."""
-    start_weights = model.get_weights()  # the fallback if a step leaves non-finite weights
+    """One pass over the batches; return the epoch's mean loss and metrics.
+
+    Stops after the current batch if a callback sets ``model.stop_training``.
+    """
+    # The fallback if an update makes a weight non-finite: one copy per epoch, not per step.
+    start_weights = model.get_weights()
+    start_name = f"those at the start of epoch {epoch + 1}"
     means = _RunningMeans(metrics)
     for batch, (xb, yb) in enumerate(batches):
         try:
-            result = _apply_step(model, xb, yb, loss, optimizer)
+            result = _apply_step(model, xb, yb, loss, optimizer, start_weights, start_name)
         except TrainingDiverged as err:
-            finite = all(np.isfinite(p.value).all() for p in model.parameters())
-            if finite:
-                kept = "the weights are those before this step"
-            else:
-                model.set_weights(start_weights)
-                kept = f"the weights were restored to the start of epoch {epoch + 1}"
             raise TrainingDiverged(
-                f"training diverged at epoch {epoch + 1}, batch {batch + 1}: {err}; {kept}. "
+                f"training diverged at epoch {epoch + 1}, batch {batch + 1}: {err}. "
                 "Lower the learning rate or scale the inputs.",
                 epoch=epoch,
                 batch=batch,
@@ -384,4 +440,6 @@ def _run_epoch(
         running = means.means()
         for cb in callbacks:
             cb.on_batch_end(batch, running)
+        if model.stop_training:
+            break
     return means.means()
