@@ -164,7 +164,7 @@ def test_model_checkpoint_every_epoch_and_best_only():
     _drive(best, [0.9, 0.5, 0.7, 0.4])
     assert calls == ["best.lucid"] * 3  # epochs 0, 1 and 3 improved
     with pytest.raises(ValueError, match="save_fn must be callable"):
-        ln.ModelCheckpoint("x", save_fn=None)
+        ln.ModelCheckpoint("x", save_fn=42)
 
 
 def test_callback_hooks_are_called_in_order():

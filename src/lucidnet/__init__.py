@@ -4,6 +4,8 @@ The names a user types are exported here; the modules (``lucidnet.functional``,
 ``lucidnet.losses``, ...) hold the rest.
 """
 
+__version__ = "0.1.0"  # before the imports: submodules read it
+
 from . import (
     activations,
     callbacks,
@@ -15,6 +17,7 @@ from . import (
     optimizers,
     schedules,
     seeds,
+    serialization,
 )
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Step, Tanh
 from .callbacks import (
@@ -31,9 +34,8 @@ from .losses import MSE, BinaryCrossEntropy, CrossEntropy
 from .model import Sequential
 from .optimizers import SGD, Adam, AdamW, RMSprop
 from .perceptron import Perceptron
+from .serialization import ModelFileError, load, save
 from .training import TrainingDiverged, evaluate, fit, loss_and_gradients, train_step
-
-__version__ = "0.1.0"
 
 __all__ = [
     "MSE",
@@ -53,6 +55,7 @@ __all__ = [
     "LeakyReLU",
     "LearningRateScheduler",
     "ModelCheckpoint",
+    "ModelFileError",
     "Parameter",
     "Perceptron",
     "RMSprop",
@@ -73,11 +76,14 @@ __all__ = [
     "functional",
     "gradcheck",
     "initializers",
+    "load",
     "loss_and_gradients",
     "losses",
     "metrics",
     "optimizers",
+    "save",
     "schedules",
     "seeds",
+    "serialization",
     "train_step",
 ]

@@ -14,6 +14,8 @@ The dtype of the input is kept: float32 in, float32 out.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from . import functional as F
@@ -177,6 +179,10 @@ class LeakyReLU(Activation):
     def derivative(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:  # type: ignore[override]
         """``1`` where ``z > 0``, else ``alpha``."""
         return np.where(z > 0, z.dtype.type(1), z.dtype.type(self.alpha))
+
+    def get_config(self) -> dict[str, Any]:
+        """``alpha`` and the name."""
+        return {"alpha": self.alpha, "name": self.name}
 
     def __repr__(self) -> str:
         return f"LeakyReLU(alpha={self.alpha})"

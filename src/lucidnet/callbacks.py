@@ -256,19 +256,21 @@ class ModelCheckpoint(Callback):
 
     ``filepath`` may hold fields of the epoch's logs and ``epoch`` (from 1):
     ``"model-{epoch:02d}-{val_loss:.3f}.lucid"``. ``save_fn(model, path)`` writes the file;
-    lucidnet's own safe, atomic model files come with ``lucidnet.serialization``, which
-    will be the default; until then pass a function.
+    by default ``lucidnet.save`` (atomic, with the optimizer state, so training can
+    resume from a checkpoint).
     """
 
     def __init__(
         self,
         filepath: str,
-        save_fn: Callable[[Any, str], None],
+        save_fn: Callable[[Any, str], None] | None = None,
         monitor: str = "val_loss",
         mode: str = "auto",
         save_best_only: bool = False,
     ) -> None:
         super().__init__()
+        if save_fn is None:
+            from .serialization import save as save_fn
         if not callable(save_fn):
             raise ValueError(f"ModelCheckpoint: save_fn must be callable, got {save_fn!r}")
         self.filepath, self.save_fn = str(filepath), save_fn

@@ -15,7 +15,7 @@ references to ``layer.weights`` stay valid.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -81,6 +81,10 @@ class Layer:
         """Convert parameters (if any) to ``dtype`` in place and return the layer."""
         float_dtype(dtype)
         return self
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor's keyword arguments, JSON-ready (model files store them)."""
+        return {"name": self.name}
 
     def _cached(self, value: np.ndarray | None) -> np.ndarray:
         """Return a value cached by ``forward``, or say that ``forward`` never ran."""
@@ -222,6 +226,17 @@ class Dense(Layer):
             params.append(Parameter("bias", self.bias, self.grad_bias))
         return params
 
+    def get_config(self) -> dict[str, Any]:
+        """Sizes, bias, dtype, l2 and name (the weights travel separately)."""
+        return {
+            "in_features": self.in_features,
+            "out_features": self.out_features,
+            "bias": self.bias is not None,
+            "dtype": self.dtype.name,
+            "l2": self.l2,
+            "name": self.name,
+        }
+
     def penalty(self) -> float:
         """``l2 * sum(W^2)`` (one dot product, no copy)."""
         if not self.l2:
@@ -294,6 +309,10 @@ class Dropout(Layer):
         self._mask: np.ndarray | None = None
         self._used_mask = False
         self._shape: tuple[int, ...] | None = None  # of the last input; None before forward
+
+    def get_config(self) -> dict[str, Any]:
+        """Rate and name. The mask generator is not stored: ``fit(seed=...)`` seeds it."""
+        return {"rate": self.rate, "name": self.name}
 
     def adopt_rng(self, rng: np.random.Generator) -> None:
         """Use ``rng`` for the masks unless a seed was given at construction."""

@@ -43,6 +43,8 @@ Labels for ``CrossEntropy`` may be integers ``(batch,)`` in ``[0, classes)`` or 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from . import functional as F
@@ -69,6 +71,10 @@ class Loss:
     ) -> tuple[float, np.ndarray | None]:
         """Both at once, sharing the work (the gradient is None if not needed)."""
         raise NotImplementedError
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor's keyword arguments (model files store them)."""
+        return {}
 
     def _pred(self, y_pred: np.ndarray) -> np.ndarray:
         p = np.asarray(y_pred)
@@ -188,6 +194,10 @@ class BinaryCrossEntropy(Loss):
         grad = (p - y) / (p * (1 - p)) / n if need_gradient else None
         return value, grad
 
+    def get_config(self) -> dict[str, Any]:
+        """``from_logits``."""
+        return {"from_logits": self.from_logits}
+
     def __repr__(self) -> str:
         return f"BinaryCrossEntropy(from_logits={self.from_logits})"
 
@@ -288,6 +298,10 @@ class CrossEntropy(Loss):
         value = -np.sum(y * np.log(p), dtype=np.float64) / z.shape[0]
         grad = -y / p / batch if need_gradient else None
         return float(value), grad
+
+    def get_config(self) -> dict[str, Any]:
+        """``from_logits``."""
+        return {"from_logits": self.from_logits}
 
     def __repr__(self) -> str:
         return f"CrossEntropy(from_logits={self.from_logits})"

@@ -194,6 +194,12 @@ class Sequential:
         """Predicted class labels ``(n,)``: the argmax, or ``p > 0.5`` for one output."""
         return metrics_module.predicted_labels(self.predict_proba(x, batch_size=batch_size))
 
+    def save(self, path: str, include_optimizer: bool = True) -> None:
+        """Write the model to ``path`` (``lucidnet.save``): safe, atomic, no pickle."""
+        from .serialization import save
+
+        save(self, path, include_optimizer=include_optimizer)
+
     def count_parameters(self) -> int:
         """Total number of trainable numbers."""
         return sum(p.value.size for p in self.parameters())

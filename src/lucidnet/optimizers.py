@@ -100,6 +100,25 @@ class Optimizer:
     def _update(self, value: np.ndarray, grad: np.ndarray, state: State) -> None:
         raise NotImplementedError
 
+    def get_state(self) -> dict[str, State]:
+        """The per-parameter buffers (scratch space left out), for saving."""
+        return {
+            name: {key: buf for key, buf in state.items() if key != "scratch"}
+            for name, state in self.state.items()
+        }
+
+    def set_state(
+        self, state: dict[str, State], parameters: Iterable[Parameter], iterations: int
+    ) -> None:
+        """Take saved buffers for ``parameters`` (matched by name), to resume training."""
+        arrays = {p.name: p.value for p in parameters}
+        unknown = sorted(set(state) - set(arrays))
+        if unknown:
+            raise ValueError(f"{self._label}: state for unknown parameters {unknown}")
+        self.state = {name: dict(buffers) for name, buffers in state.items()}
+        self._arrays = {name: arrays[name] for name in state}
+        self.iterations = int(iterations)
+
     @staticmethod
     def _buffer(state: State, key: str, like: np.ndarray) -> np.ndarray:
         """The buffer ``state[key]``, created as zeros shaped like ``like`` if missing."""

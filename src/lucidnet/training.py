@@ -321,6 +321,7 @@ def fit(
     callbacks: Sequence[Callback] | None = None,
     verbose: int = 1,
     seed: int | None = None,
+    initial_epoch: int = 0,
 ) -> History:
     """Train the compiled ``model`` on ``(x, y)``; return the History of every epoch.
 
@@ -343,7 +344,12 @@ def fit(
         Silent, a live bar (falls back to lines when not on a terminal), a line per epoch.
     seed : int or None
         Seeds the shuffling and the dropout layers built without a seed of their own: the
-        same seed (with seeded layers) gives bit-identical weights and history.
+        same seed (with seeded layers) gives bit-identical weights and history. Each
+        epoch's randomness is derived from ``(seed, epoch)``, so a run split in two (see
+        ``initial_epoch``) equals the run in one piece.
+    initial_epoch : int
+        The epoch to start from (Keras' meaning): ``fit(..., epochs=4, initial_epoch=2)``
+        trains epochs 2 and 3, continuing a model saved after epoch 2.
 
     Returns
     -------
@@ -365,16 +371,24 @@ def fit(
     optimizer: Optimizer = model.optimizer
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"fit: epochs must be an int >= 0, got {epochs!r}")
+    if (
+        isinstance(initial_epoch, bool)
+        or not isinstance(initial_epoch, (int, np.integer))
+        or not 0 <= initial_epoch <= epochs
+    ):
+        raise ValueError(f"fit: initial_epoch must be an int in [0, epochs], got {initial_epoch!r}")
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
+    ):
+        raise ValueError(f"fit: seed must be an int >= 0 or None, got {seed!r}")
     if verbose not in (0, 1, 2):
         raise ValueError(f"fit: verbose must be 0, 1 or 2, got {verbose!r}")
     if isinstance(callbacks, Callback):
         callbacks = [callbacks]
     x, y = _prepare(model, loss, x, y, "fit")
     x, y, validation = _split_validation(model, loss, x, y, validation_split, validation_data)
-    rng = np.random.default_rng(seed)
-    for layer in model.layers:
-        layer.adopt_rng(rng.spawn(1)[0])
-    batches = Batches(x, y, batch_size, shuffle=shuffle, rng=rng)
+    base_seed = int(np.random.SeedSequence().entropy) if seed is None else int(seed)  # type: ignore[arg-type]
+    batches = Batches(x, y, batch_size, shuffle=shuffle)
 
     history = History()
     progress = [ProgressLogger(verbose)] if verbose else []
@@ -388,7 +402,8 @@ def fit(
     for cb in every:
         cb.on_train_begin()
     try:
-        for epoch in range(int(epochs)):
+        for epoch in range(int(initial_epoch), int(epochs)):
+            _seed_epoch(model, batches, base_seed, epoch)
             for cb in every:
                 cb.on_epoch_begin(epoch)
             logs = _run_epoch(model, batches, loss, optimizer, metrics, epoch, every)
@@ -407,6 +422,14 @@ def fit(
     for cb in every:
         cb.on_train_end(logs)
     return history
+
+
+def _seed_epoch(model: Sequential, batches: Batches, base_seed: int, epoch: int) -> None:
+    """Give the shuffling and the unseeded dropout layers generators from ``(seed, epoch)``."""
+    streams = np.random.SeedSequence([base_seed, epoch]).spawn(1 + len(model.layers))
+    batches.rng = np.random.default_rng(streams[0])
+    for layer, stream in zip(model.layers, streams[1:], strict=True):
+        layer.adopt_rng(np.random.default_rng(stream))
 
 
 def _run_epoch(

@@ -1,0 +1,384 @@
+"""Model files: round trips, resume, atomic writes, and damaged files that only ever give
+ModelFileError."""
+
+import hashlib
+import io
+import json
+import os
+import pickle
+
+import numpy as np
+import pytest
+
+import lucidnet as ln
+from lucidnet import serialization
+from lucidnet.serialization import ModelFileError
+
+
+def _every_layer_model():
+    return ln.Sequential(
+        [
+            ln.Dense(3, 6, seed=0, l2=0.01),
+            ln.LeakyReLU(0.2),
+            ln.Dropout(0.3),
+            ln.Dense(6, 5, bias=False, seed=1),
+            ln.Tanh(),
+            ln.Dense(5, 5, seed=2),
+            ln.ReLU(),
+            ln.Identity(),
+            ln.Sigmoid(),
+            ln.Step(),
+            ln.Dense(5, 4, seed=3, name="head"),
+            ln.Softmax(),
+        ]
+    )
+
+
+def test_round_trip_of_every_layer_type_gives_identical_predictions(tmp_path):
+    model = _every_layer_model()
+    x = np.random.default_rng(0).standard_normal((7, 3)).astype(np.float32)
+    path = tmp_path / "model.lucid"
+    ln.save(model, path)
+    loaded = ln.load(path)
+    assert [type(a) for a in loaded.layers] == [type(b) for b in model.layers]
+    assert [a.name for a in loaded.layers] == [b.name for b in model.layers]
+    assert [a.get_config() for a in loaded.layers] == [b.get_config() for b in model.layers]
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+    for a, b in zip(loaded.get_weights(), model.get_weights(), strict=True):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    assert loaded.loss is None  # never compiled
+
+
+def test_float64_model_and_model_method(tmp_path):
+    model = ln.Sequential([ln.Dense(2, 3, dtype=np.float64, seed=0), ln.Sigmoid()])
+    model.save(str(tmp_path / "m.lucid"))
+    loaded = ln.load(tmp_path / "m.lucid")
+    assert loaded.dtype == np.float64
+    np.testing.assert_array_equal(loaded.layers[0].weights, model.layers[0].weights)
+
+
+def test_compile_settings_are_restored(tmp_path):
+    model = ln.Sequential([ln.Dense(2, 3, seed=0)])
+    model.compile(
+        ln.CrossEntropy(from_logits=True),
+        ln.Adam(0.005, beta2=0.99, amsgrad=True),
+        metrics=["accuracy", "top_k_accuracy"],
+    )
+    ln.save(model, tmp_path / "m.lucid")
+    loaded = ln.load(tmp_path / "m.lucid")
+    assert isinstance(loaded.loss, ln.CrossEntropy) and loaded.loss.from_logits
+    assert isinstance(loaded.optimizer, ln.Adam)
+    assert loaded.optimizer.get_config() == model.optimizer.get_config()
+    assert [name for name, _ in loaded.metrics] == ["accuracy", "top_k_accuracy"]
+
+
+def _resume_model():
+    return ln.Sequential(
+        [
+            ln.Dense(2, 32, init="he_normal", seed=0),
+            ln.ReLU(),
+            ln.Dropout(0.2),
+            ln.Dense(32, 3, seed=1),
+            ln.Softmax(),
+        ]
+    ).compile("crossentropy", ln.Adam(0.01), metrics=["accuracy"])
+
+
+@pytest.mark.parametrize("optimizer", [ln.Adam(0.01), ln.SGD(0.1, momentum=0.9), ln.RMSprop(0.01)])
+def test_resume_equals_training_in_one_piece(tmp_path, optimizer):
+    x, y = ln.datasets.spirals(150, classes=3, seed=0)
+    whole = _resume_model()
+    whole.compile("crossentropy", type(optimizer)(**optimizer.get_config()))
+    h_whole = whole.fit(x, y, epochs=4, batch_size=16, verbose=0, seed=7)
+
+    first = _resume_model()
+    first.compile("crossentropy", type(optimizer)(**optimizer.get_config()))
+    h_first = first.fit(x, y, epochs=2, batch_size=16, verbose=0, seed=7)
+    ln.save(first, tmp_path / "half.lucid")
+    second = ln.load(tmp_path / "half.lucid")
+    h_second = second.fit(x, y, epochs=4, initial_epoch=2, batch_size=16, verbose=0, seed=7)
+
+    for a, b in zip(whole.get_weights(), second.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert h_whole.history["loss"] == h_first.history["loss"] + h_second.history["loss"]
+    assert h_second.epoch == [2, 3]
+
+
+def test_without_optimizer_state_resume_differs(tmp_path):
+    x, y = ln.datasets.spirals(150, classes=3, seed=0)
+    whole = _resume_model()
+    whole.fit(x, y, epochs=4, batch_size=16, verbose=0, seed=7)
+    first = _resume_model()
+    first.fit(x, y, epochs=2, batch_size=16, verbose=0, seed=7)
+    ln.save(first, tmp_path / "half.lucid", include_optimizer=False)
+    second = ln.load(tmp_path / "half.lucid")
+    assert second.optimizer.state == {}
+    second.fit(x, y, epochs=4, initial_epoch=2, batch_size=16, verbose=0, seed=7)
+    assert not np.array_equal(whole.get_weights()[0], second.get_weights()[0])
+
+
+# --- atomic writes ----------------------------------------------------------------------
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "m.lucid"
+    old = ln.Sequential([ln.Dense(2, 2, seed=0)])
+    ln.save(old, path)
+    before = path.read_bytes()
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", crash)
+    with pytest.raises(OSError, match="disk full"):
+        ln.save(ln.Sequential([ln.Dense(2, 2, seed=1)]), path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.lucid"]
+
+
+def test_a_crash_before_the_rename_leaves_no_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "replace", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        ln.save(ln.Sequential([ln.Dense(2, 2, seed=0)]), tmp_path / "m.lucid")
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- damaged and malicious files -------------------------------------------------------
+
+
+def _saved_bytes(tmp_path):
+    model = ln.Sequential([ln.Dense(2, 3, seed=0), ln.ReLU(), ln.Dense(3, 2, seed=1)])
+    model.compile("mse", ln.Adam(0.01))
+    model.fit(np.ones((4, 2)), np.ones((4, 2)), epochs=1, verbose=0)
+    ln.save(model, tmp_path / "good.lucid")
+    return (tmp_path / "good.lucid").read_bytes()
+
+
+def _expect_model_file_error(path):
+    with pytest.raises(ModelFileError) as info:
+        ln.load(path)
+    assert str(path) in str(info.value)
+    return str(info.value)
+
+
+def test_fuzz_bit_flips_truncations_and_junk_only_give_model_file_error(tmp_path):
+    good = _saved_bytes(tmp_path)
+    rng = np.random.default_rng(0)
+    bad = tmp_path / "bad.lucid"
+    positions = list(range(60)) + list(rng.integers(0, len(good), 300))
+    for pos in positions:
+        damaged = bytearray(good)
+        damaged[pos] ^= 1 << int(rng.integers(0, 8))
+        bad.write_bytes(bytes(damaged))
+        _expect_model_file_error(bad)
+    for length in [0, 5, 8, 9, 40, 41, 100, len(good) // 2, len(good) - 1]:
+        bad.write_bytes(good[:length])
+        _expect_model_file_error(bad)
+    bad.write_bytes(good + b"junk")
+    _expect_model_file_error(bad)
+    bad.write_bytes(b"PK\x03\x04" + good)  # a plain zip header in front
+    _expect_model_file_error(bad)
+
+
+def _write(path, description, arrays):
+    """A file with a valid header around any content: tests what the checksum lets through."""
+    buffer = io.BytesIO()
+    blob = np.frombuffer(json.dumps(description).encode(), dtype=np.uint8)
+    np.savez(buffer, **{"__model__.json": blob}, **arrays)
+    body = buffer.getvalue()
+    path.write_bytes(b"LUCIDNET" + bytes([1]) + hashlib.sha256(body).digest() + body)
+
+
+def _valid_parts():
+    weights = np.zeros((2, 3), np.float32)
+    bias = np.zeros(3, np.float32)
+    description = {
+        "format": "lucidnet-model",
+        "version": 1,
+        "layers": [{"type": "Dense", "config": {"in_features": 2, "out_features": 3, "name": "d"}}],
+        "compile": None,
+        "optimizer_state": None,
+        "arrays": {
+            "layers/0/weights": {"shape": [2, 3], "dtype": "float32"},
+            "layers/0/bias": {"shape": [3], "dtype": "float32"},
+        },
+    }
+    return description, {"layers/0/weights": weights, "layers/0/bias": bias}
+
+
+def test_the_crafting_helper_makes_loadable_files(tmp_path):
+    description, arrays = _valid_parts()
+    _write(tmp_path / "ok.lucid", description, arrays)
+    assert ln.load(tmp_path / "ok.lucid").layers[0].name == "d"
+
+
+def _mutations():
+    def unknown_type(d, a):
+        d["layers"][0]["type"] = "os.system"
+
+    def bad_config(d, a):
+        d["layers"][0]["config"]["in_features"] = -2
+
+    def unexpected_argument(d, a):
+        d["layers"][0]["config"]["__class__"] = "x"
+
+    def missing_array(d, a):
+        del a["layers/0/bias"]
+
+    def extra_listed_array(d, a):
+        a["layers/0/extra"] = np.zeros(1, np.float32)
+        d["arrays"]["layers/0/extra"] = {"shape": [1], "dtype": "float32"}
+
+    def unlisted_array(d, a):
+        a["stowaway"] = np.zeros(1)
+
+    def wrong_shape(d, a):
+        a["layers/0/weights"] = np.zeros((3, 2), np.float32)
+        d["arrays"]["layers/0/weights"]["shape"] = [3, 2]
+
+    def wrong_dtype(d, a):
+        a["layers/0/weights"] = np.zeros((2, 3), np.float64)
+        d["arrays"]["layers/0/weights"]["dtype"] = "float64"
+
+    def listed_shape_lies(d, a):
+        d["arrays"]["layers/0/weights"]["shape"] = [9, 9]
+
+    def no_layers(d, a):
+        d["layers"] = []
+
+    def layers_do_not_fit(d, a):
+        d["layers"].append({"type": "Dense", "config": {"in_features": 7, "out_features": 1}})
+
+    def not_a_model(d, a):
+        d["format"] = "something-else"
+
+    def newer_version(d, a):
+        d["version"] = 99
+
+    def unknown_loss(d, a):
+        d["compile"] = {"loss": {"type": "eval"}, "optimizer": {"type": "SGD"}, "metrics": []}
+
+    def unknown_metric(d, a):
+        d["compile"] = {
+            "loss": {"type": "MSE"},
+            "optimizer": {"type": "SGD"},
+            "metrics": ["__import__"],
+        }
+
+    def optimizer_state_for_nobody(d, a):
+        d["compile"] = {"loss": {"type": "MSE"}, "optimizer": {"type": "SGD"}, "metrics": []}
+        d["optimizer_state"] = {"iterations": 1, "buffers": {"ghost.weights": ["velocity"]}}
+
+    def optimizer_buffer_missing(d, a):
+        d["compile"] = {"loss": {"type": "MSE"}, "optimizer": {"type": "SGD"}, "metrics": []}
+        d["optimizer_state"] = {"iterations": 1, "buffers": {"d.weights": ["velocity"]}}
+
+    return [
+        unknown_type,
+        bad_config,
+        unexpected_argument,
+        missing_array,
+        extra_listed_array,
+        unlisted_array,
+        wrong_shape,
+        wrong_dtype,
+        listed_shape_lies,
+        no_layers,
+        layers_do_not_fit,
+        not_a_model,
+        newer_version,
+        unknown_loss,
+        unknown_metric,
+        optimizer_state_for_nobody,
+        optimizer_buffer_missing,
+    ]
+
+
+@pytest.mark.parametrize("mutate", _mutations(), ids=lambda f: f.__name__)
+def test_content_problems_behind_a_valid_checksum_are_named(tmp_path, mutate):
+    description, arrays = _valid_parts()
+    mutate(description, arrays)
+    _write(tmp_path / "m.lucid", description, arrays)
+    _expect_model_file_error(tmp_path / "m.lucid")
+
+
+def test_malformed_json_and_a_missing_description(tmp_path):
+    body = io.BytesIO()
+    np.savez(body, **{"__model__.json": np.frombuffer(b"{not json", dtype=np.uint8)})
+    data = body.getvalue()
+    path = tmp_path / "m.lucid"
+    path.write_bytes(b"LUCIDNET\x01" + hashlib.sha256(data).digest() + data)
+    assert "not valid JSON" in _expect_model_file_error(path)
+    body = io.BytesIO()
+    np.savez(body, weights=np.zeros(2))
+    data = body.getvalue()
+    path.write_bytes(b"LUCIDNET\x01" + hashlib.sha256(data).digest() + data)
+    assert "description" in _expect_model_file_error(path)
+
+
+class _Canary:
+    """Unpickling this would create a file: the proof that code ran."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_a_pickled_payload_never_runs(tmp_path):
+    canary = tmp_path / "pwned"
+    description, arrays = _valid_parts()
+    arrays["layers/0/bias"] = np.array([_Canary(str(canary))], dtype=object)
+    description["arrays"]["layers/0/bias"] = {"shape": [1], "dtype": "object"}
+    _write(tmp_path / "m.lucid", description, arrays)
+    _expect_model_file_error(tmp_path / "m.lucid")
+    assert not canary.exists()
+    # a raw pickle behind a valid header is refused too
+    body = pickle.dumps(_Canary(str(canary)))
+    path = tmp_path / "p.lucid"
+    path.write_bytes(b"LUCIDNET\x01" + hashlib.sha256(body).digest() + body)
+    _expect_model_file_error(path)
+    assert not canary.exists()
+
+
+def test_a_missing_file_is_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        ln.load(tmp_path / "nope.lucid")
+
+
+def test_save_refuses_what_it_cannot_store(tmp_path):
+    def my_metric(y_true, y_pred):
+        return 0.0
+
+    model = ln.Sequential([ln.Dense(2, 1)]).compile("mse", "sgd", metrics=[my_metric])
+    with pytest.raises(ValueError, match="metric 'my_metric' is a custom function"):
+        ln.save(model, tmp_path / "m.lucid")
+    with pytest.raises(TypeError, match="expected a Sequential"):
+        ln.save(ln.Dense(2, 1), tmp_path / "m.lucid")
+
+    class MyLayer(ln.Layer):
+        pass
+
+    with pytest.raises(ValueError, match=r"layer 1 \(MyLayer\) is not a built-in"):
+        ln.save(ln.Sequential([ln.Dense(2, 2), MyLayer()]), tmp_path / "m.lucid")
+
+
+def test_model_checkpoint_writes_loadable_best_models(tmp_path):
+    x, y = ln.datasets.spirals(90, classes=3, seed=0)
+    model = _resume_model()
+    path = tmp_path / "best.lucid"
+    checkpoint = ln.ModelCheckpoint(str(path), monitor="val_loss", save_best_only=True)
+    history = model.fit(
+        x, y, epochs=6, validation_split=0.3, callbacks=[checkpoint], verbose=0, seed=0
+    )
+    best = int(np.argmin(history.history["val_loss"]))
+    loaded = ln.load(path)
+    split = int(len(x) * (1 - 0.3))  # fit holds out the last rows
+    x_val, y_val = x[split:], y[split:]
+    assert loaded.evaluate(x_val, y_val)["loss"] == pytest.approx(
+        history.history["val_loss"][best], rel=1e-6
+    )
+    assert len(checkpoint.saved) >= 1
+    assert serialization.MAGIC == path.read_bytes()[:8]
