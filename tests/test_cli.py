@@ -1,11 +1,15 @@
 """The lucidnet command: demo, help, version, python -m."""
 
 import io
+import os
 import subprocess
 import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
 
+import lucidnet as ln
 from lucidnet import __version__, cli, demo
 
 
@@ -69,3 +73,168 @@ def test_demo_into_a_closed_pipe_is_quiet():
     proc.stderr.close()
     assert proc.wait(timeout=60) == 0
     assert "Traceback" not in stderr
+
+
+# --- every subcommand, run as a subprocess --------------------------------------------
+
+
+FASHION = Path("/usr/share/datasets/fashion-mnist")
+
+
+def _cli(*args, cwd=None):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "lucidnet", *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+    )
+
+
+def _assert_one_line_error(result, code=1, contains=""):
+    assert result.returncode == code, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert contains in lines[0], lines[0]
+
+
+@pytest.fixture(scope="module")
+def xor_model(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "xor.lucid"
+    result = _cli(
+        "train", "--data", "xor", "--layers", "8", "--activation", "tanh", "--epochs", "300",
+        "--batch-size", "4",
+        "--lr", "0.05", "--dropout", "0", "--validation-split", "0", "--verbose", "0",
+        "--out", path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "test        loss" in result.stdout and "accuracy 1.0000" in result.stdout
+    assert f"saved {path}" in result.stdout
+    return path
+
+
+def test_train_saves_a_loadable_model(xor_model):
+    model = ln.load(xor_model)
+    x, y = ln.datasets.xor()
+    np.testing.assert_array_equal(model.predict_classes(x), y)
+
+
+def test_train_on_spirals_reports_train_validation_and_test(tmp_path):
+    result = _cli(
+        "train", "--data", "spirals", "--layers", "32,32", "--epochs", "5", "--verbose", "2",
+        "--out", tmp_path / "s.lucid",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    for line in ("Epoch 5/5", "train ", "validation ", "test "):
+        assert line in result.stdout
+
+
+def test_train_on_a_csv_with_a_named_target(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(80, 3))
+    labels = np.where(x[:, 0] + x[:, 1] > 0, "yes", "no")
+    csv = tmp_path / "data.csv"
+    rows = ["a,b,c,answer"] + [
+        f"{r[0]:.4f},{r[1]:.4f},{r[2]:.4f},{t}" for r, t in zip(x, labels, strict=True)
+    ]
+    csv.write_text("\n".join(rows) + "\n")
+    result = _cli(
+        "train", "--data", csv, "--target", "answer", "--layers", "8", "--epochs", "30",
+        "--verbose", "0", "--out", tmp_path / "c.lucid",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "test        loss" in result.stdout
+
+
+def test_evaluate(xor_model):
+    result = _cli("evaluate", xor_model, "--data", "xor")
+    assert result.returncode == 0, result.stderr
+    assert "accuracy 1.0000" in result.stdout
+
+
+def test_predict_prints_labels_or_probabilities_or_writes_a_file(xor_model, tmp_path):
+    inputs = tmp_path / "in.csv"
+    inputs.write_text("0,0\n0,1\n1,0\n1,1\n")
+    result = _cli("predict", xor_model, inputs)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0", "1", "1", "0"]
+    proba = _cli("predict", xor_model, inputs, "--proba")
+    rows = [list(map(float, line.split(","))) for line in proba.stdout.split()]
+    np.testing.assert_allclose(np.sum(rows, axis=1), 1.0, rtol=1e-4)
+    np.save(tmp_path / "in.npy", np.array([[0.0, 1.0], [1.0, 1.0]]))
+    out = tmp_path / "out.npy"
+    written = _cli("predict", xor_model, tmp_path / "in.npy", "--out", out)
+    assert written.returncode == 0, written.stderr
+    np.testing.assert_array_equal(np.load(out), [1, 0])
+
+
+def test_summary(xor_model):
+    result = _cli("summary", xor_model)
+    assert result.returncode == 0, result.stderr
+    assert "Total params: 42" in result.stdout  # (2*8 + 8) + (8*2 + 2)
+    assert "CrossEntropy" in result.stdout
+
+
+def test_gradcheck_subcommand():
+    result = _cli("gradcheck", "--layers", "3,4,2")
+    assert result.returncode == 0, result.stderr
+    assert "gradient check PASSED" in result.stdout
+
+
+def test_demo_subcommand():
+    result = _cli("demo")
+    assert result.returncode == 0, result.stderr
+    assert "seed 003" in result.stdout
+
+
+def test_every_subcommand_has_help():
+    for command in ("train", "evaluate", "predict", "summary", "gradcheck", "demo"):
+        result = _cli(command, "--help")
+        assert result.returncode == 0 and "usage: lucidnet" in result.stdout, command
+
+
+def test_expected_problems_are_one_line_and_exit_1(tmp_path, xor_model):
+    _assert_one_line_error(_cli("summary", tmp_path / "missing.lucid"), contains="no such file")
+    damaged = tmp_path / "damaged.lucid"
+    damaged.write_bytes(xor_model.read_bytes()[:-10])
+    _assert_one_line_error(_cli("summary", damaged), contains="checksum mismatch")
+    _assert_one_line_error(
+        _cli("train", "--data", "nonsense", "--out", tmp_path / "x"), contains="--data 'nonsense'"
+    )
+    _assert_one_line_error(_cli("train", "--data", "xor", "--layers", "8,x"), contains="--layers")
+    _assert_one_line_error(_cli("train", "--data", "xor", "--dropout", "1.5"), contains="--dropout")
+    bad_csv = tmp_path / "bad.csv"
+    bad_csv.write_text("a,b,y\n1,2,0\n3,oops,1\n")
+    _assert_one_line_error(_cli("train", "--data", bad_csv), contains="line 3")
+    inputs = tmp_path / "wide.csv"
+    inputs.write_text("1,2,3\n")
+    _assert_one_line_error(
+        _cli("predict", xor_model, inputs), contains="3 columns, but the model takes 2"
+    )
+    _assert_one_line_error(_cli("predict", xor_model, tmp_path / "x.txt"), contains=".csv or .npy")
+
+
+def test_usage_errors_exit_2():
+    result = _cli("train", "--no-such-option")
+    assert result.returncode == 2
+    assert "usage:" in result.stderr
+    assert _cli("predict").returncode == 2
+
+
+@pytest.mark.skipif(
+    not (FASHION / "train-images-idx3-ubyte.gz").exists(),
+    reason="Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)",
+)
+def test_train_on_real_fashion_mnist_one_short_epoch(tmp_path):
+    result = _cli(
+        "train", "--data", "fashion-mnist", "--layers", "64", "--epochs", "1",
+        "--batch-size", "256", "--verbose", "0", "--out", tmp_path / "f.lucid",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    test_line = next(line for line in result.stdout.splitlines() if line.startswith("test"))
+    accuracy = float(test_line.split("accuracy")[1])
+    assert accuracy > 0.75

@@ -1,4 +1,10 @@
-"""The ``lucidnet`` command (also ``python -m lucidnet``)."""
+"""The ``lucidnet`` command (also ``python -m lucidnet``).
+
+Subcommands: ``train``, ``evaluate``, ``predict``, ``summary``, ``gradcheck``, ``demo``.
+Expected problems (a missing file, bad data, a bad option value, a model file that fails
+validation, training that diverges) print one line on stderr and exit with 1; a usage
+error (unknown option, missing argument) exits with 2, as argparse does.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,259 @@ import argparse
 import contextlib
 import os
 import sys
+import time
 from collections.abc import Sequence
+from itertools import pairwise
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from .model import Sequential
+
+__all__ = ["build_model", "build_parser", "load_data", "main"]
+
+EXIT_ERROR = 1
+
+DATA_HELP = (
+    "fashion-mnist, mnist, digits (scikit-learn's 8x8 digits), xor, spirals, or a CSV "
+    "file (its last column is the target unless --target says otherwise)"
+)
+
+
+class Split(NamedTuple):
+    """A data set split for training and testing, and what kind of task it is."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    classes: int | None  # None for regression
+
+
+def _holdout(x: np.ndarray, y: np.ndarray, fraction: float, seed: int) -> Split:
+    order = np.random.default_rng(seed).permutation(len(x))
+    cut = len(x) - max(1, round(len(x) * fraction))
+    train, test = order[:cut], order[cut:]
+    classes = int(y.max()) + 1 if y.dtype.kind in "iu" else None
+    return Split(x[train], y[train], x[test], y[test], classes)
+
+
+def load_data(source: str, seed: int = 0, target: str = "-1") -> Split:
+    """The train/test split for a ``--data`` value (see ``DATA_HELP``)."""
+    from . import datasets
+
+    name = source.lower()
+    if name in ("fashion-mnist", "fashion_mnist", "mnist"):
+        loader = datasets.load_mnist if name == "mnist" else datasets.load_fashion_mnist
+        (x_train, y_train), (x_test, y_test) = loader()
+        return Split(x_train, y_train, x_test, y_test, 10)
+    if name == "digits":
+        try:
+            from sklearn.datasets import load_digits
+        except ImportError as err:
+            raise ValueError(
+                "--data digits needs scikit-learn: pip install 'lucidnet[sklearn]'"
+            ) from err
+        digits = load_digits()
+        x = (digits.data / 16.0).astype(np.float32)
+        return _holdout(x, digits.target.astype(np.int64), 0.25, seed)
+    if name == "xor":
+        x, y = datasets.xor()
+        return Split(x, y, x, y, 2)  # four points: the test set is the truth table itself
+    if name == "spirals":
+        x, y = datasets.spirals(600, classes=3, noise=0.2, seed=seed)
+        return _holdout(x, y, 0.2, seed)
+    if source.lower().endswith(".csv"):
+        column: int | str = int(target) if target.lstrip("-").isdigit() else target
+        x, y = datasets.load_csv(source, target=column)
+        return _holdout(x, y, 0.2, seed)
+    raise ValueError(f"--data {source!r}: expected {DATA_HELP}")
+
+
+def _parse_layers(text: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"--layers {text!r}: expected sizes like 256,128") from None
+    if any(size < 1 for size in sizes):
+        raise ValueError(f"--layers {text!r}: every size must be >= 1")
+    return sizes
+
+
+def build_model(
+    n_in: int,
+    hidden: list[int],
+    classes: int | None,
+    activation: str,
+    dropout: float,
+    seed: int,
+) -> Sequential:
+    """An MLP: ``Dense -> activation [-> Dropout]`` per hidden size, then the output:
+    softmax over ``classes``, or one linear output for regression."""
+    from . import activations
+    from .layers import Dense, Dropout
+    from .model import Sequential
+
+    rng = np.random.default_rng(seed)
+    init = "he_normal" if activation in ("relu", "leaky_relu") else "glorot_uniform"
+    layers = []
+    width = n_in
+    for size in hidden:
+        layers += [Dense(width, size, init=init, seed=rng), activations.get(activation)]
+        if dropout > 0:
+            layers.append(Dropout(dropout))
+        width = size
+    if classes is None:
+        layers.append(Dense(width, 1, seed=rng))
+    else:
+        layers += [Dense(width, classes, seed=rng), activations.Softmax()]
+    return Sequential(layers)
+
+
+def _format_metrics(results: dict[str, float]) -> str:
+    return "  ".join(f"{k} {v:.4f}" for k, v in results.items())
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from . import optimizers
+    from .serialization import save
+    from .validation import check_positive
+
+    if not 0 <= args.dropout < 1:
+        raise ValueError(f"--dropout must be in [0, 1), got {args.dropout}")
+    hidden = _parse_layers(args.layers)
+    data = load_data(args.data, seed=args.seed, target=args.target)
+    model = build_model(
+        data.x_train.shape[1], hidden, data.classes, args.activation, args.dropout, args.seed
+    )
+    optimizer = optimizers.get(args.optimizer)
+    optimizer.lr = check_positive(args.lr, "--lr")
+    if data.classes is None:
+        model.compile("mse", optimizer, metrics=["mae"])
+    else:
+        model.compile("crossentropy", optimizer, metrics=["accuracy"])
+    print(model.summary())
+    print(f"training on {len(data.x_train)} samples, testing on {len(data.x_test)}")
+    start = time.perf_counter()
+    history = model.fit(
+        data.x_train,
+        data.y_train,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        validation_split=args.validation_split,
+        verbose=args.verbose,
+        seed=args.seed,
+    )
+    seconds = time.perf_counter() - start
+    last = {k: v[-1] for k, v in history.history.items() if k != "lr"}
+    train = {k: v for k, v in last.items() if not k.startswith("val_")}
+    val = {k[4:]: v for k, v in last.items() if k.startswith("val_")}
+    test = model.evaluate(data.x_test, data.y_test, batch_size=1024)
+    print(f"trained {len(history.epoch)} epochs in {seconds:.1f}s")
+    print(f"train       {_format_metrics(train)}")
+    if val:
+        print(f"validation  {_format_metrics(val)}")
+    print(f"test        {_format_metrics(test)}")
+    save(model, args.out)
+    print(f"saved {args.out}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .serialization import load
+
+    model = load(args.model)
+    if model.loss is None:
+        raise ValueError(f"{args.model}: the model was saved without a loss; cannot evaluate")
+    data = load_data(args.data, seed=args.seed, target=args.target)
+    width = model.input_features
+    if width is not None and data.x_test.shape[1] != width:
+        raise ValueError(
+            f"--data {args.data}: {data.x_test.shape[1]} features, but the model takes {width}"
+        )
+    print(f"test        {_format_metrics(model.evaluate(data.x_test, data.y_test, 1024))}")
+    return 0
+
+
+def _read_inputs(path: str) -> np.ndarray:
+    from .datasets import read_csv
+
+    if path.lower().endswith(".npy"):
+        try:
+            x = np.load(path, allow_pickle=False)
+        except ValueError as err:
+            raise ValueError(f"{path}: not a plain numeric .npy array ({err})") from None
+        if x.ndim != 2 or x.dtype.kind not in "iuf":
+            raise ValueError(f"{path}: expected a 2-D numeric array, got {x.dtype} {x.shape}")
+        return x
+    if path.lower().endswith(".csv"):
+        table = read_csv(path, target=None)
+        return table.X
+    raise ValueError(f"{path}: expected a .csv or .npy file")
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from .metrics import predicted_labels
+    from .serialization import load
+
+    model = load(args.model)
+    x = _read_inputs(args.input)
+    width = model.input_features
+    if width is not None and x.shape[1] != width:
+        raise ValueError(f"{args.input}: {x.shape[1]} columns, but the model takes {width}")
+    out = model.predict_proba(x, batch_size=1024)
+    is_classifier = model.loss is not None and model.loss.name != "mse"
+    result = out if (args.proba or not is_classifier) else predicted_labels(out)
+    if args.out:
+        if args.out.lower().endswith(".npy"):
+            np.save(args.out, result, allow_pickle=False)
+        else:
+            np.savetxt(args.out, result, delimiter=",", fmt="%d" if result.ndim == 1 else "%.6g")
+        print(f"wrote {len(result)} predictions to {args.out}")
+    else:
+        for row in np.atleast_1d(result):
+            print(row if np.ndim(row) == 0 else ",".join(f"{v:.6g}" for v in row))
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from .serialization import load
+
+    model = load(args.model)
+    print(model.summary())
+    if model.loss is not None:
+        print(f"Loss: {model.loss!r}  Optimizer: {model.optimizer!r}")
+    return 0
+
+
+def cmd_gradcheck(args: argparse.Namespace) -> int:
+    from . import activations, gradcheck
+    from .layers import Dense
+    from .model import Sequential
+
+    sizes = _parse_layers(args.layers)
+    if len(sizes) < 2:
+        raise ValueError("--layers needs at least an input and an output size, like 4,5,3")
+    rng = np.random.default_rng(args.seed)
+    layers = []
+    for n_in, n_out in pairwise(sizes):
+        layers += [Dense(n_in, n_out, seed=rng), activations.get(args.activation)]
+    model = Sequential(layers)
+    x = rng.standard_normal((args.batch, sizes[0]))
+    report = gradcheck(model, x, seed=args.seed)
+    print(model.summary())
+    print(report)
+    return 0 if report.passed else EXIT_ERROR
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run
+
+    run(sys.stdout)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,28 +275,103 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"lucidnet {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser(
+
+    train = commands.add_parser(
+        "train",
+        help="train an MLP on a data set and save it",
+        description="Train an MLP (Dense + activation [+ Dropout] per hidden layer, softmax "
+        "output for labels, linear output for numeric targets) and save it.",
+    )
+    train.add_argument("--data", default="fashion-mnist", help=DATA_HELP)
+    train.add_argument("--target", default="-1", help="CSV target column: name or index")
+    train.add_argument("--layers", default="256,128", help="hidden sizes (default 256,128)")
+    train.add_argument("--activation", default="relu", help="hidden activation (default relu)")
+    train.add_argument("--dropout", type=float, default=0.2, help="dropout rate (default 0.2)")
+    train.add_argument("--optimizer", default="adam", help="sgd, rmsprop, adam, adamw")
+    train.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
+    train.add_argument("--epochs", type=int, default=15, help="default 15")
+    train.add_argument("--batch-size", type=int, default=128, help="default 128")
+    train.add_argument(
+        "--validation-split", type=float, default=0.1, help="held-out fraction (default 0.1)"
+    )
+    train.add_argument("--seed", type=int, default=0, help="default 0")
+    train.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2])
+    train.add_argument("--out", default="model.lucid", help="where to save the model")
+    train.set_defaults(run=cmd_train)
+
+    evaluate = commands.add_parser("evaluate", help="test a saved model on a data set's test split")
+    evaluate.add_argument("model", help="a .lucid model file")
+    evaluate.add_argument("--data", default="fashion-mnist", help=DATA_HELP)
+    evaluate.add_argument("--target", default="-1", help="CSV target column: name or index")
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of the split (default 0)")
+    evaluate.set_defaults(run=cmd_evaluate)
+
+    predict = commands.add_parser("predict", help="predict for the rows of a CSV or .npy file")
+    predict.add_argument("model", help="a .lucid model file")
+    predict.add_argument("input", help="INPUT.csv (numbers only) or INPUT.npy (2-D)")
+    predict.add_argument("--out", help="write to FILE (.csv or .npy) instead of printing")
+    predict.add_argument("--proba", action="store_true", help="class probabilities")
+    predict.set_defaults(run=cmd_predict)
+
+    summary = commands.add_parser("summary", help="show a saved model's layers")
+    summary.add_argument("model", help="a .lucid model file")
+    summary.set_defaults(run=cmd_summary)
+
+    check = commands.add_parser(
+        "gradcheck", help="gradient-check a small random network and print the report"
+    )
+    check.add_argument("--layers", default="4,5,3", help="sizes, input first (default 4,5,3)")
+    check.add_argument("--activation", default="tanh", help="default tanh")
+    check.add_argument("--batch", type=int, default=6, help="inputs to check (default 6)")
+    check.add_argument("--seed", type=int, default=0, help="default 0")
+    check.set_defaults(run=cmd_gradcheck)
+
+    demo = commands.add_parser(
         "demo",
         help="a short tour of the four seed stories, numbers printed",
         description="Reproduce the worked examples of the source documents, in seconds.",
     )
+    demo.set_defaults(run=cmd_demo)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
+    from .datasets import DatasetNotFoundError, IDXError
+    from .serialization import ModelFileError
+    from .training import TrainingDiverged
+
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        from .demo import run
-
-        try:
-            run(sys.stdout)
-        except BrokenPipeError:
-            # The reader stopped early (``lucidnet demo | head``): not an error. Point
-            # stdout at devnull so that the interpreter's final flush stays quiet.
-            with contextlib.suppress(OSError, ValueError):
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    expected = (
+        ValueError,
+        OSError,
+        ModelFileError,
+        IDXError,
+        DatasetNotFoundError,
+        TrainingDiverged,
+    )
+    try:
+        return args.run(args)
+    except BrokenPipeError:
+        # The reader stopped early (``lucidnet demo | head``): not an error. Point stdout
+        # at devnull so that the interpreter's final flush stays quiet.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    parser.print_help(sys.stderr)
-    return 2
+    except KeyboardInterrupt:
+        print("lucidnet: interrupted", file=sys.stderr)
+        return 130
+    except expected as err:
+        print(f"lucidnet {args.command}: error: {_one_line(err)}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _one_line(err: BaseException) -> str:
+    text = str(err) or type(err).__name__
+    if isinstance(err, FileNotFoundError) and err.filename:
+        text = f"no such file: {err.filename}"
+    return " ".join(text.split())
