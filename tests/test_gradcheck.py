@@ -4,7 +4,7 @@ from itertools import pairwise
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import lucidnet as ln
@@ -127,6 +127,12 @@ def test_property_random_networks_pass(widths, activation, batch, seed):
     for i, (n_in, n_out) in enumerate(pairwise(widths)):
         layers += [ln.Dense(n_in, n_out, seed=seed + i), ln.activations.get(activation)]
     x = rng.uniform(-2, 2, size=(batch, widths[0]))
+    # LeakyReLU has a kink at 0: stay away from it (central differences straddle it)
+    out = x
+    for layer in layers:
+        if isinstance(layer, ln.LeakyReLU):
+            assume(np.abs(out).min() > 1e-3)
+        out = layer.forward(out)
     report = ln.gradcheck(ln.Sequential(layers), x, seed=seed)
     assert report.passed, str(report)
 
