@@ -238,3 +238,49 @@ def test_train_on_real_fashion_mnist_one_short_epoch(tmp_path):
     test_line = next(line for line in result.stdout.splitlines() if line.startswith("test"))
     accuracy = float(test_line.split("accuracy")[1])
     assert accuracy > 0.75
+
+
+def test_a_numeric_csv_target_trains_a_regression(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 2))
+    price = 1e6 + 1e5 * x[:, 0]  # large numbers: never class labels
+    csv = tmp_path / "prices.csv"
+    csv.write_text(
+        "a,b,price\n"
+        + "".join(f"{r[0]:.4f},{r[1]:.4f},{int(p)}\n" for r, p in zip(x, price, strict=True))
+    )
+    result = _cli(
+        "train",
+        "--data",
+        csv,
+        "--layers",
+        "8",
+        "--epochs",
+        "2",
+        "--verbose",
+        "0",
+        "--out",
+        tmp_path / "r.lucid",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "mae" in result.stdout and "accuracy" not in result.stdout
+    forced = _cli("train", "--data", csv, "--task", "classify", "--out", tmp_path / "r.lucid")
+    _assert_one_line_error(forced, contains="--task classify needs integer labels")
+
+
+def test_bad_numbers_and_paths_fail_before_training(tmp_path, xor_model):
+    _assert_one_line_error(
+        _cli("train", "--data", "xor", "--epochs", "0"), contains="--epochs must be >= 1"
+    )
+    _assert_one_line_error(
+        _cli("train", "--data", "xor", "--out", tmp_path / "missing" / "m.lucid"),
+        contains="does not exist",
+    )
+    _assert_one_line_error(_cli("gradcheck", "--batch", "0"), contains="--batch must be >= 1")
+    npz = tmp_path / "fake.npy"
+    np.savez(npz, a=np.zeros((2, 2)))
+    (tmp_path / "fake.npy.npz").rename(npz)
+    _assert_one_line_error(_cli("predict", xor_model, npz), contains="expected a 2-D numeric array")
+    nan = tmp_path / "nan.npy"
+    np.save(nan, np.array([[0.0, np.nan]]))
+    _assert_one_line_error(_cli("predict", xor_model, nan), contains="row 0, column 1")

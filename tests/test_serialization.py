@@ -382,3 +382,178 @@ def test_model_checkpoint_writes_loadable_best_models(tmp_path):
     )
     assert len(checkpoint.saved) >= 1
     assert serialization.MAGIC == path.read_bytes()[:8]
+
+
+# --- crafted payloads behind a valid checksum (found in review) --------------------------
+
+
+def _rehash(path, body):
+    path.write_bytes(b"LUCIDNET\x01" + hashlib.sha256(body).digest() + body)
+
+
+def test_fuzz_the_payload_with_a_recomputed_checksum(tmp_path):
+    good = _saved_bytes(tmp_path)
+    body = good[41:]
+    rng = np.random.default_rng(1)
+    bad = tmp_path / "bad.lucid"
+    for _ in range(400):
+        damaged = bytearray(body)
+        for pos in rng.integers(0, len(body), int(rng.integers(1, 4))):
+            damaged[pos] = int(rng.integers(0, 256))
+        _rehash(bad, bytes(damaged))
+        try:
+            ln.load(bad)  # a harmless change (a name, a timestamp) may still load
+        except ModelFileError:
+            pass
+
+
+JUNK = [None, True, -1, 0, 10**400, 1.5, "x", "Dense", [], [1, [2]], {}, {"type": []}, "nan"]
+
+
+def test_fuzz_every_description_field_with_junk(tmp_path):
+    good = _saved_bytes(tmp_path)
+    with np.load(io.BytesIO(good[41:]), allow_pickle=False) as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    description = json.loads(arrays.pop("__model__.json").tobytes())
+
+    def paths(node, prefix=()):
+        yield prefix
+        if isinstance(node, dict):
+            for key, value in node.items():
+                yield from paths(value, (*prefix, key))
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                yield from paths(value, (*prefix, i))
+
+    bad = tmp_path / "bad.lucid"
+    for where in list(paths(description))[1:]:
+        for junk in JUNK:
+            mutated = json.loads(json.dumps(description))
+            node = mutated
+            for key in where[:-1]:
+                node = node[key]
+            node[where[-1]] = junk
+            _write(bad, mutated, arrays)
+            try:
+                ln.load(bad)
+            except ModelFileError:
+                pass
+
+
+def test_compressed_members_are_refused_before_decompressing(tmp_path):
+    description, arrays = _valid_parts()
+    buffer = io.BytesIO()
+    blob = np.frombuffer(json.dumps(description).encode(), dtype=np.uint8)
+    bomb = np.zeros(50_000_000, dtype=np.uint8)  # 50 MB of zeros compress to ~50 KB
+    np.savez_compressed(buffer, **{"__model__.json": blob}, bomb=bomb, **arrays)
+    _rehash(tmp_path / "m.lucid", buffer.getvalue())
+    assert "compressed" in _expect_model_file_error(tmp_path / "m.lucid")
+
+
+def test_a_lying_array_header_is_refused(tmp_path):
+    import struct
+    import zipfile
+
+    description, arrays = _valid_parts()
+    buffer = io.BytesIO()
+    np.savez(
+        buffer,
+        **{"__model__.json": np.frombuffer(json.dumps(description).encode(), np.uint8)},
+        **arrays,
+    )
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (10000000000000,), }"
+    header += " " * (118 - len(header)) + "\n"
+    liar = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + b"\0" * 16
+    with zipfile.ZipFile(buffer, "a", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("huge.npy", liar)
+    _rehash(tmp_path / "m.lucid", buffer.getvalue())
+    assert "claims shape" in _expect_model_file_error(tmp_path / "m.lucid")
+
+
+def test_a_config_cannot_ask_for_more_memory_than_the_file_holds(tmp_path):
+    description, arrays = _valid_parts()
+    description["layers"][0]["config"].update(in_features=100_000, out_features=100_000)
+    _write(tmp_path / "m.lucid", description, arrays)
+    assert "needs float32[100000, 100000]" in _expect_model_file_error(tmp_path / "m.lucid")
+
+
+def test_too_many_layers_are_refused(tmp_path):
+    description, arrays = _valid_parts()
+    description["layers"] += [{"type": "ReLU", "config": {}}] * serialization.MAX_LAYERS
+    _write(tmp_path / "m.lucid", description, arrays)
+    assert "layers is more than" in _expect_model_file_error(tmp_path / "m.lucid")
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("m", np.zeros((2, 3), np.float64)),  # wrong dtype
+        ("m", np.zeros((3, 2), np.float32)),  # wrong shape
+        ("step", np.zeros(3, np.int64)),  # a step count must be a scalar
+        ("step", np.array(-5, np.int64)),  # and not negative
+    ],
+)
+def test_optimizer_buffers_are_checked(tmp_path, key, value):
+    description, arrays = _valid_parts()
+    description["compile"] = {"loss": {"type": "MSE"}, "optimizer": {"type": "Adam"}, "metrics": []}
+    description["optimizer_state"] = {"iterations": 1, "buffers": {"d.weights": [key]}}
+    arrays[f"optimizer/d.weights/{key}"] = value
+    description["arrays"][f"optimizer/d.weights/{key}"] = {
+        "shape": list(value.shape),
+        "dtype": value.dtype.name,
+    }
+    _write(tmp_path / "m.lucid", description, arrays)
+    assert "does not fit d.weights" in _expect_model_file_error(tmp_path / "m.lucid")
+
+
+def test_a_directory_is_not_a_model(tmp_path):
+    assert "not a regular file" in _expect_model_file_error(tmp_path)
+
+
+def test_resume_with_a_seeded_dropout_is_bit_identical(tmp_path):
+    def model():
+        return ln.Sequential(
+            [
+                ln.Dense(2, 16, seed=0),
+                ln.ReLU(),
+                ln.Dropout(0.3, seed=7),
+                ln.Dense(16, 3, seed=1),
+                ln.Softmax(),
+            ]
+        ).compile("crossentropy", ln.Adam(0.01))
+
+    x, y = ln.datasets.spirals(90, classes=3, seed=0)
+    whole = model()
+    whole.fit(x, y, epochs=4, batch_size=16, verbose=0, seed=3)
+    half = model()
+    half.fit(x, y, epochs=2, batch_size=16, verbose=0, seed=3)
+    ln.save(half, tmp_path / "half.lucid")
+    resumed = ln.load(tmp_path / "half.lucid")
+    assert resumed.layers[2].seed == 7
+    resumed.fit(x, y, epochs=4, initial_epoch=2, batch_size=16, verbose=0, seed=3)
+    for a, b in zip(whole.get_weights(), resumed.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_saving_through_a_symlink_keeps_the_link_and_the_umask(tmp_path):
+    real = tmp_path / "real.lucid"
+    link = tmp_path / "link.lucid"
+    ln.save(ln.Sequential([ln.Dense(2, 2, seed=0)]), real)
+    link.symlink_to(real)
+    ln.save(ln.Sequential([ln.Dense(2, 2, seed=1)]), link)
+    assert link.is_symlink()
+    np.testing.assert_array_equal(ln.load(real).layers[0].weights, ln.Dense(2, 2, seed=1).weights)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert real.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_saving_into_a_missing_folder_names_the_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"the folder .*missing does not exist"):
+        ln.save(ln.Sequential([ln.Dense(2, 2)]), tmp_path / "missing" / "m.lucid")
+
+
+def test_long_models_get_unique_names_quickly():
+    model = ln.Sequential([ln.ReLU() for _ in range(20_000)])
+    names = [layer.name for layer in model.layers]
+    assert len(set(names)) == 20_000 and names[:3] == ["relu", "relu_1", "relu_2"]

@@ -44,15 +44,40 @@ class Split(NamedTuple):
     classes: int | None  # None for regression
 
 
-def _holdout(x: np.ndarray, y: np.ndarray, fraction: float, seed: int) -> Split:
+MAX_CLASSES = 1000
+
+
+def _task(y: np.ndarray, task: str) -> int | None:
+    """The number of classes, or None for regression.
+
+    ``auto``: integer targets in ``[0, 1000)`` with at most 100 distinct values are class
+    labels; anything else (fractions, negative or large numbers such as prices) is a
+    number to predict.
+    """
+    labels = y.dtype.kind in "iu" and len(y) > 0 and y.min() >= 0 and y.max() < MAX_CLASSES
+    if task == "regress" or (task == "auto" and not (labels and len(np.unique(y)) <= 100)):
+        return None
+    if not labels:
+        raise ValueError(
+            f"--task classify needs integer labels in [0, {MAX_CLASSES}), "
+            f"got values from {y.min()} to {y.max()}"
+        )
+    return int(y.max()) + 1
+
+
+def _holdout(x: np.ndarray, y: np.ndarray, fraction: float, seed: int, task: str) -> Split:
+    if len(x) < 2:
+        raise ValueError(f"the data has {len(x)} row(s); at least 2 are needed to train and test")
     order = np.random.default_rng(seed).permutation(len(x))
     cut = len(x) - max(1, round(len(x) * fraction))
     train, test = order[:cut], order[cut:]
-    classes = int(y.max()) + 1 if y.dtype.kind in "iu" else None
+    classes = _task(y, task)
+    if classes is None:
+        y = y.astype(np.float32)
     return Split(x[train], y[train], x[test], y[test], classes)
 
 
-def load_data(source: str, seed: int = 0, target: str = "-1") -> Split:
+def load_data(source: str, seed: int = 0, target: str = "-1", task: str = "auto") -> Split:
     """The train/test split for a ``--data`` value (see ``DATA_HELP``)."""
     from . import datasets
 
@@ -70,17 +95,17 @@ def load_data(source: str, seed: int = 0, target: str = "-1") -> Split:
             ) from err
         digits = load_digits()
         x = (digits.data / 16.0).astype(np.float32)
-        return _holdout(x, digits.target.astype(np.int64), 0.25, seed)
+        return _holdout(x, digits.target.astype(np.int64), 0.25, seed, "classify")
     if name == "xor":
         x, y = datasets.xor()
         return Split(x, y, x, y, 2)  # four points: the test set is the truth table itself
     if name == "spirals":
         x, y = datasets.spirals(600, classes=3, noise=0.2, seed=seed)
-        return _holdout(x, y, 0.2, seed)
+        return _holdout(x, y, 0.2, seed, "classify")
     if source.lower().endswith(".csv"):
         column: int | str = int(target) if target.lstrip("-").isdigit() else target
         x, y = datasets.load_csv(source, target=column)
-        return _holdout(x, y, 0.2, seed)
+        return _holdout(x, y, 0.2, seed, task)
     raise ValueError(f"--data {source!r}: expected {DATA_HELP}")
 
 
@@ -135,8 +160,16 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if not 0 <= args.dropout < 1:
         raise ValueError(f"--dropout must be in [0, 1), got {args.dropout}")
+    for option, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size)):
+        if value < 1:
+            raise ValueError(f"{option} must be >= 1, got {value}")
+    if args.seed < 0:
+        raise ValueError(f"--seed must be >= 0, got {args.seed}")
+    out_folder = os.path.dirname(os.path.abspath(args.out))
+    if not os.path.isdir(out_folder):
+        raise ValueError(f"--out {args.out}: the folder {out_folder} does not exist")
     hidden = _parse_layers(args.layers)
-    data = load_data(args.data, seed=args.seed, target=args.target)
+    data = load_data(args.data, seed=args.seed, target=args.target, task=args.task)
     model = build_model(
         data.x_train.shape[1], hidden, data.classes, args.activation, args.dropout, args.seed
     )
@@ -179,7 +212,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     model = load(args.model)
     if model.loss is None:
         raise ValueError(f"{args.model}: the model was saved without a loss; cannot evaluate")
-    data = load_data(args.data, seed=args.seed, target=args.target)
+    task = "regress" if model.loss.name == "mse" else "classify"
+    data = load_data(args.data, seed=args.seed, target=args.target, task=task)
     width = model.input_features
     if width is not None and data.x_test.shape[1] != width:
         raise ValueError(
@@ -191,14 +225,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _read_inputs(path: str) -> np.ndarray:
     from .datasets import read_csv
+    from .validation import check_finite
 
     if path.lower().endswith(".npy"):
-        try:
-            x = np.load(path, allow_pickle=False)
+        try:  # memory-mapped: a header that lies about the shape fails here, cheaply
+            x = np.load(path, allow_pickle=False, mmap_mode="r")
         except ValueError as err:
             raise ValueError(f"{path}: not a plain numeric .npy array ({err})") from None
-        if x.ndim != 2 or x.dtype.kind not in "iuf":
-            raise ValueError(f"{path}: expected a 2-D numeric array, got {x.dtype} {x.shape}")
+        if not isinstance(x, np.ndarray) or x.ndim != 2 or x.dtype.kind not in "iuf":
+            kind = f"{x.dtype} {x.shape}" if isinstance(x, np.ndarray) else type(x).__name__
+            raise ValueError(f"{path}: expected a 2-D numeric array, got {kind}")
+        x = np.array(x)
+        check_finite(x, path)
         return x
     if path.lower().endswith(".csv"):
         table = read_csv(path, target=None)
@@ -246,6 +284,8 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     from .model import Sequential
 
     sizes = _parse_layers(args.layers)
+    if args.batch < 1:
+        raise ValueError(f"--batch must be >= 1, got {args.batch}")
     if len(sizes) < 2:
         raise ValueError("--layers needs at least an input and an output size, like 4,5,3")
     rng = np.random.default_rng(args.seed)
@@ -284,6 +324,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--data", default="fashion-mnist", help=DATA_HELP)
     train.add_argument("--target", default="-1", help="CSV target column: name or index")
+    train.add_argument(
+        "--task",
+        default="auto",
+        choices=["auto", "classify", "regress"],
+        help="for CSV data: auto treats small non-negative integer targets as classes",
+    )
     train.add_argument("--layers", default="256,128", help="hidden sizes (default 256,128)")
     train.add_argument("--activation", default="relu", help="hidden activation (default relu)")
     train.add_argument("--dropout", type=float, default=0.2, help="dropout rate (default 0.2)")

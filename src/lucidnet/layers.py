@@ -64,10 +64,12 @@ class Layer:
         """The layer's regularization term, added to the loss (0 by default)."""
         return 0.0
 
-    def adopt_rng(self, rng: np.random.Generator) -> None:
-        """Take ``rng`` for training-time randomness if the layer was built without a seed.
+    def start_epoch(self, epoch: int, rng: np.random.Generator) -> None:
+        """Called by ``fit`` before each epoch with a generator derived from
+        ``(fit's seed, epoch)``, for layers with training-time randomness (Dropout).
 
-        ``fit(seed=...)`` calls this so that one seed makes a whole run reproducible.
+        Deriving each epoch's randomness from the epoch number is what makes a run that
+        stops, saves and resumes identical to a run in one piece.
         """
 
     def output_features(self, in_features: int | None) -> int | None:
@@ -284,9 +286,13 @@ class Dropout(Layer):
     ``training=False`` (inference): ``y = x``. Because of the scaling nothing changes
     between training and inference, unlike the original (non-inverted) dropout.
 
-    ``seed`` makes the masks reproducible. Set ``freeze_mask = True`` to reuse the last
-    mask on later forward passes of the same shape: a gradient check needs the function
-    fixed while it perturbs the input.
+    Randomness: with an int ``seed`` the masks come from ``default_rng(seed)`` and, in
+    ``fit``, from ``default_rng([seed, epoch])`` at each epoch (so a resumed run repeats
+    them); with no seed, ``fit`` supplies a generator derived from its own seed and the
+    epoch; a ``Generator`` passed as ``seed`` is used as it is (not saved in model files).
+
+    Set ``freeze_mask = True`` to reuse the last mask on later forward passes of the same
+    shape: a gradient check needs the function fixed while it perturbs the input.
     """
 
     def __init__(
@@ -303,20 +309,26 @@ class Dropout(Layer):
         if not 0.0 <= rate < 1.0:
             raise ValueError(f"{self.name}: rate must be in [0, 1), got {rate!r}")
         self.rate = rate
-        self._seeded = seed is not None
         self._rng = check_rng(seed)
+        self.seed = None if isinstance(seed, np.random.Generator) else seed
+        self._own_generator = isinstance(seed, np.random.Generator)
+        if self.seed is not None and self.seed < 0:
+            raise ValueError(f"{self.name}: seed must be >= 0, got {seed!r}")
         self.freeze_mask = False
         self._mask: np.ndarray | None = None
         self._used_mask = False
         self._shape: tuple[int, ...] | None = None  # of the last input; None before forward
 
     def get_config(self) -> dict[str, Any]:
-        """Rate and name. The mask generator is not stored: ``fit(seed=...)`` seeds it."""
-        return {"rate": self.rate, "name": self.name}
+        """Rate, seed (an int or None) and name."""
+        seed = None if self.seed is None else int(self.seed)
+        return {"rate": self.rate, "seed": seed, "name": self.name}
 
-    def adopt_rng(self, rng: np.random.Generator) -> None:
-        """Use ``rng`` for the masks unless a seed was given at construction."""
-        if not self._seeded:
+    def start_epoch(self, epoch: int, rng: np.random.Generator) -> None:
+        """Masks for this epoch: from ``[seed, epoch]``, from ``rng``, or the own Generator."""
+        if self.seed is not None:
+            self._rng = np.random.default_rng([int(self.seed), epoch])
+        elif not self._own_generator:
             self._rng = rng
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:

@@ -59,10 +59,13 @@ class Sequential:
 
     def _make_names_unique(self) -> None:
         used: set[str] = set()
+        next_suffix: dict[str, int] = {}  # per base name, so that renaming stays linear
         for layer in self.layers:
-            name, k = layer.name, 1
+            base = name = layer.name
+            k = next_suffix.get(base, 1)
             while name in used:
-                name, k = f"{layer.name}_{k}", k + 1
+                name, k = f"{base}_{k}", k + 1
+            next_suffix[base] = k
             layer.name = name
             used.add(name)
 

@@ -29,6 +29,7 @@ optimizer's buffers (momentum, Adam's moments and step counts) are saved too, so
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -155,28 +156,92 @@ def save(model: Sequential, path: str | os.PathLike, include_optimizer: bool = T
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    """Temporary file in the target's folder, fsync, then rename over the target."""
-    folder = path.resolve().parent
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    """Temporary file in the target's folder, fsync, rename over the target, fsync the
+    folder. Through a symlink, the file it points to is replaced and the link kept."""
+    target = path.resolve()
+    folder = target.parent
+    if not folder.is_dir():
+        raise FileNotFoundError(f"cannot save {path}: the folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # as a plain open() would (mkstemp makes it 0600)
+        os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    with contextlib.suppress(OSError):  # make the rename itself durable, where possible
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
 
 
 # --- load -------------------------------------------------------------------------------
+
+MAX_LAYERS = 10_000  # far beyond any real Sequential; bounds the work a crafted file can ask
+_ARRAY_DTYPES = {"float32", "float64", "int64", "uint8"}
 
 
 def _fail(path: Path, problem: str) -> ModelFileError:
     return ModelFileError(f"{path}: {problem}")
 
 
+def load(path: str | os.PathLike) -> Sequential:
+    """Read a model written by ``save``: layers, weights, and (if saved) compile settings
+    and optimizer state.
+
+    Raises ``FileNotFoundError`` if there is no such file and ``ModelFileError`` for
+    anything else wrong with it. The checks run before anything big is allocated: the
+    arrays must be stored uncompressed (as ``save`` writes them), so the file's size
+    bounds the memory a load can take.
+    """
+    path = Path(path)
+    try:
+        return _load(path)
+    except (ModelFileError, FileNotFoundError):
+        raise
+    except Exception as err:  # a safety net at the trust boundary; the checks have messages
+        raise _fail(path, f"cannot be read ({type(err).__name__}: {err})") from None
+
+
+def _load(path: Path) -> Sequential:
+    description, arrays = _read_payload(path)
+    if description.get("version") != VERSION:
+        raise _fail(path, f"description version {description.get('version')!r} not supported")
+    _check_arrays(path, description, arrays)
+    specs = description.get("layers")
+    if not isinstance(specs, list) or not specs:
+        raise _fail(path, "the description lists no layers")
+    if len(specs) > MAX_LAYERS:
+        raise _fail(path, f"{len(specs)} layers is more than the {MAX_LAYERS} allowed")
+    layers = [_build_layer(path, i, spec, arrays) for i, spec in enumerate(specs)]
+    try:
+        model = Sequential(layers)
+    except (TypeError, ValueError) as err:
+        raise _fail(path, f"the layers do not fit together ({err})") from None
+    used = {_JSON_KEY}
+    for i, layer in enumerate(model.layers):
+        for p in layer.parameters():
+            key = f"layers/{i}/{p.name}"
+            np.copyto(p.value, arrays[key])  # shapes and dtypes were checked in _build_layer
+            used.add(key)
+    _restore_compile(path, model, description, arrays, used)
+    unused = sorted(set(arrays) - used)
+    if unused:
+        raise _fail(path, f"array {unused[0]!r} belongs to no layer or optimizer")
+    return model
+
+
 def _read_payload(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    if path.exists() and not path.is_file():
+        raise _fail(path, "not a regular file")
     data = path.read_bytes()
     if len(data) < _HEADER or not data.startswith(MAGIC):
         raise _fail(path, "not a lucidnet model file (no LUCIDNET header)")
@@ -185,21 +250,48 @@ def _read_payload(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     digest, body = data[len(MAGIC) + 1 : _HEADER], data[_HEADER:]
     if hashlib.sha256(body).digest() != digest:
         raise _fail(path, "checksum mismatch: the file is truncated or damaged")
-    try:
-        with np.load(io.BytesIO(body), allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as err:
-        raise _fail(path, f"the array archive cannot be read ({err})") from None
+    arrays = _read_arrays(path, body)
     blob = arrays.pop(_JSON_KEY, None)
     if blob is None or blob.dtype != np.uint8 or blob.ndim != 1:
         raise _fail(path, f"the description {_JSON_KEY} is missing")
     try:
         description = json.loads(blob.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
         raise _fail(path, f"the description is not valid JSON ({err})") from None
     if not isinstance(description, dict) or description.get("format") != "lucidnet-model":
         raise _fail(path, "the description is not a lucidnet model")
     return description, arrays
+
+
+def _read_arrays(path: Path, body: bytes) -> dict[str, np.ndarray]:
+    """The ``.npy`` members of the archive, each header checked before its data is read."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(body))
+    except zipfile.BadZipFile as err:
+        raise _fail(path, f"the array archive cannot be read ({err})") from None
+    arrays: dict[str, np.ndarray] = {}
+    with archive:
+        for info in archive.infolist():
+            where = f"archive member {info.filename!r}"
+            if info.compress_type != zipfile.ZIP_STORED or info.file_size > len(body):
+                raise _fail(path, f"{where} is compressed; lucidnet stores arrays uncompressed")
+            if not info.filename.endswith(".npy") or info.filename[:-4] in arrays:
+                raise _fail(path, f"{where} is not a single .npy array")
+            with archive.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                if version not in ((1, 0), (2, 0)):
+                    raise _fail(path, f"{where} has .npy format {version}, not one lucidnet writes")
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+                else:
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+                if dtype.name not in _ARRAY_DTYPES or dtype.byteorder == ">":
+                    raise _fail(path, f"{where} has dtype {dtype.str}, not one lucidnet writes")
+                if int(np.prod(shape, dtype=np.float64)) * dtype.itemsize > info.file_size:
+                    raise _fail(path, f"{where} claims shape {shape}, more than it holds")
+            with archive.open(info) as member:
+                arrays[info.filename[:-4]] = np.lib.format.read_array(member, allow_pickle=False)
+    return arrays
 
 
 def _check_arrays(path: Path, description: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
@@ -223,52 +315,40 @@ def _check_arrays(path: Path, description: dict[str, Any], arrays: dict[str, np.
 def _build(table: dict[str, type], spec: Any, what: str, path: Path) -> Any:
     """An instance of ``table[spec["type"]](**spec["config"])``, or ModelFileError."""
     if not isinstance(spec, dict) or not isinstance(spec.get("config", {}), dict):
-        raise _fail(path, f"{what}: malformed entry {spec!r}")
+        raise _fail(path, f"{what}: malformed entry {spec!r:.200}")
     kind = spec.get("type")
-    if kind not in table:
-        raise _fail(path, f"{what}: unknown type {kind!r} (known: {', '.join(sorted(table))})")
+    if not isinstance(kind, str) or kind not in table:
+        raise _fail(path, f"{what}: unknown type {kind!r:.100} (known: {', '.join(sorted(table))})")
     try:
         return table[kind](**spec.get("config", {}))
-    except (TypeError, ValueError) as err:
+    except (TypeError, ValueError, OverflowError) as err:
         raise _fail(path, f"{what}: cannot build {kind} ({err})") from None
 
 
-def load(path: str | os.PathLike) -> Sequential:
-    """Read a model written by ``save``: layers, weights, and (if saved) compile settings
-    and optimizer state. Raises ``ModelFileError`` for anything wrong with the file."""
-    path = Path(path)
-    description, arrays = _read_payload(path)
-    if description.get("version") != VERSION:
-        raise _fail(path, f"description version {description.get('version')!r} not supported")
-    _check_arrays(path, description, arrays)
-    specs = description.get("layers")
-    if not isinstance(specs, list) or not specs:
-        raise _fail(path, "the description lists no layers")
-    layers = [_build(LAYER_TYPES, spec, f"layer {i}", path) for i, spec in enumerate(specs)]
-    try:
-        model = Sequential(layers)
-    except (TypeError, ValueError) as err:
-        raise _fail(path, f"the layers do not fit together ({err})") from None
-    used = {_JSON_KEY}
-    for i, layer in enumerate(model.layers):
-        for p in layer.parameters():
-            key = f"layers/{i}/{p.name}"
-            if key not in arrays:
-                raise _fail(path, f"array {key!r} for {layer.name}.{p.name} is missing")
-            a = arrays[key]
-            if a.shape != p.value.shape or a.dtype != p.value.dtype:
+def _build_layer(path: Path, i: int, spec: Any, arrays: dict[str, np.ndarray]) -> Layer:
+    """Layer ``i``, after checking that the file holds its parameters in the right shapes
+    and dtype (so that a config cannot make us allocate more than the file holds)."""
+    if isinstance(spec, dict) and spec.get("type") == "Dense":
+        config = spec.get("config")
+        if not isinstance(config, dict):
+            raise _fail(path, f"layer {i}: malformed entry")
+        n_in, n_out = config.get("in_features"), config.get("out_features")
+        dtype = config.get("dtype", "float32")
+        expected = {"weights": [n_in, n_out]}
+        if config.get("bias", True):
+            expected["bias"] = [n_out]
+        for name, shape in expected.items():
+            a = arrays.get(f"layers/{i}/{name}")
+            if a is None:
+                raise _fail(path, f"array 'layers/{i}/{name}' for layer {i} is missing")
+            if list(a.shape) != shape or a.dtype.name != dtype:
                 raise _fail(
                     path,
-                    f"array {key!r} is {a.dtype.name}{list(a.shape)}, but {layer.name}.{p.name} "
-                    f"needs {p.value.dtype.name}{list(p.value.shape)}",
+                    f"array 'layers/{i}/{name}' is {a.dtype.name}{list(a.shape)}, but layer "
+                    f"{i} ({config.get('name')}) needs {dtype}{shape}",
                 )
-            np.copyto(p.value, a)
-            used.add(key)
-    _restore_compile(path, model, description, arrays, used)
-    unused = sorted(set(arrays) - used)
-    if unused:
-        raise _fail(path, f"array {unused[0]!r} belongs to no layer or optimizer")
-    return model
+        spec = {"type": "Dense", "config": {**config, "init": "zeros"}}  # weights come next
+    return _build(LAYER_TYPES, spec, f"layer {i}", path)
 
 
 def _restore_compile(
@@ -286,34 +366,41 @@ def _restore_compile(
     loss = _build(LOSS_TYPES, settings.get("loss"), "loss", path)
     optimizer = _build(OPTIMIZER_TYPES, settings.get("optimizer"), "optimizer", path)
     metrics = settings.get("metrics", [])
-    if not isinstance(metrics, list) or any(m not in metrics_module._REGISTRY for m in metrics):
-        raise _fail(path, f"compile: unknown metrics {metrics!r}")
+    if not isinstance(metrics, list) or not all(
+        isinstance(m, str) and m in metrics_module._REGISTRY for m in metrics
+    ):
+        raise _fail(path, f"compile: unknown metrics {metrics!r:.200}")
     model.compile(loss, optimizer, metrics)
     state_spec = description.get("optimizer_state")
     if state_spec is None:
         return
     if not isinstance(state_spec, dict) or not isinstance(state_spec.get("buffers"), dict):
         raise _fail(path, "optimizer_state: malformed entry")
-    parameters = {p.name: p for p in model.parameters()}
+    parameters = {p.name: p.value for p in model.parameters()}
     state: dict[str, dict[str, np.ndarray]] = {}
     for name, keys in state_spec["buffers"].items():
         if name not in parameters or not isinstance(keys, list):
-            raise _fail(path, f"optimizer_state: unknown parameter {name!r}")
+            raise _fail(path, f"optimizer_state: unknown parameter {name!r:.100}")
         state[name] = {}
         for key in keys:
             array_key = f"optimizer/{name}/{key}"
-            if array_key not in arrays:
-                raise _fail(path, f"array {array_key!r} is missing")
-            buf = arrays[array_key]
-            if key != "step" and buf.shape != parameters[name].value.shape:
+            buf = arrays.get(array_key) if isinstance(key, str) else None
+            if buf is None:
+                raise _fail(path, f"array {array_key!r:.200} is missing")
+            value = parameters[name]
+            if key == "step":  # Adam's per-parameter step count
+                ok = buf.shape == () and buf.dtype == np.int64 and 0 <= int(buf) < 2**53
+            else:
+                ok = buf.shape == value.shape and buf.dtype == value.dtype
+            if not ok:
                 raise _fail(
                     path,
-                    f"array {array_key!r} has shape {buf.shape}, but {name} has "
-                    f"{parameters[name].value.shape}",
+                    f"array {array_key!r} is {buf.dtype.name}{list(buf.shape)}, which does not "
+                    f"fit {name} ({value.dtype.name}{list(value.shape)})",
                 )
             state[name][key] = buf.copy()
             used.add(array_key)
     iterations = state_spec.get("iterations")
     if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
-        raise _fail(path, f"optimizer_state: iterations {iterations!r} is not a count")
+        raise _fail(path, f"optimizer_state: iterations {iterations!r:.100} is not a count")
     optimizer.set_state(state, model.parameters(), iterations)

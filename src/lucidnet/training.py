@@ -429,7 +429,7 @@ def _seed_epoch(model: Sequential, batches: Batches, base_seed: int, epoch: int)
     streams = np.random.SeedSequence([base_seed, epoch]).spawn(1 + len(model.layers))
     batches.rng = np.random.default_rng(streams[0])
     for layer, stream in zip(model.layers, streams[1:], strict=True):
-        layer.adopt_rng(np.random.default_rng(stream))
+        layer.start_epoch(epoch, np.random.default_rng(stream))
 
 
 def _run_epoch(

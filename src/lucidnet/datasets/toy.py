@@ -84,12 +84,11 @@ def spirals(
     are ``r (sin theta, cos theta)``. No straight line separates two arms: a network needs
     a hidden layer. Returns ``X: (n, 2)`` float32 and labels ``(n,)``, rows shuffled.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < classes:
-        raise ValueError(f"spirals: n must be an int >= classes, got {n!r}")
     if isinstance(classes, bool) or not isinstance(classes, (int, np.integer)) or classes < 2:
         raise ValueError(f"spirals: classes must be an int >= 2, got {classes!r}")
-    if not noise >= 0:
-        raise ValueError(f"spirals: noise must be >= 0, got {noise!r}")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < classes:
+        raise ValueError(f"spirals: n must be an int >= classes, got {n!r}")
+    noise = _check_noise(noise, "spirals")
     rng = np.random.default_rng(seed)
     labels = np.arange(n) % classes  # as equal as n allows
     r = np.empty(n)
