@@ -293,3 +293,15 @@ def test_l2_model_passes_gradient_check_with_and_without_loss():
 def test_l2_rejects_negative():
     with pytest.raises(ValueError, match=r"l2 must be a finite number >= 0, got -1.0"):
         ln.Dense(2, 2, l2=-1)
+
+
+def test_backward_parameters_only_matches_backward():
+    a, b = ln.Dense(3, 4, seed=0, dtype=np.float64), ln.Dense(3, 4, seed=0, dtype=np.float64)
+    x = np.random.default_rng(0).standard_normal((5, 3))
+    g = np.random.default_rng(1).standard_normal((5, 4))
+    a.forward(x)
+    b.forward(x)
+    a.backward(g)
+    assert b.backward_parameters_only(g) is None
+    np.testing.assert_array_equal(a.grad_weights, b.grad_weights)
+    np.testing.assert_array_equal(a.grad_bias, b.grad_bias)

@@ -120,3 +120,34 @@ def test_astype_converts_the_whole_model():
 
 def test_repr_lists_layers():
     assert repr(ln.Sequential([ln.Dense(2, 1), ln.Sigmoid()])).startswith("Sequential([Dense(2, 1")
+
+
+def test_parameters_live_in_two_flat_buffers():
+    model = _mlp()
+    values, grads = model.flat_buffers
+    assert values.size == model.count_parameters() and grads.shape == values.shape
+    offset = 0
+    for p in model.parameters():
+        assert p.value.base is values and p.grad.base is grads
+        np.testing.assert_array_equal(values[offset : offset + p.value.size], p.value.ravel())
+        offset += p.value.size
+    # weights keep their values through packing, and writes go through
+    model.layers[0].weights[0, 0] = 5.0
+    assert values[0] == 5.0
+
+
+def test_packing_keeps_the_numbers_and_repacks_after_astype():
+    layers = [ln.Dense(3, 4, seed=0), ln.ReLU(), ln.Dense(4, 2, seed=1)]
+    before = [layers[0].weights.copy(), layers[2].weights.copy()]
+    model = ln.Sequential(layers)
+    np.testing.assert_array_equal(model.layers[0].weights, before[0])
+    np.testing.assert_array_equal(model.layers[2].weights, before[1])
+    model.astype(np.float64)
+    assert model.flat_buffers[0].dtype == np.float64
+    assert model.layers[2].weights.base is model.flat_buffers[0]
+
+
+def test_mixed_dtypes_are_left_unpacked():
+    model = ln.Sequential([ln.Dense(2, 2, seed=0), ln.Dense(2, 2, dtype=np.float64, seed=1)])
+    assert model.flat_buffers is None
+    assert model.forward(np.ones((1, 2))).dtype == np.float64

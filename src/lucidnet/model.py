@@ -52,6 +52,7 @@ class Sequential:
             raise ValueError("Sequential: the same layer object appears twice; create a new one")
         self._make_names_unique()
         self.output_features()  # raises on a feature-count mismatch
+        self._pack_parameters()
         self.loss: Loss | None = None
         self.optimizer: Optimizer | None = None
         self.metrics: list[tuple[str, Any]] = []
@@ -77,6 +78,43 @@ class Sequential:
             if width is not None:
                 return int(width)
         return None
+
+    @property
+    def flat_buffers(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(values, gradients)``: the flat buffers the parameters are views of (None if
+        the layers mix dtypes)."""
+        return self._flat
+
+    def _pack_parameters(self) -> None:
+        """Lay every parameter out in one flat buffer, and every gradient in another.
+
+        Each layer's arrays become views into them (same shapes, same numbers), so an
+        optimizer can update the whole model with a few calls on two flat arrays, and
+        checks such as "is every gradient finite?" take one call. Parameters of several
+        dtypes (a float32 layer beside a float64 one) are left as they are.
+        """
+        params = [(layer, p) for layer in self.layers for p in layer.parameters()]
+        dtypes = {p.value.dtype for _, p in params}
+        if len(dtypes) != 1:
+            self._flat = None
+            return
+        size = sum(p.value.size for _, p in params)
+        values = np.empty(size, dtype=dtypes.pop())
+        grads = np.zeros_like(values)
+        start = 0
+        views: dict[int, tuple[dict[str, np.ndarray], dict[str, np.ndarray]]] = {}
+        for layer, p in params:
+            stop = start + p.value.size
+            value_view = values[start:stop].reshape(p.value.shape)
+            value_view[...] = p.value
+            grad_view = grads[start:stop].reshape(p.value.shape)
+            layer_values, layer_grads = views.setdefault(id(layer), ({}, {}))
+            layer_values[p.name], layer_grads[p.name] = value_view, grad_view
+            start = stop
+        for layer in self.layers:
+            if id(layer) in views:
+                layer.bind_parameters(*views[id(layer)])
+        self._flat = (values, grads)
 
     def output_features(self, in_features: int | None = None) -> int | None:
         """Feature count after the last layer (None if no layer fixes it)."""
@@ -211,6 +249,7 @@ class Sequential:
         """Convert every layer's parameters to ``dtype`` in place; return the model."""
         for layer in self.layers:
             layer.astype(dtype)
+        self._pack_parameters()
         return self
 
     def summary(self) -> str:

@@ -67,7 +67,15 @@ class Optimizer:
 
     State is kept per parameter name *and* array: if a name comes with a different array
     (the optimizer reused on a fresh model), that parameter starts from fresh state, as
-    in PyTorch, where state belongs to the tensor.
+    in PyTorch, where state belongs to the tensor. ``state[name]["step"]`` counts the
+    steps each parameter has taken.
+
+    **Whole-buffer updates.** A ``Sequential`` keeps all its parameters in one flat
+    buffer and all gradients in another (``Parameter`` values are views into them).
+    When the parameters passed to ``step`` are exactly such consecutive views, the rule
+    runs once on the two flat buffers, with its own buffers flat too: a handful of NumPy
+    calls per step for the whole model instead of a handful per array. ``state[name]``
+    then holds views into those flat buffers, so it reads the same either way.
     """
 
     def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
@@ -77,6 +85,7 @@ class Optimizer:
         self.iterations = 0
         self.state: dict[str, State] = {}
         self._arrays: dict[str, np.ndarray] = {}  # the array each name's state belongs to
+        self._flat: _FlatState | None = None
 
     def step(self, parameters: Iterable[Parameter]) -> None:
         """Update each ``value`` in place from its ``grad``."""
@@ -88,16 +97,42 @@ class Optimizer:
                 "pass model.parameters(), not the parameters of several layers mixed"
             )
         self.iterations += 1
+        flat = _flat_layout(params)
+        if flat is not None and self._step_flat(params, *flat):
+            return
+        self._flat = None
         for name, value, grad in params:
             if self._arrays.get(name) is not value:
                 self._arrays[name] = value
                 self.state[name] = {}
-            state = self.state[name]
-            if self.weight_decay:
-                value *= value.dtype.type(1.0 - self.lr * self.weight_decay)
-            self._update(value, grad, state)
+            self._apply(value, grad, self.state[name])
 
-    def _update(self, value: np.ndarray, grad: np.ndarray, state: State) -> None:
+    def _apply(self, value: np.ndarray, grad: np.ndarray, state: State) -> None:
+        """Count the step, decay the weights (decoupled), then the rule."""
+        count = state.setdefault("step", np.zeros((), dtype=np.int64))
+        count += 1
+        if self.weight_decay:
+            value *= value.dtype.type(1.0 - self.lr * self.weight_decay)
+        self._update(value, grad, state, int(count))
+
+    def _step_flat(self, params: list[Parameter], values: np.ndarray, grads: np.ndarray) -> bool:
+        """One update on the flat buffers; False if the state cannot be made flat (the
+        parameters have taken different numbers of steps)."""
+        flat = self._flat
+        if flat is None or flat.values is not values or flat.names != [p.name for p in params]:
+            flat = _FlatState.gather(params, values, self.state, self._arrays)
+            if flat is None:
+                return False
+            self._flat = flat
+            for p in params:
+                self._arrays[p.name] = p.value
+        self._apply(values, grads, flat.state)
+        if len(flat.state) != flat.linked:  # the rule made new buffers: expose their views
+            flat.link(params, self.state)
+        return True
+
+    def _update(self, value: np.ndarray, grad: np.ndarray, state: State, step: int) -> None:
+        """The rule, in place; ``step`` counts from 1."""
         raise NotImplementedError
 
     def get_state(self) -> dict[str, State]:
@@ -117,6 +152,7 @@ class Optimizer:
             raise ValueError(f"{self._label}: state for unknown parameters {unknown}")
         self.state = {name: dict(buffers) for name, buffers in state.items()}
         self._arrays = {name: arrays[name] for name in state}
+        self._flat = None  # rebuilt from these on the next step
         self.iterations = int(iterations)
 
     @staticmethod
@@ -163,7 +199,7 @@ class SGD(Optimizer):
         if self.nesterov and self.momentum == 0:
             raise ValueError(f"SGD: nesterov=True needs momentum > 0, got momentum={momentum!r}")
 
-    def _update(self, value: np.ndarray, grad: np.ndarray, state: State) -> None:
+    def _update(self, value: np.ndarray, grad: np.ndarray, state: State, step: int) -> None:
         lr = value.dtype.type(self.lr)
         tmp = self._buffer(state, "scratch", value)
         if not self.momentum:
@@ -217,7 +253,7 @@ class RMSprop(Optimizer):
         self.momentum = _check_fraction(momentum, "RMSprop: momentum")
         self.centered = bool(centered)
 
-    def _update(self, value: np.ndarray, grad: np.ndarray, state: State) -> None:
+    def _update(self, value: np.ndarray, grad: np.ndarray, state: State, step: int) -> None:
         t = value.dtype.type
         rho = t(self.rho)
         s = self._buffer(state, "square_avg", value)
@@ -294,12 +330,9 @@ class Adam(Optimizer):
         self.eps = check_positive(eps, f"{self._label}: eps")
         self.amsgrad = bool(amsgrad)
 
-    def _update(self, value: np.ndarray, grad: np.ndarray, state: State) -> None:
+    def _update(self, value: np.ndarray, grad: np.ndarray, state: State, step: int) -> None:
         t = value.dtype.type
         b1, b2 = t(self.beta1), t(self.beta2)
-        count = state.setdefault("step", np.zeros((), dtype=np.int64))
-        count += 1
-        step = int(count)
         m = self._buffer(state, "m", value)
         v = self._buffer(state, "v", value)
         d = self._buffer(state, "scratch", value)
@@ -350,6 +383,79 @@ class AdamW(Adam):
         weight_decay: float = 0.01,
     ) -> None:
         super().__init__(lr, beta1, beta2, eps, amsgrad, weight_decay)
+
+
+def _flat_layout(params: list[Parameter]) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(values, grads)`` if the parameters are, in order, consecutive views that exactly
+    tile two flat buffers (as ``Sequential`` lays them out); otherwise None."""
+    if not params:
+        return None
+    values, grads = params[0].value.base, params[0].grad.base
+    if values is None or grads is None or values.ndim != 1 or grads.shape != values.shape:
+        return None
+    if grads.dtype != values.dtype:
+        return None
+    offset = 0
+    for _, value, grad in params:
+        if value.base is not values or grad.base is not grads:
+            return None
+        if not (value.flags.c_contiguous and grad.flags.c_contiguous):
+            return None
+        if _offset(value, values) != offset or _offset(grad, grads) != offset:
+            return None
+        offset += value.size
+    return (values, grads) if offset == values.size else None
+
+
+def _offset(view: np.ndarray, base: np.ndarray) -> int:
+    start = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    return start // base.itemsize
+
+
+class _FlatState:
+    """An optimizer's buffers for a flat parameter buffer, and the per-name views."""
+
+    def __init__(self, names: list[str], values: np.ndarray, state: State) -> None:
+        self.names, self.values, self.state = names, values, state
+        self.linked = 0  # how many of the state's buffers the per-name views cover
+
+    @classmethod
+    def gather(
+        cls,
+        params: list[Parameter],
+        values: np.ndarray,
+        states: dict[str, State],
+        arrays: dict[str, np.ndarray],
+    ) -> _FlatState | None:
+        """Flat buffers holding the existing per-name state (fresh where it belongs to
+        another array), or None if the step counts differ."""
+        own = [states.get(p.name, {}) if arrays.get(p.name) is p.value else {} for p in params]
+        steps = {int(s["step"]) if "step" in s else 0 for s in own}
+        if len(steps) != 1:
+            return None
+        keys = set.intersection(*(set(s) for s in own)) - {"step"}
+        flat: State = {"step": np.array(steps.pop(), dtype=np.int64)}
+        for key in keys:
+            buf = flat[key] = np.zeros_like(values)
+            start = 0
+            for p, s in zip(params, own, strict=True):
+                buf[start : start + p.value.size] = s[key].reshape(-1)
+                start += p.value.size
+        result = cls([p.name for p in params], values, flat)
+        result.link(params, states)
+        return result
+
+    def link(self, params: list[Parameter], states: dict[str, State]) -> None:
+        """Point ``states[name]`` at views of the flat buffers."""
+        start = 0
+        for p in params:
+            stop = start + p.value.size
+            states[p.name] = {
+                key: buf if key == "step" else buf[start:stop].reshape(p.value.shape)
+                for key, buf in self.state.items()
+            }
+            start = stop
+        self.linked = len(self.state)
 
 
 _REGISTRY: dict[str, type[Optimizer]] = {

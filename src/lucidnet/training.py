@@ -29,6 +29,7 @@ from . import functional as F
 from . import losses as losses_module
 from .batches import Batches
 from .callbacks import Callback, History
+from .denormals import flush_denormals
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss
 from .model import Sequential
 from .optimizers import Optimizer
@@ -104,13 +105,33 @@ def loss_and_gradients(
     return LossAndGradients(value, y_pred, grad)  # type: ignore[arg-type]
 
 
-def _first_non_finite(named: list[tuple[str, np.ndarray]]) -> str | None:
-    """The name of the first array holding NaN or infinity (one sum per array), or None.
+def _parameter_gradients(
+    model: Sequential, x: np.ndarray, y: np.ndarray, loss: Loss
+) -> tuple[float, np.ndarray]:
+    """``loss_and_gradients`` for training: the backward pass stops at the first layer
+    with parameters, which skips its input gradient (nobody needs ``dL/dx`` there)."""
+    value, y_pred, grad, start = _forward_with_loss(model, x, y, loss, True, grad=True)
+    layers = model.layers[:start]
+    first = next((i for i, layer in enumerate(layers) if layer.parameters()), len(layers))
+    for layer in reversed(layers[first + 1 :]):
+        grad = layer.backward(grad)
+    if first < len(layers):
+        layers[first].backward_parameters_only(grad)
+    return value, y_pred
 
-    A sum of finite values can itself overflow; that only happens for values near 1e38,
-    which are divergence by any standard.
+
+def _first_non_finite(model: Sequential, gradients: bool) -> str | None:
+    """The name of the first parameter (or gradient) holding NaN or infinity, or None.
+
+    One sum over the model's flat buffer answers "all finite?" in a single call; only when
+    it is not are the arrays looked at one by one, for the name. (A sum of finite values
+    can itself overflow, but only for values near 1e38: divergence by any standard.)
     """
+    flat = model.flat_buffers
     with np.errstate(over="ignore", invalid="ignore"):
+        if flat is not None and np.isfinite(np.sum(flat[1 if gradients else 0])):
+            return None
+        named = [(p.name, p.grad if gradients else p.value) for p in model.parameters()]
         return next((name for name, a in named if not np.isfinite(np.sum(a))), None)
 
 
@@ -122,28 +143,28 @@ def _apply_step(
     optimizer: Optimizer,
     fallback: list[np.ndarray],
     fallback_name: str,
-) -> LossAndGradients:
-    """Gradients, a finiteness check, the update, and a check of the new weights.
+) -> tuple[float, np.ndarray]:
+    """Gradients, a finiteness check, the update, and a check of the new weights;
+    return the loss and the predictions.
 
     Raises TrainingDiverged, never leaving NaN in the model: a non-finite loss or gradient
     skips the update (the weights stay as they were); an update that makes a weight
     non-finite is undone by restoring ``fallback`` (described by ``fallback_name``).
     """
-    result = loss_and_gradients(model, x, y, loss, training=True)
-    parameters = model.parameters()
-    if not np.isfinite(result.loss):
-        raise TrainingDiverged(f"loss is {result.loss}; the update was skipped")
-    bad = _first_non_finite([(p.name, p.grad) for p in parameters])
+    value, y_pred = _parameter_gradients(model, x, y, loss)
+    if not np.isfinite(value):
+        raise TrainingDiverged(f"loss is {value}; the update was skipped")
+    bad = _first_non_finite(model, gradients=True)
     if bad is not None:
         raise TrainingDiverged(f"the gradient of {bad} is not finite; the update was skipped")
-    optimizer.step(parameters)
-    bad = _first_non_finite([(p.name, p.value) for p in parameters])
+    optimizer.step(model.parameters())
+    bad = _first_non_finite(model, gradients=False)
     if bad is not None:
         model.set_weights(fallback)
         raise TrainingDiverged(
             f"the update made {bad} non-finite; the weights were restored to {fallback_name}"
         )
-    return result
+    return value, y_pred
 
 
 def train_step(
@@ -169,15 +190,16 @@ def train_step(
     check_finite(y, "training target y")
     before = model.get_weights()  # a copy per step: this is the simple, checked path
     try:
-        result = _apply_step(
-            model, x, y, losses_module.get(loss), optimizer, before, "those before this step"
-        )
+        with flush_denormals():
+            value, _ = _apply_step(
+                model, x, y, losses_module.get(loss), optimizer, before, "those before this step"
+            )
     except TrainingDiverged as err:
         raise TrainingDiverged(
             f"{err}; the model keeps its last finite weights. Lower the learning rate or "
             "scale the inputs."
         ) from None
-    return result.loss
+    return value
 
 
 # --- fit and evaluate ---------------------------------------------------------------------
@@ -406,7 +428,8 @@ def fit(
             _seed_epoch(model, batches, base_seed, epoch)
             for cb in every:
                 cb.on_epoch_begin(epoch)
-            logs = _run_epoch(model, batches, loss, optimizer, metrics, epoch, every)
+            with flush_denormals():  # subnormal arithmetic is 10-100x slower (denormals.py)
+                logs = _run_epoch(model, batches, loss, optimizer, metrics, epoch, every)
             if validation is not None:
                 val = _evaluate_prepared(model, loss, metrics, *validation, batch_size)
                 logs.update({f"val_{k}": v for k, v in val.items()})
@@ -451,7 +474,7 @@ def _run_epoch(
     means = _RunningMeans(metrics)
     for batch, (xb, yb) in enumerate(batches):
         try:
-            result = _apply_step(model, xb, yb, loss, optimizer, start_weights, start_name)
+            value, y_pred = _apply_step(model, xb, yb, loss, optimizer, start_weights, start_name)
         except TrainingDiverged as err:
             raise TrainingDiverged(
                 f"training diverged at epoch {epoch + 1}, batch {batch + 1}: {err}. "
@@ -459,7 +482,7 @@ def _run_epoch(
                 epoch=epoch,
                 batch=batch,
             ) from None
-        means.add(model, result.loss, yb, result.y_pred)
+        means.add(model, value, yb, y_pred)
         running = means.means()
         for cb in callbacks:
             cb.on_batch_end(batch, running)
