@@ -400,3 +400,20 @@ def test_integer_input_is_computed_in_float64() -> None:
     )
     assert F.softplus(np.array([0])).dtype == np.float64
     np.testing.assert_allclose(F.softmax(np.array([[0, 0]])), [[0.5, 0.5]])
+
+
+@pytest.mark.parametrize("shape", [(200, 10), (64, 2), (100, 32), (100, 33), (3, 10)])
+def test_many_rows_few_columns_take_the_column_loop_and_agree(shape) -> None:
+    # (n >= 64, classes <= 32) reduces with np.maximum over columns and a product with ones;
+    # the results must match the plain np.max / np.sum formulas
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32) * 30
+    m = x.max(axis=1, keepdims=True)
+    e = np.exp(x - m)
+    s = e.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(F.softmax(x), e / s, rtol=1e-6)
+    np.testing.assert_allclose(F.log_softmax(x), x - m - np.log(s), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(F.logsumexp(x), (m + np.log(s))[:, 0], rtol=1e-6)
+    nan_row = x.copy()
+    nan_row[5, 1] = np.nan
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(F.softmax(nan_row)[5]).all()  # NaN propagates as with np.max

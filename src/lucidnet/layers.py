@@ -206,10 +206,13 @@ class Dense(Layer):
                 f"{self.name}: expected input of shape (batch, {self.in_features}), "
                 f"got {x.shape}{hint}"
             )
-        try:
-            x = x.astype(self.dtype, copy=False)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"{self.name}: input must be numeric, got dtype {x.dtype}") from err
+        if x.dtype != self.dtype:
+            try:
+                x = x.astype(self.dtype)
+            except (TypeError, ValueError) as err:
+                raise ValueError(
+                    f"{self.name}: input must be numeric, got dtype {x.dtype}"
+                ) from err
         self._x = x  # a reference, not a copy: change x only after backward
         z = x @ self.weights
         if self.bias is not None:
@@ -359,7 +362,7 @@ class Dropout(Layer):
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """``x * mask`` in training, ``x`` otherwise."""
         x = np.asarray(x)
-        if not np.issubdtype(x.dtype, np.floating):
+        if x.dtype.kind != "f":
             x = x.astype(np.float32)
         self._shape = x.shape
         self._used_mask = training and self.rate > 0

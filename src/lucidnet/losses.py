@@ -78,7 +78,7 @@ class Loss:
 
     def _pred(self, y_pred: np.ndarray) -> np.ndarray:
         p = np.asarray(y_pred)
-        if not np.issubdtype(p.dtype, np.floating):
+        if p.dtype.kind != "f":
             p = p.astype(np.float32)
         if p.ndim == 0:
             raise ValueError(f"{self.name}: y_pred must have a batch dimension, got a scalar")

@@ -54,7 +54,7 @@ def predicted_labels(y_pred: np.ndarray, threshold: float = 0.5) -> np.ndarray:
     if p.ndim == 2 and p.shape[1] > 1:
         return np.argmax(p, axis=1)
     p = p.reshape(-1)
-    if np.issubdtype(p.dtype, np.integer) or p.dtype == bool:
+    if p.dtype.kind in "iub":
         return p.astype(np.int64)
     return (p > threshold).astype(np.int64)
 

@@ -94,6 +94,10 @@ class Sequential:
         dtypes (a float32 layer beside a float64 one) are left as they are.
         """
         params = [(layer, p) for layer in self.layers for p in layer.parameters()]
+        # the first layer with parameters: training stops the backward pass there
+        self.first_trainable = next(
+            (i for i, layer in enumerate(self.layers) if layer.parameters()), len(self.layers)
+        )
         dtypes = {p.value.dtype for _, p in params}
         if len(dtypes) != 1:
             self._flat = None

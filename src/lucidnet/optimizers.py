@@ -97,6 +97,10 @@ class Optimizer:
                 "pass model.parameters(), not the parameters of several layers mixed"
             )
         self.iterations += 1
+        known = self._flat
+        if known is not None and known.same_arrays(params):  # the usual case: no re-check
+            self._step_flat(params, known.values, known.grads)
+            return
         flat = _flat_layout(params)
         if flat is not None and self._step_flat(params, *flat):
             return
@@ -119,8 +123,8 @@ class Optimizer:
         """One update on the flat buffers; False if the state cannot be made flat (the
         parameters have taken different numbers of steps)."""
         flat = self._flat
-        if flat is None or flat.values is not values or flat.names != [p.name for p in params]:
-            flat = _FlatState.gather(params, values, self.state, self._arrays)
+        if flat is None or not flat.same_arrays(params):
+            flat = _FlatState.gather(params, values, grads, self.state, self._arrays)
             if flat is None:
                 return False
             self._flat = flat
@@ -347,12 +351,13 @@ class Adam(Optimizer):
             v_max = self._buffer(state, "v_max", value)
             np.maximum(v_max, v, out=v_max)  # the largest v so far (same correction)
             v = v_max
-        # sqrt(v_hat) + eps = sqrt(v) / sqrt(1 - b2^t) + eps
+        # With c1 = 1 - b1^t and c2 = 1 - b2^t, lr * m_hat / (sqrt(v_hat) + eps) is
+        # (lr sqrt(c2) / c1) * m / (sqrt(v) + eps sqrt(c2)): one whole-array pass fewer.
+        c1, c2 = 1.0 - self.beta1**step, 1.0 - self.beta2**step
         np.sqrt(v, out=d)
-        d *= t(1.0 / np.sqrt(1.0 - self.beta2**step))
-        d += t(self.eps)
+        d += t(self.eps * np.sqrt(c2))
         np.divide(m, d, out=d)
-        d *= t(self.lr / (1.0 - self.beta1**step))  # lr * m_hat / (...)
+        d *= t(self.lr * np.sqrt(c2) / c1)
         value -= d
 
     def get_config(self) -> dict[str, float | bool]:
@@ -415,15 +420,25 @@ def _offset(view: np.ndarray, base: np.ndarray) -> int:
 class _FlatState:
     """An optimizer's buffers for a flat parameter buffer, and the per-name views."""
 
-    def __init__(self, names: list[str], values: np.ndarray, state: State) -> None:
-        self.names, self.values, self.state = names, values, state
+    def __init__(
+        self, params: list[Parameter], values: np.ndarray, grads: np.ndarray, state: State
+    ):
+        self.params, self.values, self.grads, self.state = params, values, grads, state
         self.linked = 0  # how many of the state's buffers the per-name views cover
+
+    def same_arrays(self, params: list[Parameter]) -> bool:
+        """Whether ``params`` are the very arrays (and names) this state was built for."""
+        return len(params) == len(self.params) and all(
+            p.value is q.value and p.grad is q.grad and p.name == q.name
+            for p, q in zip(params, self.params, strict=True)
+        )
 
     @classmethod
     def gather(
         cls,
         params: list[Parameter],
         values: np.ndarray,
+        grads: np.ndarray,
         states: dict[str, State],
         arrays: dict[str, np.ndarray],
     ) -> _FlatState | None:
@@ -441,7 +456,7 @@ class _FlatState:
             for p, s in zip(params, own, strict=True):
                 buf[start : start + p.value.size] = s[key].reshape(-1)
                 start += p.value.size
-        result = cls([p.name for p in params], values, flat)
+        result = cls(params, values, grads, flat)
         result.link(params, states)
         return result
 

@@ -30,6 +30,7 @@ from . import losses as losses_module
 from .batches import Batches
 from .callbacks import Callback, History
 from .denormals import flush_denormals
+from .layers import Layer
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss
 from .model import Sequential
 from .optimizers import Optimizer
@@ -112,7 +113,7 @@ def _parameter_gradients(
     with parameters, which skips its input gradient (nobody needs ``dL/dx`` there)."""
     value, y_pred, grad, start = _forward_with_loss(model, x, y, loss, True, grad=True)
     layers = model.layers[:start]
-    first = next((i for i, layer in enumerate(layers) if layer.parameters()), len(layers))
+    first = min(model.first_trainable, len(layers))
     for layer in reversed(layers[first + 1 :]):
         grad = layer.backward(grad)
     if first < len(layers):
@@ -143,28 +144,45 @@ def _apply_step(
     optimizer: Optimizer,
     fallback: list[np.ndarray],
     fallback_name: str,
+    check_update: bool = True,
 ) -> tuple[float, np.ndarray]:
-    """Gradients, a finiteness check, the update, and a check of the new weights;
-    return the loss and the predictions.
+    """Gradients, a finiteness check, the update, and (``check_update``) a check of the
+    new weights; return the loss and the predictions.
 
     Raises TrainingDiverged, never leaving NaN in the model: a non-finite loss or gradient
-    skips the update (the weights stay as they were); an update that makes a weight
-    non-finite is undone by restoring ``fallback`` (described by ``fallback_name``).
+    skips the update (the weights stay as they were); non-finite weights, found after the
+    update or when the next step's loss is NaN, are replaced by ``fallback`` (described by
+    ``fallback_name``). ``fit`` skips the per-step check of the weights: a non-finite
+    weight makes the next loss NaN, and the epoch's end checks the last step.
     """
     value, y_pred = _parameter_gradients(model, x, y, loss)
+    problem = None
     if not np.isfinite(value):
-        raise TrainingDiverged(f"loss is {value}; the update was skipped")
-    bad = _first_non_finite(model, gradients=True)
-    if bad is not None:
-        raise TrainingDiverged(f"the gradient of {bad} is not finite; the update was skipped")
+        problem = f"loss is {value}"
+    elif (bad := _first_non_finite(model, gradients=True)) is not None:
+        problem = f"the gradient of {bad} is not finite"
+    if problem is not None:
+        _restore_if_not_finite(model, fallback, fallback_name, f"{problem}; the update was skipped")
     optimizer.step(model.parameters())
+    if check_update:
+        _restore_if_not_finite(model, fallback, fallback_name, None)
+    return value, y_pred
+
+
+def _restore_if_not_finite(
+    model: Sequential, fallback: list[np.ndarray], fallback_name: str, problem: str | None
+) -> None:
+    """Raise TrainingDiverged for ``problem`` or for non-finite weights, restoring
+    ``fallback`` first if the weights are not finite. Return if there is nothing wrong."""
     bad = _first_non_finite(model, gradients=False)
     if bad is not None:
         model.set_weights(fallback)
-        raise TrainingDiverged(
-            f"the update made {bad} non-finite; the weights were restored to {fallback_name}"
-        )
-    return value, y_pred
+        restored = f"the weights were restored to {fallback_name}"
+        if problem is None:
+            raise TrainingDiverged(f"the update made {bad} non-finite; {restored}")
+        raise TrainingDiverged(f"{problem}; {bad} is not finite either; {restored}")
+    if problem is not None:
+        raise TrainingDiverged(problem)
 
 
 def train_step(
@@ -448,11 +466,15 @@ def fit(
 
 
 def _seed_epoch(model: Sequential, batches: Batches, base_seed: int, epoch: int) -> None:
-    """Give the shuffling and the unseeded dropout layers generators from ``(seed, epoch)``."""
-    streams = np.random.SeedSequence([base_seed, epoch]).spawn(1 + len(model.layers))
-    batches.rng = np.random.default_rng(streams[0])
-    for layer, stream in zip(model.layers, streams[1:], strict=True):
-        layer.start_epoch(epoch, np.random.default_rng(stream))
+    """Give the shuffling and the layers with randomness generators from ``(seed, epoch)``.
+
+    Layer ``i`` gets ``default_rng([seed, epoch, i + 1])``, the shuffling
+    ``default_rng([seed, epoch, 0])``: independent streams, the same in every run.
+    """
+    batches.rng = np.random.default_rng([base_seed, epoch, 0])
+    for i, layer in enumerate(model.layers):
+        if type(layer).start_epoch is not Layer.start_epoch:  # only layers that use it
+            layer.start_epoch(epoch, np.random.default_rng([base_seed, epoch, i + 1]))
 
 
 def _run_epoch(
@@ -472,9 +494,14 @@ def _run_epoch(
     start_weights = model.get_weights()
     start_name = f"those at the start of epoch {epoch + 1}"
     means = _RunningMeans(metrics)
+    last = len(batches) - 1
     for batch, (xb, yb) in enumerate(batches):
         try:
-            value, y_pred = _apply_step(model, xb, yb, loss, optimizer, start_weights, start_name)
+            value, y_pred = _apply_step(
+                model, xb, yb, loss, optimizer, start_weights, start_name, check_update=False
+            )
+            if batch == last or model.stop_training:  # no later loss will check this update
+                _restore_if_not_finite(model, start_weights, start_name, None)
         except TrainingDiverged as err:
             raise TrainingDiverged(
                 f"training diverged at epoch {epoch + 1}, batch {batch + 1}: {err}. "
