@@ -410,10 +410,10 @@ def test_many_rows_few_columns_take_the_column_loop_and_agree(shape) -> None:
     m = x.max(axis=1, keepdims=True)
     e = np.exp(x - m)
     s = e.sum(axis=1, keepdims=True)
-    np.testing.assert_allclose(F.softmax(x), e / s, rtol=1e-6)
+    np.testing.assert_allclose(F.softmax(x), e / s, rtol=1e-6, atol=1e-30)
     np.testing.assert_allclose(F.log_softmax(x), x - m - np.log(s), rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(F.logsumexp(x), (m + np.log(s))[:, 0], rtol=1e-6)
     nan_row = x.copy()
-    nan_row[5, 1] = np.nan
+    nan_row[-1, 1] = np.nan
     with np.errstate(invalid="ignore"):
-        assert np.isnan(F.softmax(nan_row)[5]).all()  # NaN propagates as with np.max
+        assert np.isnan(F.softmax(nan_row)[-1]).all()  # NaN propagates as with np.max
