@@ -284,3 +284,13 @@ def test_bad_numbers_and_paths_fail_before_training(tmp_path, xor_model):
     nan = tmp_path / "nan.npy"
     np.save(nan, np.array([[0.0, np.nan]]))
     _assert_one_line_error(_cli("predict", xor_model, nan), contains="row 0, column 1")
+
+
+def test_train_with_a_cosine_schedule(tmp_path):
+    result = _cli(
+        "train", "--data", "xor", "--layers", "8", "--activation", "tanh", "--epochs", "3",
+        "--schedule", "cosine", "--verbose", "2", "--validation-split", "0",
+        "--out", tmp_path / "c.lucid",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Epoch 3/3" in result.stdout

@@ -32,3 +32,11 @@ def test_check_positive_and_rng_and_dtype():
     assert float_dtype("float64") == np.float64
     with pytest.raises(ValueError, match="dtype must be float32 or float64"):
         float_dtype("int8")
+
+
+def test_check_finite_finds_nan_past_the_first_block():
+    x = np.zeros((3000, 784), dtype=np.float32)  # blocks of 1337 rows
+    check_finite(x, "x")
+    x[2500, 17] = np.inf
+    with pytest.raises(ValueError, match="row 2500, column 17"):
+        check_finite(x, "x")

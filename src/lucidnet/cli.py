@@ -181,6 +181,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         model.compile("crossentropy", optimizer, metrics=["accuracy"])
     print(model.summary())
     print(f"training on {len(data.x_train)} samples, testing on {len(data.x_test)}")
+    callbacks = []
+    if args.schedule == "cosine":
+        from .callbacks import LearningRateScheduler
+        from .schedules import CosineDecay
+
+        callbacks.append(LearningRateScheduler(CosineDecay(optimizer.lr, args.epochs)))
     start = time.perf_counter()
     history = model.fit(
         data.x_train,
@@ -190,6 +196,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         validation_split=args.validation_split,
         verbose=args.verbose,
         seed=args.seed,
+        callbacks=callbacks,
     )
     seconds = time.perf_counter() - start
     last = {k: v[-1] for k, v in history.history.items() if k != "lr"}
@@ -335,6 +342,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--dropout", type=float, default=0.2, help="dropout rate (default 0.2)")
     train.add_argument("--optimizer", default="adam", help="sgd, rmsprop, adam, adamw")
     train.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
+    train.add_argument(
+        "--schedule",
+        default="constant",
+        choices=["constant", "cosine"],
+        help="learning rate: constant, or cosine decay from --lr over the epochs",
+    )
     train.add_argument("--epochs", type=int, default=15, help="default 15")
     train.add_argument("--batch-size", type=int, default=128, help="default 128")
     train.add_argument(

@@ -1,0 +1,745 @@
+"""Render the records of ``bench/run.py`` as ``docs/benchmarks.md``.
+
+Pure functions of the records: medians over the rounds, min-max ranges, ratios of
+medians (and the range of the per-round ratios, each round's pair measured back to back),
+and the issue's targets judged on the ratios of medians.
+"""
+
+from __future__ import annotations
+
+from statistics import median
+
+NOTES_MARKER = "<!-- notes -->"
+BATCHES = (32, 128, 1024)
+PRODUCTS_NOTE = (
+    "forward: 3 products (X·W1, H1·W2, H2·W3); backward: dW for the 3 layers and the input "
+    "gradient dH for the 2 upper layers. lucidnet skips the first layer's input gradient "
+    "(dX, 784 wide, which nothing uses), so the bound counts 8 products, not 9."
+)
+
+
+# --- statistics -----------------------------------------------------------------------
+
+
+def ok(records: list[dict]) -> list[dict]:
+    return [r for r in records if r.get("ok")]
+
+
+def stat(values: list[float]) -> tuple[float, float, float] | None:
+    """(median, min, max) or None when nothing was measured."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return median(values), min(values), max(values)
+
+
+def metric(records: list[dict], key: str) -> tuple[float, float, float] | None:
+    return stat([r["metrics"].get(key) for r in ok(records)])
+
+
+def paired(a: list[dict], b: list[dict], key: str, invert: bool = False) -> list[float]:
+    """Per-round ratios a/b (b/a with ``invert``) for the rounds where both ran."""
+    by_round = {r["round"]: r["metrics"][key] for r in ok(b)}
+    ratios = []
+    for r in ok(a):
+        other = by_round.get(r["round"])
+        mine = r["metrics"][key]
+        if other and mine:
+            ratios.append(other / mine if invert else mine / other)
+    return ratios
+
+
+def errors(records: list[dict]) -> str:
+    seen = []
+    for r in records:
+        if not r.get("ok"):
+            message = r.get("error", "unknown error").replace("|", "/").replace("\n", " ")
+            if message not in seen:
+                seen.append(message)
+    if not seen:
+        return ""
+    failed = len(records) - len(ok(records))
+    return f"{failed}/{len(records)} failed: " + "; ".join(m[:200] for m in seen)
+
+
+# --- formatting -----------------------------------------------------------------------
+
+
+def num(value: float | None, digits: int = 0, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.{digits}f}{unit}"
+
+
+def med_range(s: tuple[float, float, float] | None, digits: int = 0, unit: str = "") -> str:
+    if s is None:
+        return "—"
+    return f"{num(s[0], digits, unit)} ({num(s[1], digits)}–{num(s[2], digits)})"
+
+
+def span(values: list[float], digits: int = 2, unit: str = "") -> str:
+    if not values:
+        return "—"
+    return f"{min(values):.{digits}f}–{max(values):.{digits}f}{unit}"
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    if a is None or not b:
+        return None
+    return a / b
+
+
+def cell(records: list[dict], text: str) -> str:
+    """``text``, or the errors when nothing was measured (errors appended otherwise)."""
+    problem = errors(records)
+    if not ok(records):
+        return f"**error**: {problem}" if problem else "—"
+    return f"{text} ⚠ {problem}" if problem else text
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def first(s: tuple[float, float, float] | None) -> float | None:
+    return s[0] if s else None
+
+
+# --- sections ---------------------------------------------------------------------------
+
+CONTENDER_NAMES = {
+    "lucidnet": "lucidnet",
+    "torch": "PyTorch",
+    "sklearn-f64": "scikit-learn float64 (default)",
+    "sklearn-f32": "scikit-learn float32",
+    "sklearn": "scikit-learn (float64)",
+    "numpy": "NumPy GEMMs alone",
+    "lucidnet-train_step": "lucidnet `train_step`",
+    "lucidnet-fit": "lucidnet in `fit` (per step)",
+}
+
+
+def name(contender: str) -> str:
+    return CONTENDER_NAMES.get(contender, contender)
+
+
+def busy(records: list[dict]) -> str:
+    return num(first(stat([r.get("foreign_cores") for r in records])), 2)
+
+
+def section_training(results: dict, facts: dict) -> str:
+    rows = []
+    for batch in BATCHES:
+        group = results.get(f"train-{batch}", {})
+        if "torch" not in group:
+            continue
+        mine = group.get("lucidnet", [])
+        mine_med = first(metric(mine, "samples_per_s"))
+        for contender in ("lucidnet", "torch", "sklearn-f64", "sklearn-f32"):
+            records = group.get(contender, [])
+            s = metric(records, "samples_per_s")
+            if contender == "lucidnet":
+                r, per_round = "—", "—"
+            else:
+                value = ratio(mine_med, first(s))
+                r = num(value, 2, "×")
+                per_round = span(paired(mine, records, "samples_per_s"), 2, "×")
+                facts[f"train/{contender}/{batch}"] = value
+            rows.append(
+                [
+                    str(batch),
+                    name(contender),
+                    cell(records, med_range(s)),
+                    num(first(metric(records, "seconds")), 2),
+                    r,
+                    per_round,
+                    num(first(metric(records, "train_accuracy_check")), 3),
+                    busy(records),
+                ]
+            )
+    if not rows:
+        return ""
+    header = [
+        "batch",
+        "contender",
+        "samples/s, median (min–max)",
+        "epoch s",
+        "lucidnet ÷ contender (samples/s: higher is better for lucidnet)",
+        "per-round ratio range",
+        "train acc. check",
+        "busy elsewhere (cores)",
+    ]
+    return "\n".join(
+        [
+            "## (a) Training throughput",
+            "",
+            "One epoch over the training rows, 784-256-128-10 MLP, ReLU, softmax cross-entropy, "
+            "Adam lr 1e-3, shuffled mini-batches, after a 2-batch warm-up; the time excludes "
+            "process start, imports, data loading and model construction. PyTorch: "
+            "`nn.Sequential` + `nn.CrossEntropyLoss` on logits + `torch.optim.Adam`, "
+            "`zero_grad`/forward/backward/step per batch. lucidnet: `compile('crossentropy', "
+            "Adam(1e-3), metrics=['accuracy'])`, `fit(x, y, epochs=1, batch_size=b, "
+            "verbose=0)` (so it also tracks the accuracy of each batch). scikit-learn: "
+            "`MLPClassifier(solver='adam', alpha=0, learning_rate_init=1e-3)`, one "
+            "`partial_fit` = one epoch; float64 is its default (float64 X), float32 keeps "
+            "float32 X. "
+            "*train acc. check*: accuracy on the first 10,000 training rows after the epoch "
+            "(untimed), to show every contender did the same work.",
+            "",
+            table(header, rows),
+        ]
+    )
+
+
+def section_gemm(results: dict, facts: dict, samples: int, trials: int) -> str:
+    rows, breakdown = [], {}
+    for batch in BATCHES:
+        group = results.get(f"train-{batch}", {})
+        if "numpy" not in group:
+            continue
+        gemm, mine = group["numpy"], group.get("lucidnet", [])
+        step = metric(gemm, "step_s")
+        epoch = metric(mine, "seconds")
+        steps = samples / batch
+        bound = first(step) * steps if step else None
+        fraction = ratio(bound, first(epoch))
+        facts[f"gemm/{batch}"] = fraction
+        gemm_by_round = {r["round"]: r["metrics"]["step_s"] * steps for r in ok(gemm)}
+        per_round = [
+            gemm_by_round[r["round"]] / r["metrics"]["seconds"]
+            for r in ok(mine)
+            if r["round"] in gemm_by_round
+        ]
+        rows.append(
+            [
+                str(batch),
+                num(steps, 2),
+                cell(gemm, med_range(step and tuple(v * 1e6 for v in step))),
+                num(first(metric(gemm, "gflops"))),
+                num(bound, 3),
+                cell(mine, num(first(epoch), 3)),
+                num(fraction and fraction * 100, 1, " %"),
+                span([p * 100 for p in per_round], 1, " %"),
+                busy(gemm),
+            ]
+        )
+        for r in ok(gemm):
+            for product, seconds in r["metrics"]["products_s"].items():
+                breakdown.setdefault(product, {}).setdefault(batch, []).append(seconds * 1e6)
+    if not rows:
+        return ""
+    header = [
+        "batch",
+        f"steps per epoch ({samples:,} ÷ batch)",
+        "8 products, µs per step: median (min–max)",
+        "GFLOP/s",
+        "GEMM bound, s per epoch",
+        "lucidnet epoch, s (median)",
+        "fraction of the bound (higher is better)",
+        "per-round range",
+        "busy elsewhere during the GEMMs (cores)",
+    ]
+    parts = [
+        "## (b) Fraction of the GEMM bound",
+        "",
+        "The 8 float32 matrix products of one training step, timed alone with NumPy "
+        "(`np.matmul(..., out=...)` into preallocated arrays, transposes as views), in a "
+        f"fresh process with the same BLAS and threads; the median of {trials} trials per "
+        "process. "
+        f"{PRODUCTS_NOTE} The bound is the time per step × {samples:,} ÷ batch (the last, "
+        "partial batch pro rata); the fraction is the bound ÷ lucidnet's epoch time from (a).",
+        "",
+        table(header, rows),
+    ]
+    if breakdown:
+        batches = [b for b in BATCHES if any(b in v for v in breakdown.values())]
+        brows = [
+            [product, *(num(first(stat(per.get(b, []))), 1) for b in batches)]
+            for product, per in breakdown.items()
+        ]
+        parts += [
+            "",
+            "Each product alone, µs (median over the rounds):",
+            "",
+            table(["product", *(f"batch {b}" for b in batches)], brows),
+        ]
+    return "\n".join(parts)
+
+
+def section_xor(results: dict, facts: dict, settings: dict) -> str:
+    group = results.get("xor")
+    if not group:
+        return ""
+    torch = group.get("torch", [])
+    torch_med = first(metric(torch, "us_per_step"))
+    rows = []
+    for contender in ("lucidnet-train_step", "lucidnet-fit", "torch"):
+        records = group.get(contender, [])
+        s = metric(records, "us_per_step")
+        if contender == "torch":
+            slower, faster, per_round = "—", "—", "—"
+        else:
+            slower = num(ratio(first(s), torch_med), 2, "×")
+            speedup = ratio(torch_med, first(s))
+            faster = num(speedup, 2, "×")
+            per_round = span(paired(records, torch, "us_per_step", invert=True), 2, "×")
+            facts[f"xor/{contender}"] = speedup
+        rows.append(
+            [
+                name(contender),
+                cell(records, med_range(s, 1)),
+                slower,
+                faster,
+                per_round,
+                num(first(metric(records, "final_loss")), 4),
+                busy(records),
+            ]
+        )
+    header = [
+        "contender",
+        "µs per step, median (min–max)",
+        "time ÷ PyTorch's (lower is better)",
+        "speed-up over PyTorch (higher is better)",
+        "per-round speed-up range",
+        "BCE loss after training",
+        "busy elsewhere (cores)",
+    ]
+    return "\n".join(
+        [
+            "## (c) XOR 2-4-1, sigmoid, full batch",
+            "",
+            "One step on the 4 XOR rows (float32, targets as a (4, 1) column): forward, "
+            "binary cross-entropy, backward, SGD lr 0.5. lucidnet `train_step`: the public "
+            "`ln.train_step(model, x, y, 'binary_crossentropy', opt)` (it validates inputs "
+            "and keeps the previous weights to undo a diverging step); lucidnet in `fit`: "
+            "`fit(epochs=N, batch_size=4)` ÷ N: one step per epoch, so it includes fit's "
+            "per-epoch work. PyTorch: `zero_grad(set_to_none=True)`, forward, `nn.BCELoss`, "
+            "`backward`, `torch.optim.SGD.step`. Each process: 200 warm-up steps, then the "
+            f"median of {settings['xor_blocks']} blocks of {settings['xor_steps']:,} steps.",
+            "",
+            table(header, rows),
+        ]
+    )
+
+
+def section_predict(results: dict, facts: dict) -> str:
+    group = results.get("predict")
+    if not group:
+        return ""
+    mine = group.get("lucidnet", [])
+    mine_med = first(metric(mine, "us_median"))
+    rows = []
+    for contender in ("lucidnet", "torch", "sklearn"):
+        records = group.get(contender, [])
+        s = metric(records, "us_median")
+        if contender == "lucidnet":
+            r, per_round = "—", "—"
+        else:
+            value = ratio(mine_med, first(s))
+            r = num(value, 2, "×")
+            per_round = span(paired(mine, records, "us_median"), 2, "×")
+            facts[f"predict/{contender}"] = value
+        rows.append(
+            [
+                name(contender),
+                cell(records, med_range(s, 1)),
+                (
+                    num(first(metric(records, "us_p10")), 1)
+                    + "–"
+                    + num(first(metric(records, "us_p90")), 1)
+                )
+                if ok(records)
+                else "—",
+                r,
+                per_round,
+                busy(records),
+            ]
+        )
+    header = [
+        "contender",
+        "µs per call, median (min–max over processes)",
+        "p10–p90 µs",
+        "lucidnet ÷ contender latency (lower is better for lucidnet)",
+        "per-round ratio range",
+        "busy elsewhere (cores)",
+    ]
+    return "\n".join(
+        [
+            "## (d) Single-sample predict latency",
+            "",
+            "One (1, 784) float32 row in, 10 probabilities out, the 784-256-128-10 MLP; each "
+            "call timed alone, 500 warm-up calls, then the median of many calls per process "
+            "(64 distinct test rows, cycled). lucidnet: `model.predict(x1)`. PyTorch: "
+            "`model(torch.from_numpy(x1)).numpy()` with a softmax layer, inside one "
+            "`torch.inference_mode()` block around the whole loop (its cheapest use). "
+            "scikit-learn: `predict_proba(x1)` (float64, its default) after a short fit.",
+            "",
+            table(header, rows),
+        ]
+    )
+
+
+def section_memory(results: dict, facts: dict) -> str:
+    group = results.get("train-128", {})
+    if "lucidnet" not in group or "torch" not in group:
+        return ""
+    rows = []
+    for contender in ("lucidnet", "torch", "sklearn-f64", "sklearn-f32"):
+        records = group.get(contender, [])
+        s = metric(records, "beyond_data_mib")
+        if contender == "lucidnet":
+            facts["memory"] = first(s)
+        rows.append(
+            [
+                name(contender),
+                num(first(metric(records, "data_mib")), 0),
+                num(first(metric(records, "rss_after_setup_mib")), 0),
+                cell(records, med_range(s, 1)),
+                med_range(metric(records, "hwm_beyond_data_mib"), 1),
+            ]
+        )
+    header = [
+        "contender",
+        "training data, MiB",
+        "RSS after setup, MiB",
+        "peak beyond the data, MiB (ru_maxrss − baseline; lower is better)",
+        "cross-check: VmHWM after a reset, MiB",
+    ]
+    return "\n".join(
+        [
+            "## (e) Peak training memory beyond the data (batch 128)",
+            "",
+            "In the training workers of (a) at batch 128: the baseline is ru_maxrss after "
+            "loading the data (in the contender's dtype: float64 for scikit-learn's default) "
+            "and building the model; the figure is ru_maxrss after the warm-up and the timed "
+            "epoch, minus that baseline. The data is read in chunks so that loading leaves no "
+            "peak above the data itself. Cross-check: the kernel's peak RSS reset at the "
+            "baseline (`/proc/self/clear_refs`), then VmHWM − the RSS at the reset.",
+            "",
+            table(header, rows),
+        ]
+    )
+
+
+def section_recipe(recipe: dict | None, facts: dict, quick: bool) -> str:
+    if recipe is None:
+        return ""
+    if not recipe.get("ok"):
+        body = f"**error**: {errors([recipe])}"
+    else:
+        m = recipe["metrics"]
+        facts["recipe"] = m
+        test = m["test"]
+        body = table(
+            [
+                "command",
+                "epochs",
+                "training, s (the CLI's 'trained N epochs in Xs')",
+                "whole process, s",
+                "test accuracy",
+                "test loss",
+            ],
+            [
+                [
+                    f"`{m['command'].strip()}`",
+                    str(m["epochs"]),
+                    num(m["train_s"], 1),
+                    num(m["wall_s"], 1),
+                    num(test.get("accuracy"), 4),
+                    num(test.get("loss"), 4),
+                ]
+            ],
+        )
+    quick_note = (
+        " **This quick run trained 1 epoch: the figures are a smoke test, not the recipe.**"
+        if quick
+        else ""
+    )
+    return "\n".join(
+        [
+            "## (f) The Fashion-MNIST recipe",
+            "",
+            "`lucidnet train --data fashion-mnist --layers 512,256 --dropout 0.3 --schedule "
+            "cosine --epochs 40`: 784-512-256-10, ReLU, dropout 0.3 after each hidden layer, "
+            "Adam lr 1e-3 with cosine decay, 40 epochs, batch 128, seed 0, 10 % of the "
+            "training rows held out for validation; tested on the 10,000 test images. One "
+            "run (a subprocess; its report lines parsed), after the rounds." + quick_note,
+            "",
+            body,
+        ]
+    )
+
+
+def section_targets(facts: dict, quick: bool) -> str:
+    rows = []
+
+    def judge(label: str, value: float | None, text: str, met: bool | None) -> None:
+        if value is None:
+            rows.append([label, "not measured", "—"])
+        else:
+            rows.append([label, text, "met" if met else "**not met**"])
+
+    for batch, goal in ((128, 1.5), (1024, 1.5), (32, 1.2)):
+        v = facts.get(f"train/torch/{batch}")
+        judge(
+            f"training ≥ {goal}× PyTorch samples/s, batch {batch}",
+            v,
+            f"{v:.2f}×" if v else "",
+            v is not None and v >= goal,
+        )
+    for batch in BATCHES:
+        v = facts.get(f"train/sklearn-f64/{batch}")
+        judge(
+            f"training ≥ 3× scikit-learn MLPClassifier (float64), batch {batch}",
+            v,
+            f"{v:.2f}×" if v else "",
+            v is not None and v >= 3,
+        )
+    v = facts.get("gemm/1024")
+    judge(
+        "≥ 65 % of the GEMM bound, batch 1024", v, f"{v * 100:.1f} %" if v else "", v and v >= 0.65
+    )
+    for contender, label in (("lucidnet-train_step", "`train_step`"), ("lucidnet-fit", "in `fit`")):
+        v = facts.get(f"xor/{contender}")
+        judge(
+            f"XOR step ≥ 4× faster than PyTorch ({label})",
+            v,
+            f"{v:.2f}× faster" if v else "",
+            v is not None and v >= 4,
+        )
+    v = facts.get("predict/torch")
+    judge(
+        "single-sample predict ≤ 0.7× PyTorch's latency",
+        v,
+        f"{v:.2f}×" if v else "",
+        v is not None and v <= 0.7,
+    )
+    v = facts.get("memory")
+    judge(
+        "training memory beyond the data ≤ 120 MiB (batch 128)",
+        v,
+        f"{v:.1f} MiB" if v is not None else "",
+        v is not None and v <= 120,
+    )
+    recipe = facts.get("recipe")
+    if recipe is None:
+        rows.append(["Fashion-MNIST recipe ≥ 0.90 test accuracy", "not measured", "—"])
+        rows.append(["Fashion-MNIST recipe trains in < 3 min on 2 cores", "not measured", "—"])
+    else:
+        acc, seconds = recipe["test"].get("accuracy"), recipe["train_s"]
+        if quick:
+            status = "not judged (quick run: 1 epoch)"
+            rows.append(["Fashion-MNIST recipe ≥ 0.90 test accuracy", f"{acc:.4f}", status])
+            rows.append(["Fashion-MNIST recipe trains in < 3 min", f"{seconds:.1f} s", status])
+        else:
+            judge("Fashion-MNIST recipe ≥ 0.90 test accuracy", acc, f"{acc:.4f}", acc >= 0.90)
+            judge(
+                "Fashion-MNIST recipe trains in < 3 min on 2 cores",
+                seconds,
+                f"{seconds:.1f} s training ({recipe['wall_s']:.1f} s whole process)",
+                seconds < 180,
+            )
+    return "\n".join(
+        [
+            "## Targets (issue 5)",
+            "",
+            "Judged on the ratios of the medians of this run (OpenBLAS variables unset).",
+            "",
+            table(["target", "measured", "status"], rows),
+        ]
+    )
+
+
+def _pools(env: dict) -> str:
+    pools = env.get("threadpools")
+    if not isinstance(pools, list):
+        return str(pools)
+    parts = []
+    for p in pools:
+        what = p.get("internal_api") or p.get("user_api")
+        detail = ", ".join(
+            str(x)
+            for x in (
+                p.get("prefix"),
+                p.get("version") and f"v{p['version']}",
+                p.get("architecture") and f"kernel {p['architecture']}",
+                f"{p.get('num_threads')} threads",
+            )
+            if x
+        )
+        parts.append(f"{what} ({detail})")
+    return "<br>".join(parts) or "none"
+
+
+def _family(contender: str) -> str:
+    for prefix, label in (
+        ("lucidnet", "lucidnet"),
+        ("torch", "PyTorch"),
+        ("sklearn", "scikit-learn"),
+        ("numpy", "NumPy (GEMM bound)"),
+    ):
+        if contender.startswith(prefix):
+            return label
+    return contender
+
+
+def section_environment(results: dict) -> str:
+    seen: dict[str, dict] = {}
+    for group in results.values():
+        for contender, records in group.items():
+            for r in ok(records):
+                seen.setdefault(_family(contender), r["env"])
+                break
+    rows = []
+    for label, env in seen.items():
+        torch = env.get("torch_blas")
+        torch_text = (
+            f"{env.get('torch_threads')} intra-op / {env.get('torch_interop_threads')} inter-op; "
+            f"{torch.get('blas')} {torch.get('mkl_version') or ''}, {torch.get('cpu_capability')}"
+            if torch
+            else "—"
+        )
+        blas_vars = env.get("openblas_vars")
+        rows.append(
+            [
+                label,
+                _pools(env),
+                torch_text,
+                "unset" if not blas_vars else ", ".join(f"{k}={v}" for k, v in blas_vars.items()),
+            ]
+        )
+    if not rows:
+        return ""
+    return "\n".join(
+        [
+            "## BLAS, kernels and threads per contender",
+            "",
+            "As each worker process saw them after its measurement (threadpoolctl's "
+            "`threadpool_info()`: internal_api, library, version, kernel (architecture), "
+            "threads; PyTorch's own `get_num_threads()` and its statically linked BLAS, "
+            "which threadpoolctl cannot see).",
+            "",
+            table(
+                [
+                    "process",
+                    "thread pools (threadpoolctl)",
+                    "PyTorch threads and BLAS",
+                    "OPENBLAS_CORETYPE / L2_SIZE",
+                ],
+                rows,
+            ),
+        ]
+    )
+
+
+def header(meta: dict, results: dict, recipe: dict | None) -> str:
+    command = meta["command"]
+    if command["make"]:
+        produced = f"`make bench`, which runs `{command['underlying']}`"
+    else:
+        produced = f"`{command['underlying']}`"
+    machine, versions, settings = meta["machine"], meta["versions"], meta["settings"]
+    all_records = [r for g in results.values() for rs in g.values() for r in rs]
+    if recipe:
+        all_records.append(recipe)
+    foreign = stat([r.get("foreign_cores") for r in all_records])
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Generated by `bench/run.py` on {meta['date']}; regenerate it rather than edit it "
+        "(the Notes section at the end is kept across regenerations).",
+        "",
+    ]
+    if meta["mode"] == "quick":
+        lines += [
+            "> **Quick smoke run** (`--quick`): "
+            f"{plural(settings['rounds'], 'round')}, {settings['samples']:,} training rows "
+            "per epoch, "
+            "shorter loops, a 1-epoch recipe. It checks the harness; the figures are not "
+            "the suite's measurement. `make bench` runs the full suite.",
+            "",
+        ]
+    found = command["unset_found"]
+    lines += [
+        f"- **Command**: {produced}.",
+        f"- **Run**: {meta['mode']}, cases {', '.join(meta['cases'])}, "
+        f"{plural(settings['rounds'], 'round')}, {meta['elapsed_s'] / 60:.1f} min in all. "
+        "Every measurement ran in its own "
+        "fresh Python process; within a round the contenders of a comparison ran back to "
+        "back, their order rotated each round. Figures are medians over the rounds with the "
+        "(min–max) range; ratios are ratios of the medians.",
+        f"- **Machine**: {machine.get('cpu')}, {machine.get('logical_cpus')} logical CPUs "
+        f"({machine.get('usable_cpus')} usable), {num(machine.get('ram_gib'), 1)} GiB RAM, "
+        f"{machine.get('kernel')}, SIMD: {', '.join(machine.get('simd', [])) or 'unknown'}.",
+        f"- **Noise**: load average {meta.get('load_start')} at the start, "
+        f"{meta.get('load_end')} at the end; CPU busy outside the benchmark process during "
+        f"the measurements (in cores, of {machine.get('logical_cpus')}): median "
+        f"{num(first(foreign), 2)}, max {num(foreign and foreign[2], 2)}. The machine is "
+        "shared: treat single figures with care, ratios of interleaved runs with less.",
+        "- **Versions**: "
+        + ", ".join(f"{k} {v}" for k, v in versions.items() if k not in ("lucidnet_commit",))
+        + (f" (lucidnet at {versions['lucidnet_commit']})" if "lucidnet_commit" in versions else "")
+        + ".",
+        *(
+            [
+                "- **Warning**: lucidnet's source files changed while this run went on; "
+                "its figures may mix versions of the library."
+            ]
+            if meta.get("source_changed")
+            else []
+        ),
+        f"- **Threads**: {meta['threads']} for every contender (NumPy's BLAS through "
+        "threadpoolctl, `torch.set_num_threads`).",
+        "- **OpenBLAS variables**: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from "
+        "every worker's environment, as on a user's machine"
+        + (
+            f" (this shell had {', '.join(f'{k}={v}' for k, v in found.items())})."
+            if found
+            else "."
+        ),
+        f"- **Data**: {meta.get('data')}.",
+    ]
+    return "\n".join(lines)
+
+
+def notes_of(previous: str) -> str:
+    """The hand-written text after the notes marker of an earlier report, if any."""
+    if NOTES_MARKER not in previous:
+        return ""
+    return previous.split(NOTES_MARKER, 1)[1].strip("\n")
+
+
+def render(
+    meta: dict,
+    groups: list[dict],
+    results: dict,
+    recipe: dict | None,
+    previous_notes: str = "",
+) -> str:
+    facts: dict = {}
+    samples = meta["settings"]["samples"]
+    quick = meta["mode"] == "quick"
+    sections = [
+        section_training(results, facts),
+        section_gemm(results, facts, samples, meta["settings"]["gemm_trials"]),
+        section_xor(results, facts, meta["settings"]),
+        section_predict(results, facts),
+        section_memory(results, facts),
+        section_recipe(recipe, facts, quick),
+    ]
+    body = [header(meta, results, recipe), section_targets(facts, quick)]
+    body += [s for s in sections if s]
+    body.append(section_environment(results))
+    body.append(
+        "## Notes\n\nHand-written analysis (kept when the file is regenerated).\n\n"
+        + NOTES_MARKER
+        + "\n"
+        + (previous_notes + "\n" if previous_notes else "")
+    )
+    return "\n\n".join(b for b in body if b).rstrip("\n") + "\n"

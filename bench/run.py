@@ -1,0 +1,449 @@
+"""lucidnet's benchmark suite: ``make bench``, or ``python bench/run.py [--quick] [--cases a,c]``.
+
+Every measurement runs in its own fresh process (``bench/workers.py``), the contenders of
+a comparison interleaved in rounds whose order rotates (round 1: A B C, round 2: B C A,
+...), and the report (``docs/benchmarks.md`` by default) gives the median of the rounds,
+their range and the ratio of the medians per pair. Cases, from issue 5:
+
+  a  training throughput, one epoch, batch 32/128/1024: lucidnet, PyTorch, scikit-learn
+  b  fraction of the GEMM bound (the step's 8 matrix products alone, with NumPy)
+  c  XOR 2-4-1 sigmoid, full batch: microseconds per step
+  d  single-sample predict latency
+  e  peak training memory beyond the data, batch 128
+  f  the Fashion-MNIST recipe through the CLI: test accuracy and wall time (one run)
+
+OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed from every worker's environment, as on
+a user's machine (``make bench`` also unsets them for this script itself). This script
+imports no NumPy: its children started with vfork inherit its peak RSS in ru_maxrss, so
+it stays small.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import report
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKER = ROOT / "bench" / "workers.py"
+UNSET = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+BATCHES = (32, 128, 1024)
+ALL_CASES = "abcdef"
+TRAIN_CONTENDERS = ("lucidnet", "torch", "sklearn-f64", "sklearn-f32")
+# The documented Fashion-MNIST recipe (README): what `lucidnet train` runs for case (f).
+RECIPE = ["--layers", "512,256", "--dropout", "0.3", "--schedule", "cosine", "--epochs", "40"]
+
+# Full run: what `make bench` does. Quick: a smoke run of the same code paths.
+SETTINGS = {
+    "full": {
+        "rounds": 5,
+        "samples": 60000,
+        "warmup_batches": 2,
+        "gemm_trials": 15,
+        "xor_steps": 5000,
+        "xor_blocks": 5,
+        "predict_calls": 20000,
+        "recipe_args": RECIPE,
+        "timeout": 900,
+    },
+    "quick": {
+        "rounds": 2,
+        "samples": 15000,
+        "warmup_batches": 2,
+        "gemm_trials": 5,
+        "xor_steps": 1000,
+        "xor_blocks": 3,
+        "predict_calls": 3000,
+        "recipe_args": [*RECIPE[:-2], "--epochs", "1"],
+        "timeout": 600,
+    },
+}
+
+
+# --- the plan ---------------------------------------------------------------------------
+
+
+def build_plan(cases: str, settings: dict, data: str, threads: int) -> list[dict]:
+    """Comparison groups: each a key, the worker case, its contenders and their params."""
+    groups: list[dict] = []
+    train_batches = set()
+    if "a" in cases:
+        train_batches |= set(BATCHES)
+    if "e" in cases:
+        train_batches.add(128)
+    if "b" in cases:
+        train_batches |= set(BATCHES)
+    for batch in BATCHES:
+        if batch not in train_batches:
+            continue
+        contenders: list[tuple[str, str]] = []
+        if "a" in cases or ("e" in cases and batch == 128):
+            contenders += [("train", c) for c in TRAIN_CONTENDERS]
+        elif "b" in cases:
+            contenders.append(("train", "lucidnet"))
+        if "b" in cases:
+            contenders.append(("gemm", "numpy"))
+        groups.append(
+            {
+                "key": f"train-{batch}",
+                "title": f"training, batch {batch}",
+                "contenders": contenders,
+                "params": {
+                    "data": data,
+                    "batch_size": batch,
+                    "samples": settings["samples"],
+                    "warmup_batches": settings["warmup_batches"],
+                    "trials": settings["gemm_trials"],
+                    "threads": threads,
+                },
+            }
+        )
+    if "c" in cases:
+        groups.append(
+            {
+                "key": "xor",
+                "title": "XOR step",
+                "contenders": [
+                    ("xor", "lucidnet-train_step"),
+                    ("xor", "lucidnet-fit"),
+                    ("xor", "torch"),
+                ],
+                "params": {
+                    "steps": settings["xor_steps"],
+                    "blocks": settings["xor_blocks"],
+                    "threads": threads,
+                },
+            }
+        )
+    if "d" in cases:
+        groups.append(
+            {
+                "key": "predict",
+                "title": "single-sample predict",
+                "contenders": [
+                    ("predict", "lucidnet"),
+                    ("predict", "torch"),
+                    ("predict", "sklearn"),
+                ],
+                "params": {"data": data, "calls": settings["predict_calls"], "threads": threads},
+            }
+        )
+    return groups
+
+
+def rotated(items: list, shift: int) -> list:
+    shift %= len(items)
+    return items[shift:] + items[:shift]
+
+
+# --- running workers --------------------------------------------------------------------
+
+
+def worker_env() -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in UNSET}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _busy_jiffies() -> int | None:
+    """All CPUs' busy time since boot (the ``cpu`` line of /proc/stat), or None."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    guest = sum(fields[8:10]) if len(fields) > 9 else 0  # already counted in user
+    return sum(fields) - idle - guest
+
+
+def run_worker(python: str, case: str, contender: str, params: dict, timeout: float) -> dict:
+    """Run one worker; always return a record (``ok`` False with ``error`` on failure).
+
+    Adds ``wall_s`` (the whole process) and ``foreign_cores``: the CPU time the rest of
+    the machine used meanwhile, in cores (busy time of all CPUs minus the worker's own,
+    over the wall time): a measure of how noisy the measurement was.
+    """
+    command = [python, str(WORKER), case, contender, json.dumps(params)]
+    hz = os.sysconf("SC_CLK_TCK")
+    before_busy = _busy_jiffies()
+    before_child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    try:
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=worker_env(),
+            cwd=ROOT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        record = {"ok": False, "error": f"timed out after {timeout:.0f} s"}
+    except OSError as err:
+        record = {"ok": False, "error": f"could not start {python}: {err}"}
+    else:
+        record = _parse(done)
+    wall = time.perf_counter() - start
+    after_child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    after_busy = _busy_jiffies()
+    record.update(case=case, contender=contender, wall_s=wall)
+    if before_busy is not None and after_busy is not None and wall > 0:
+        own = (after_child.ru_utime - before_child.ru_utime) + (
+            after_child.ru_stime - before_child.ru_stime
+        )
+        record["foreign_cores"] = max(0.0, ((after_busy - before_busy) / hz - own) / wall)
+    return record
+
+
+def _parse(done: subprocess.CompletedProcess) -> dict:
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if lines:
+        try:
+            return json.loads(lines[-1])
+        except json.JSONDecodeError:
+            pass
+    tail = " | ".join((done.stderr or done.stdout or "").strip().splitlines()[-3:])
+    return {"ok": False, "error": f"worker exited {done.returncode} without a result: {tail}"}
+
+
+def describe(record: dict) -> str:
+    if not record.get("ok"):
+        return "ERROR " + record.get("error", "?")[:120]
+    m = record["metrics"]
+    if "samples_per_s" in m:
+        return f"{m['samples_per_s']:,.0f} samples/s, +{m['beyond_data_mib']:.0f} MiB"
+    if "step_s" in m:
+        return f"{m['step_s'] * 1e6:,.0f} us per step of 8 products ({m['gflops']:.0f} GFLOP/s)"
+    if "us_per_step" in m:
+        return f"{m['us_per_step']:.1f} us per step"
+    if "us_median" in m:
+        return f"{m['us_median']:.1f} us per call"
+    if "train_s" in m:
+        return f"{m['epochs']} epochs in {m['train_s']:.1f} s, test {m['test']}"
+    return json.dumps(m)[:120]
+
+
+# --- facts for the report ---------------------------------------------------------------
+
+
+def machine_facts() -> dict:
+    facts: dict = {
+        "cpu": "unknown",
+        "logical_cpus": os.cpu_count(),
+        "kernel": f"{platform.system()} {platform.release()}",
+    }
+    try:
+        facts["usable_cpus"] = len(os.sched_getaffinity(0))
+    except AttributeError:
+        facts["usable_cpus"] = os.cpu_count()
+    try:
+        with open("/proc/cpuinfo") as info:
+            text = info.read()
+        for line in text.splitlines():
+            if line.startswith("model name"):
+                facts["cpu"] = line.split(":", 1)[1].strip()
+                break
+        flags = next((ln for ln in text.splitlines() if ln.startswith("flags")), "")
+        facts["simd"] = [f for f in ("avx2", "fma", "avx512f", "avx512_bf16") if f" {f}" in flags]
+    except OSError:
+        pass
+    try:
+        with open("/proc/meminfo") as info:
+            kib = int(next(ln for ln in info if ln.startswith("MemTotal")).split()[1])
+        facts["ram_gib"] = kib / 2**20
+    except (OSError, StopIteration, ValueError):
+        pass
+    return facts
+
+
+def versions() -> dict:
+    found = {"python": platform.python_version()}
+    for dist in ("lucidnet", "numpy", "torch", "scikit-learn", "threadpoolctl"):
+        try:
+            found[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            found[dist] = "not installed"
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--", "src"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        found["lucidnet_commit"] = commit + (" with uncommitted changes in src/" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    return found
+
+
+def source_fingerprint() -> str:
+    """A hash of lucidnet's source files, to tell whether they changed during the run."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "src").rglob("*.py")):
+        digest.update(str(path.relative_to(ROOT)).encode())
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            pass
+    return digest.hexdigest()[:12]
+
+
+def loadavg() -> str | None:
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return None
+
+
+def command_line(argv: list[str]) -> dict:
+    python = Path(sys.executable)
+    try:
+        shown = str(python.relative_to(ROOT)) if python.is_absolute() else str(python)
+    except ValueError:
+        shown = str(python)
+    script = "bench/run.py"
+    underlying = " ".join(["env", *(f"-u {name}" for name in UNSET), shown, script, *argv])
+    return {
+        "make": bool(os.environ.get("MAKELEVEL")),
+        "underlying": underlying,
+        "unset_found": {name: os.environ[name] for name in UNSET if name in os.environ},
+    }
+
+
+# --- main -------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="bench/run.py",
+        description="lucidnet's benchmark suite against PyTorch and scikit-learn (issue 5).",
+    )
+    parser.add_argument("--quick", action="store_true", help="smoke run: 2 rounds, fewer samples")
+    parser.add_argument("--out", default="docs/benchmarks.md", help="the Markdown report")
+    parser.add_argument(
+        "--cases",
+        default=",".join(ALL_CASES),
+        help="comma-separated subset of a,b,c,d,e,f (default: all)",
+    )
+    parser.add_argument("--rounds", type=int, help="override the number of rounds")
+    parser.add_argument("--threads", type=int, default=2, help="threads per contender (default 2)")
+    parser.add_argument(
+        "--python", default=sys.executable, help="the interpreter that runs the workers"
+    )
+    parser.add_argument("--json", help="also write every raw record to this JSON file")
+    args = parser.parse_args(argv)
+    cases = "".join(sorted({c.strip() for c in args.cases.split(",") if c.strip()}))
+    bad = [c for c in cases if c not in ALL_CASES]
+    if bad or not cases:
+        parser.error(f"--cases: expected letters from {','.join(ALL_CASES)}, got {args.cases!r}")
+    args.cases = cases
+    if args.rounds is not None and args.rounds < 1:
+        parser.error("--rounds must be >= 1")
+    return args
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    mode = "quick" if args.quick else "full"
+    settings = dict(SETTINGS[mode])
+    if args.rounds:
+        settings["rounds"] = args.rounds
+    started = time.perf_counter()
+    meta = {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "mode": mode,
+        "cases": args.cases,
+        "settings": settings,
+        "threads": args.threads,
+        "command": command_line(argv),
+        "machine": machine_facts(),
+        "versions": versions(),
+        "load_start": loadavg(),
+        "source_start": source_fingerprint(),
+    }
+    log(f"bench: {mode} run, cases {','.join(args.cases)}, {settings['rounds']} rounds")
+
+    with tempfile.TemporaryDirectory(prefix="lucidnet-bench-") as data:
+        prepared = run_worker(args.python, "prepare", "data", {"data": data}, 300)
+        meta["data"] = (
+            prepared["metrics"]["source"] if prepared.get("ok") else prepared.get("error")
+        )
+        log(f"data: {meta['data']}")
+        groups = build_plan(args.cases, settings, data, args.threads)
+        results: dict[str, dict[str, list[dict]]] = {
+            g["key"]: {c: [] for _, c in g["contenders"]} for g in groups
+        }
+        total = settings["rounds"] * sum(len(g["contenders"]) for g in groups)
+        done = 0
+        for round_index in range(settings["rounds"]):
+            for group in groups:
+                for case, contender in rotated(group["contenders"], round_index):
+                    record = run_worker(
+                        args.python, case, contender, group["params"], settings["timeout"]
+                    )
+                    record["round"] = round_index + 1
+                    results[group["key"]][contender].append(record)
+                    done += 1
+                    log(
+                        f"[{done}/{total}] round {round_index + 1} {group['title']}: "
+                        f"{contender}: {describe(record)} ({record['wall_s']:.1f} s)"
+                    )
+        recipe = None
+        if "f" in args.cases:
+            log("recipe: lucidnet train --data fashion-mnist " + " ".join(RECIPE) + " (one run)")
+            recipe = run_worker(
+                args.python,
+                "recipe",
+                "lucidnet",
+                {"args": settings["recipe_args"]},
+                max(settings["timeout"], 1800),
+            )
+            log(f"recipe: {describe(recipe)} ({recipe['wall_s']:.1f} s)")
+
+    meta["load_end"] = loadavg()
+    # src/ may change while a long run goes on (someone editing the library): say so.
+    meta["source_changed"] = source_fingerprint() != meta["source_start"]
+    meta["elapsed_s"] = time.perf_counter() - started
+    out = ROOT / args.out if not os.path.isabs(args.out) else Path(args.out)
+    previous = out.read_text() if out.exists() else ""
+    text = report.render(meta, groups, results, recipe, previous_notes=report.notes_of(previous))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps({"meta": meta, "results": results, "recipe": recipe}, indent=1)
+        )
+    log(f"wrote {out} in {meta['elapsed_s'] / 60:.1f} min")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

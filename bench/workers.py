@@ -1,0 +1,669 @@
+"""One measurement in a fresh process: ``python bench/workers.py CASE CONTENDER 'PARAMS-JSON'``.
+
+``bench/run.py`` starts this script once per measurement, so every contender pays its own
+imports and runs without the state (allocator, thread pools, caches) another one left
+behind. The script prints exactly one JSON line on stdout::
+
+    {"ok": true, "case": ..., "contender": ..., "metrics": {...}, "env": {...}}
+
+or ``{"ok": false, "error": "..."}`` (exit status 1) when the contender cannot run, for
+example when PyTorch is not installed. Timings exclude process start, imports, data
+loading and model construction; each timed region is described where it is measured.
+
+Cases and contenders:
+
+- ``prepare``  ``data``: write the Fashion-MNIST arrays as ``.npy`` files for the others.
+- ``train``    ``lucidnet`` / ``torch`` / ``sklearn-f64`` / ``sklearn-f32``: one epoch
+  (cases a and e: samples/s and peak memory beyond the data).
+- ``gemm``     ``numpy``: the 8 matrix products of one training step, alone (case b).
+- ``xor``      ``lucidnet-train_step`` / ``lucidnet-fit`` / ``torch`` (case c).
+- ``predict``  ``lucidnet`` / ``torch`` / ``sklearn`` (case d).
+- ``recipe``   ``lucidnet``: the Fashion-MNIST recipe through the CLI (case f).
+
+Only the standard library is imported at module level: each case imports the contender's
+libraries itself, so a torch measurement never loads scikit-learn and the other way round.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import time
+import traceback
+from statistics import median
+
+SIZES = (784, 256, 128, 10)  # the MLP of cases a, b, d, e
+CLASSES = 10
+
+
+# --- process facts --------------------------------------------------------------------
+
+
+def _maxrss_kib() -> int:
+    """Peak resident memory of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _status_kib(field: str) -> int | None:
+    """A ``/proc/self/status`` field in KiB (VmRSS, VmHWM), or None off Linux."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _reset_peak_rss() -> bool:
+    """Reset VmHWM to the current RSS (Linux >= 4.0: write 5 to /proc/self/clear_refs).
+
+    A cross-check of the ru_maxrss difference: that one cannot see training memory that
+    stays below an earlier peak (for instance one left by the parent process, whose peak
+    a child started with vfork inherits in ru_maxrss).
+    """
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _limit_blas_threads(threads: int) -> None:
+    """Give NumPy's BLAS the same thread count as every other contender."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(limits=threads, user_api="blas")
+
+
+def _environment() -> dict:
+    """The BLAS/OpenMP libraries loaded in this process, thread counts, versions."""
+    env: dict = {"python": sys.version.split()[0], "pid": os.getpid()}
+    try:
+        from threadpoolctl import threadpool_info
+
+        env["threadpools"] = [
+            {
+                key: pool.get(key)
+                for key in (
+                    "user_api",
+                    "internal_api",
+                    "architecture",
+                    "num_threads",
+                    "version",
+                    "threading_layer",
+                    "prefix",
+                )
+            }
+            for pool in threadpool_info()
+        ]
+    except ImportError:
+        env["threadpools"] = "threadpoolctl is not installed"
+    modules = sys.modules
+    if "numpy" in modules:
+        env["numpy"] = modules["numpy"].__version__
+    if "torch" in modules:
+        torch = modules["torch"]
+        env["torch"] = torch.__version__
+        env["torch_threads"] = torch.get_num_threads()
+        env["torch_interop_threads"] = torch.get_num_interop_threads()
+        # PyTorch links MKL statically: threadpoolctl sees only its OpenMP runtime.
+        config = torch.__config__.show()
+        blas = re.search(r"BLAS_INFO=(\w+)", config)
+        mkl = re.search(r"Math Kernel Library Version ([^ ]+)", config)
+        env["torch_blas"] = {
+            "blas": blas.group(1) if blas else None,
+            "mkl_version": mkl.group(1) if mkl else None,
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "mkldnn": bool(torch.backends.mkldnn.is_available()),
+        }
+    if "sklearn" in modules:
+        env["sklearn"] = modules["sklearn"].__version__
+    if "lucidnet" in modules:
+        env["lucidnet"] = modules["lucidnet"].__version__
+    env["openblas_vars"] = {
+        name: os.environ[name]
+        for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+        if name in os.environ
+    }
+    return env
+
+
+# --- data -------------------------------------------------------------------------------
+
+
+def _read_npy(path: str, dtype: str, rows: int | None = None):
+    """Read a ``.npy`` file into a new array of ``dtype``, in chunks.
+
+    Converting float32 to float64 with ``astype`` would hold both copies at once and
+    leave a peak in ru_maxrss that hides the training memory measured after it; reading
+    in 4096-row chunks into the final array keeps the peak at the data itself.
+    """
+    import numpy as np
+
+    with open(path, "rb") as f:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, stored = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, fortran, stored = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise ValueError(f"{path}: .npy format {version} is not supported here")
+        if fortran:
+            raise ValueError(f"{path}: expected a C-order array")
+        total = shape[0] if rows is None else min(rows, shape[0])
+        out = np.empty((total, *shape[1:]), dtype=dtype)
+        row_items = int(np.prod(shape[1:], dtype=np.int64))
+        chunk = 4096
+        for start in range(0, total, chunk):
+            stop = min(start + chunk, total)
+            block = np.fromfile(f, dtype=stored, count=(stop - start) * row_items)
+            out[start:stop] = block.reshape((stop - start, *shape[1:]))
+    return out
+
+
+def _load(params: dict, split: str = "train", dtype: str = "float32"):
+    """``(x, y)`` of the prepared data (``params["data"]``), the first ``samples`` rows."""
+    folder = params["data"]
+    rows = params.get("samples") if split == "train" else params.get("test_samples")
+    x = _read_npy(os.path.join(folder, f"x_{split}.npy"), dtype, rows)
+    y = _read_npy(os.path.join(folder, f"y_{split}.npy"), "int64", rows)
+    return x, y
+
+
+def case_prepare(contender: str, params: dict) -> dict:
+    """Write x_train/y_train/x_test/y_test ``.npy`` files into ``params["data"]``.
+
+    Fashion-MNIST when it is installed; otherwise random data of its shape (the throughput
+    cases only need the shape), and the report says so.
+    """
+    import numpy as np
+
+    folder = params["data"]
+    try:
+        from lucidnet.datasets import load_fashion_mnist
+
+        (x, y), (xt, yt) = load_fashion_mnist()
+        source = "Fashion-MNIST"
+    except Exception as err:  # a missing data set: fall back to its shape
+        rng = np.random.default_rng(0)
+        x = rng.random((60000, 784), dtype=np.float32)
+        y = rng.integers(0, 10, 60000)
+        xt = rng.random((10000, 784), dtype=np.float32)
+        yt = rng.integers(0, 10, 10000)
+        source = f"random data of Fashion-MNIST's shape ({type(err).__name__}: {err})"
+    arrays = {
+        "x_train": x.astype(np.float32),
+        "y_train": y.astype(np.int64),
+        "x_test": xt.astype(np.float32),
+        "y_test": yt.astype(np.int64),
+    }
+    for name, array in arrays.items():
+        np.save(os.path.join(folder, f"{name}.npy"), np.ascontiguousarray(array))
+    return {"source": source, "train_rows": len(x), "test_rows": len(xt)}
+
+
+# --- (a, e) one training epoch ---------------------------------------------------------
+
+
+def _lucidnet_mlp():
+    import lucidnet as ln
+
+    return ln.Sequential(
+        [
+            ln.Dense(784, 256, init="he_normal", seed=0),
+            ln.ReLU(),
+            ln.Dense(256, 128, init="he_normal", seed=1),
+            ln.ReLU(),
+            ln.Dense(128, 10, seed=2),
+            ln.Softmax(),
+        ]
+    )
+
+
+def _torch_mlp(softmax: bool = False):
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    layers = [
+        nn.Linear(784, 256),
+        nn.ReLU(),
+        nn.Linear(256, 128),
+        nn.ReLU(),
+        nn.Linear(128, 10),
+    ]
+    if softmax:
+        layers.append(nn.Softmax(dim=1))
+    return nn.Sequential(*layers)
+
+
+def _sklearn_mlp(batch_size: int):
+    from sklearn.neural_network import MLPClassifier
+
+    # alpha=0: no L2 term, the same objective as the other contenders.
+    return MLPClassifier(
+        hidden_layer_sizes=(256, 128),
+        activation="relu",
+        solver="adam",
+        alpha=0.0,
+        batch_size=batch_size,
+        learning_rate_init=1e-3,
+        max_iter=1,
+        shuffle=True,
+        random_state=0,
+    )
+
+
+def case_train(contender: str, params: dict) -> dict:
+    """Steps per second over one epoch of ``samples`` rows at ``batch_size``.
+
+    Order: load the data, build the model, take the memory baseline, warm up on
+    ``warmup_batches`` batches (first-call allocations, lazy set-up), time one full epoch,
+    take the memory peak, then (untimed) the training accuracy on the first 10,000 rows
+    as a check that every contender did the same work.
+    """
+    batch = int(params["batch_size"])
+    threads = int(params.get("threads", 2))
+    warm = int(params.get("warmup_batches", 2)) * batch
+    _limit_blas_threads(threads)
+    dtype = "float64" if contender == "sklearn-f64" else "float32"
+    x, y = _load(params, "train", dtype)
+    n = len(x)
+    check = slice(0, min(n, 10000))
+
+    if contender == "lucidnet":
+        import lucidnet as ln
+
+        model = _lucidnet_mlp()
+        model.compile("crossentropy", ln.Adam(1e-3), metrics=["accuracy"])
+        base_kib, rss_kib = _maxrss_kib(), _status_kib("VmRSS")
+        reset = _reset_peak_rss()
+        model.fit(x[:warm], y[:warm], epochs=1, batch_size=batch, verbose=0, seed=1)
+        start = time.perf_counter()
+        model.fit(x, y, epochs=1, batch_size=batch, verbose=0, seed=0)
+        seconds = time.perf_counter() - start
+        peak_kib, hwm_kib = _maxrss_kib(), _status_kib("VmHWM")
+        accuracy = float(model.evaluate(x[check], y[check])["accuracy"])
+    elif contender == "torch":
+        import torch
+        from torch import nn
+
+        torch.set_num_threads(threads)
+        model = _torch_mlp()
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        loss_fn = nn.CrossEntropyLoss()  # log-softmax and NLL fused, on the logits
+        xt, yt = torch.from_numpy(x), torch.from_numpy(y)  # shares the NumPy memory
+        generator = torch.Generator().manual_seed(0)
+
+        def epoch(rows: int) -> None:
+            order = torch.randperm(rows, generator=generator)
+            for i in range(0, rows, batch):
+                index = order[i : i + batch]
+                optimizer.zero_grad(set_to_none=True)
+                loss = loss_fn(model(xt[index]), yt[index])
+                loss.backward()
+                optimizer.step()
+
+        base_kib, rss_kib = _maxrss_kib(), _status_kib("VmRSS")
+        reset = _reset_peak_rss()
+        model.train()
+        epoch(warm)
+        start = time.perf_counter()
+        epoch(n)
+        seconds = time.perf_counter() - start
+        peak_kib, hwm_kib = _maxrss_kib(), _status_kib("VmHWM")
+        with torch.inference_mode():
+            accuracy = float((model(xt[check]).argmax(1) == yt[check]).float().mean())
+    elif contender in ("sklearn-f64", "sklearn-f32"):
+        import warnings
+
+        import numpy as np
+        from sklearn.exceptions import ConvergenceWarning
+
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        model = _sklearn_mlp(batch)
+        classes = np.arange(CLASSES)
+        base_kib, rss_kib = _maxrss_kib(), _status_kib("VmRSS")
+        reset = _reset_peak_rss()
+        model.partial_fit(x[:warm], y[:warm], classes=classes)  # also initializes
+        start = time.perf_counter()
+        model.partial_fit(x, y)  # exactly one epoch (solver="adam", shuffled batches)
+        seconds = time.perf_counter() - start
+        peak_kib, hwm_kib = _maxrss_kib(), _status_kib("VmHWM")
+        accuracy = float(model.score(x[check], y[check]))
+        params_dtype = str(model.coefs_[0].dtype)
+    else:
+        raise ValueError(f"train: unknown contender {contender!r}")
+
+    metrics = {
+        "samples": n,
+        "batch_size": batch,
+        "seconds": seconds,
+        "samples_per_s": n / seconds,
+        "data_mib": x.nbytes / 2**20,
+        "rss_after_setup_mib": (rss_kib or 0) / 1024,
+        "maxrss_setup_mib": base_kib / 1024,
+        "maxrss_peak_mib": peak_kib / 1024,
+        "beyond_data_mib": (peak_kib - base_kib) / 1024,
+        "hwm_beyond_data_mib": (
+            (hwm_kib - rss_kib) / 1024 if reset and hwm_kib and rss_kib else None
+        ),
+        "train_accuracy_check": accuracy,
+        "dtype": dtype,
+    }
+    if contender.startswith("sklearn"):
+        metrics["sklearn_param_dtype"] = params_dtype
+    return metrics
+
+
+# --- (b) the GEMM bound -----------------------------------------------------------------
+
+
+def gemm_shapes(batch: int) -> list[tuple[str, tuple[int, int], tuple[int, int], bool, bool]]:
+    """The 8 products of one step: (name, A shape, B shape, transpose A, transpose B).
+
+    Forward: X W1, H1 W2, H2 W3. Backward: dW = H^T G for the three layers and
+    dH = G W^T for the two upper ones; the first layer's input gradient (dX, 784 wide)
+    is not needed, and lucidnet skips it.
+    """
+    b, (d0, d1, d2, d3) = batch, SIZES
+    return [
+        ("forward X·W1", (b, d0), (d0, d1), False, False),
+        ("forward H1·W2", (b, d1), (d1, d2), False, False),
+        ("forward H2·W3", (b, d2), (d2, d3), False, False),
+        ("dW3 = H2ᵀ·G3", (b, d2), (b, d3), True, False),
+        ("dH2 = G3·W3ᵀ", (b, d3), (d2, d3), False, True),
+        ("dW2 = H1ᵀ·G2", (b, d1), (b, d2), True, False),
+        ("dH1 = G2·W2ᵀ", (b, d2), (d1, d2), False, True),
+        ("dW1 = Xᵀ·G1", (b, d0), (b, d1), True, False),
+    ]
+
+
+def case_gemm(contender: str, params: dict) -> dict:
+    """Seconds per step of the 8 float32 products, into preallocated outputs.
+
+    Each trial repeats the step until it has run at least ``trial_s``; the result is the
+    median over ``trials`` trials (the minimum is reported too). Each product is also
+    timed alone the same way.
+    """
+    import numpy as np
+
+    if contender != "numpy":
+        raise ValueError(f"gemm: unknown contender {contender!r}")
+    batch = int(params["batch_size"])
+    _limit_blas_threads(int(params.get("threads", 2)))
+    trials = int(params.get("trials", 15))
+    trial_s = float(params.get("trial_s", 0.05))
+    rng = np.random.default_rng(0)
+    products = []
+    flops = 0
+    for name, a_shape, b_shape, ta, tb in gemm_shapes(batch):
+        a = rng.standard_normal(a_shape, dtype=np.float32)
+        b = rng.standard_normal(b_shape, dtype=np.float32)
+        a, b = (a.T if ta else a), (b.T if tb else b)  # views: BLAS takes the transpose flag
+        out = np.empty((a.shape[0], b.shape[1]), dtype=np.float32)
+        products.append((name, a, b, out))
+        flops += 2 * a.shape[0] * a.shape[1] * b.shape[1]
+
+    def step() -> None:
+        for _, a, b, out in products:
+            np.matmul(a, b, out=out)
+
+    def timed(fn) -> tuple[float, float]:
+        for _ in range(5):
+            fn()
+        reps, start = 0, time.perf_counter()
+        while time.perf_counter() - start < trial_s / 5:  # calibrate
+            fn()
+            reps += 1
+        reps = max(1, reps * 5)
+        per = []
+        for _ in range(trials):
+            start = time.perf_counter()
+            for _ in range(reps):
+                fn()
+            per.append((time.perf_counter() - start) / reps)
+        return median(per), min(per)
+
+    step_median, step_min = timed(step)
+    each = {}
+    for name, a, b, out in products:
+        each[name] = timed(lambda a=a, b=b, out=out: np.matmul(a, b, out=out))[0]
+    return {
+        "batch_size": batch,
+        "step_s": step_median,
+        "step_min_s": step_min,
+        "flops_per_step": flops,
+        "gflops": flops / step_median / 1e9,
+        "products_s": each,
+    }
+
+
+# --- (c) XOR ------------------------------------------------------------------------------
+
+
+def case_xor(contender: str, params: dict) -> dict:
+    """Microseconds per full-batch training step of the 2-4-1 sigmoid XOR network.
+
+    ``blocks`` blocks of ``steps`` steps after ``warmup`` steps; the result is the median
+    block. ``lucidnet-fit`` runs ``fit(epochs=steps, batch_size=4)``: one step per epoch,
+    so its figure includes the per-epoch work of fit (shuffling, seeding, history).
+    """
+    steps = int(params.get("steps", 5000))
+    blocks = int(params.get("blocks", 5))
+    warmup = int(params.get("warmup", 200))
+    lr = float(params.get("lr", 0.5))
+    threads = int(params.get("threads", 2))
+    _limit_blas_threads(threads)
+    import numpy as np
+
+    rows = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+    targets = np.array([[0], [1], [1], [0]], dtype=np.float32)
+    per_block = []
+
+    if contender.startswith("lucidnet"):
+        import lucidnet as ln
+
+        x, y = ln.datasets.xor()
+        x, y = x.astype(np.float32), y.reshape(-1, 1).astype(np.float32)
+        model = ln.Sequential(
+            [ln.Dense(2, 4, seed=0), ln.Sigmoid(), ln.Dense(4, 1, seed=1), ln.Sigmoid()]
+        )
+        optimizer = ln.SGD(lr)
+        if contender == "lucidnet-train_step":
+
+            def run(count: int) -> None:
+                for _ in range(count):
+                    ln.train_step(model, x, y, "binary_crossentropy", optimizer)
+
+        elif contender == "lucidnet-fit":
+            model.compile("binary_crossentropy", optimizer)
+
+            def run(count: int) -> None:
+                model.fit(x, y, epochs=count, batch_size=4, verbose=0, seed=0)
+
+        else:
+            raise ValueError(f"xor: unknown contender {contender!r}")
+
+        def final_loss() -> float:
+            p = np.clip(model.predict(x), 1e-7, 1 - 1e-7)
+            return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+    elif contender == "torch":
+        import torch
+        from torch import nn
+
+        torch.set_num_threads(threads)
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(2, 4), nn.Sigmoid(), nn.Linear(4, 1), nn.Sigmoid())
+        optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+        loss_fn = nn.BCELoss()
+        xt, yt = torch.from_numpy(rows), torch.from_numpy(targets)
+
+        def run(count: int) -> None:
+            for _ in range(count):
+                optimizer.zero_grad(set_to_none=True)
+                loss = loss_fn(model(xt), yt)
+                loss.backward()
+                optimizer.step()
+
+        def final_loss() -> float:
+            with torch.inference_mode():
+                return float(loss_fn(model(xt), yt))
+
+    else:
+        raise ValueError(f"xor: unknown contender {contender!r}")
+
+    run(warmup)
+    for _ in range(blocks):
+        start = time.perf_counter()
+        run(steps)
+        per_block.append((time.perf_counter() - start) / steps)
+    return {
+        "us_per_step": median(per_block) * 1e6,
+        "us_per_step_blocks": [s * 1e6 for s in per_block],
+        "steps": warmup + blocks * steps,
+        "final_loss": final_loss(),
+    }
+
+
+# --- (d) single-sample predict ---------------------------------------------------------
+
+
+def case_predict(contender: str, params: dict) -> dict:
+    """Latency of one ``(1, 784)`` prediction: the median of ``calls`` timed calls.
+
+    lucidnet: ``model.predict(x1)``, probabilities out. PyTorch: ``model(from_numpy(x1))``
+    with a softmax layer and ``.numpy()`` on the result, inside one ``inference_mode``
+    block around the whole loop (its cheapest use). scikit-learn: ``predict_proba(x1)``
+    on a model fitted for one epoch on 1,024 rows (float64, its default).
+    """
+    calls = int(params.get("calls", 20000))
+    warmup = int(params.get("warmup", 500))
+    threads = int(params.get("threads", 2))
+    _limit_blas_threads(threads)
+    x, y = _load(params, "test")
+    rows = [x[i : i + 1].copy() for i in range(64)]  # 64 distinct samples, cycled
+    times = []
+    clock = time.perf_counter_ns
+
+    def measure(fn) -> None:
+        for i in range(warmup):
+            fn(rows[i % 64])
+        for i in range(calls):
+            sample = rows[i % 64]
+            start = clock()
+            fn(sample)
+            times.append(clock() - start)
+
+    if contender == "lucidnet":
+        model = _lucidnet_mlp()
+        measure(model.predict)
+    elif contender == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+        model = _torch_mlp(softmax=True).eval()
+        with torch.inference_mode():
+            measure(lambda row: model(torch.from_numpy(row)).numpy())
+    elif contender == "sklearn":
+        import warnings
+
+        import numpy as np
+        from sklearn.exceptions import ConvergenceWarning
+
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        model = _sklearn_mlp(128)
+        model.partial_fit(x[:1024].astype(np.float64), y[:1024], classes=np.arange(CLASSES))
+        rows = [r.astype(np.float64) for r in rows]
+        measure(model.predict_proba)
+    else:
+        raise ValueError(f"predict: unknown contender {contender!r}")
+    times.sort()
+    n = len(times)
+    return {
+        "us_median": times[n // 2] / 1e3,
+        "us_p10": times[n // 10] / 1e3,
+        "us_p90": times[(9 * n) // 10] / 1e3,
+        "calls": n,
+    }
+
+
+# --- (f) the Fashion-MNIST recipe through the CLI --------------------------------------
+
+
+def case_recipe(contender: str, params: dict) -> dict:
+    """Run ``lucidnet train`` as a subprocess and read its report lines."""
+    if contender != "lucidnet":
+        raise ValueError(f"recipe: unknown contender {contender!r}")
+    import tempfile
+
+    extra = list(params.get("args", []))
+    with tempfile.TemporaryDirectory() as folder:
+        out = os.path.join(folder, "model.lucid")
+        command = [sys.executable, "-m", "lucidnet", "train", "--data", "fashion-mnist"]
+        command += [*extra, "--verbose", "0", "--out", out]
+        start = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - start
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        raise RuntimeError(f"lucidnet train exited {done.returncode}: {' | '.join(tail)}")
+    text = done.stdout
+    trained = re.search(r"trained (\d+) epochs in ([0-9.]+)s", text)
+    test = re.search(r"^test\s+(.*)$", text, re.MULTILINE)
+    if not trained or not test:
+        raise RuntimeError(f"could not read the CLI's report: {text[-500:]!r}")
+    values = dict(re.findall(r"(\w+) ([-0-9.eE+]+)", test.group(1)))
+    return {
+        "command": "lucidnet train --data fashion-mnist " + " ".join(extra),
+        "epochs": int(trained.group(1)),
+        "train_s": float(trained.group(2)),
+        "wall_s": wall,
+        "test": {k: float(v) for k, v in values.items()},
+    }
+
+
+CASES = {
+    "prepare": case_prepare,
+    "train": case_train,
+    "gemm": case_gemm,
+    "xor": case_xor,
+    "predict": case_predict,
+    "recipe": case_recipe,
+}
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) not in (2, 3):
+        print(__doc__, file=sys.stderr)
+        return 2
+    case, contender = argv[0], argv[1]
+    record: dict = {"case": case, "contender": contender}
+    try:
+        params = json.loads(argv[2]) if len(argv) == 3 else {}
+        if case not in CASES:
+            raise ValueError(f"unknown case {case!r}; expected one of {', '.join(CASES)}")
+        record["metrics"] = CASES[case](contender, params)
+        record["env"] = _environment()
+        record["ok"] = True
+    except Exception as err:  # reported as a failed contender, never a crash of the suite
+        record["ok"] = False
+        record["error"] = f"{type(err).__name__}: {err}"
+        record["traceback"] = traceback.format_exc(limit=6)
+    sys.stdout.write(json.dumps(record) + "\n")
+    sys.stdout.flush()
+    return 0 if record["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
