@@ -151,3 +151,15 @@ def test_mixed_dtypes_are_left_unpacked():
     model = ln.Sequential([ln.Dense(2, 2, seed=0), ln.Dense(2, 2, dtype=np.float64, seed=1)])
     assert model.flat_buffers is None
     assert model.forward(np.ones((1, 2))).dtype == np.float64
+
+
+def test_a_deep_copy_has_its_own_flat_buffers():
+    import copy
+
+    model = _mlp()
+    clone = copy.deepcopy(model)
+    values, _ = clone.flat_buffers
+    assert clone.layers[0].weights.base is values
+    assert not np.shares_memory(values, model.flat_buffers[0])
+    clone.layers[0].weights[0, 0] = 123.0
+    assert model.layers[0].weights[0, 0] != 123.0

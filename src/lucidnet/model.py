@@ -79,6 +79,12 @@ class Sequential:
                 return int(width)
         return None
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """After ``copy.deepcopy`` the layers hold independent copies of what were views;
+        lay them out in fresh flat buffers again."""
+        self.__dict__.update(state)
+        self._pack_parameters()
+
     @property
     def flat_buffers(self) -> tuple[np.ndarray, np.ndarray] | None:
         """``(values, gradients)``: the flat buffers the parameters are views of (None if
