@@ -157,13 +157,6 @@ class ReLU(Activation):
         """``1`` where ``z > 0``, else ``0``."""
         return (z > 0).astype(z.dtype)
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        """``dL/dz = dL/dy * (z > 0)``, multiplying by the boolean mask directly (no float
-        copy of the mask)."""
-        z = self._cached(self._z)
-        grad = self._check_grad(grad, z.shape).astype(z.dtype, copy=False)
-        return np.multiply(grad, z > 0, dtype=z.dtype)
-
 
 class LeakyReLU(Activation):
     """``f(z) = z if z > 0 else alpha z``, ``f'(z) = 1 if z > 0 else alpha``.
