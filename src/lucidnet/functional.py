@@ -64,8 +64,8 @@ def _row_reduce(x: np.ndarray, axis: int, kind: str) -> np.ndarray:
         for j in range(1, x.shape[1]):
             np.maximum(m, x[:, j : j + 1], out=m)
         return m
-    reduce = np.max if kind == "max" else np.sum
-    return reduce(x, axis=axis, keepdims=True)
+    ufunc = np.maximum if kind == "max" else np.add  # ufunc.reduce: no Python wrapper
+    return ufunc.reduce(x, axis=axis, keepdims=True)
 
 
 def _shifted(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:

@@ -240,7 +240,7 @@ class Dense(Layer):
             np.multiply(self.weights, self.dtype.type(2 * self.l2), out=self._l2_scratch)
             self.grad_weights += self._l2_scratch
         if self.grad_bias is not None:
-            np.sum(g, axis=0, out=self.grad_bias)
+            np.add.reduce(g, axis=0, out=self.grad_bias)
         return g
 
     def parameters(self) -> list[Parameter]:

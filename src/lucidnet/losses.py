@@ -53,6 +53,17 @@ from .layers import Layer
 __all__ = ["MSE", "BinaryCrossEntropy", "CrossEntropy", "Loss", "fused_logits_loss", "get"]
 
 
+def _sum64(a: np.ndarray) -> float:
+    """The sum of all elements, accumulated in float64 (a float32 sum of large losses can
+    overflow where their mean would not); ``ufunc.reduce`` skips NumPy's Python wrapper."""
+    return float(np.add.reduce(a, axis=None, dtype=np.float64))
+
+
+def _mean64(a: np.ndarray) -> float:
+    """The mean of all elements, accumulated in float64."""
+    return _sum64(a) / max(a.size, 1)
+
+
 class Loss:
     """Base class. ``loss(y_pred, y_true)`` returns the value, ``gradient`` its derivative."""
 
@@ -140,7 +151,7 @@ class MSE(Loss):
     ) -> tuple[float, np.ndarray | None]:
         p = self._pred(y_pred)
         diff = p - self._same_shape_target(p, y_true)
-        value = float(np.mean(np.square(diff, dtype=np.float64)))
+        value = _mean64(np.square(diff, dtype=np.float64))
         grad = diff * p.dtype.type(2.0 / max(p.size, 1)) if need_gradient else None
         return value, grad
 
@@ -186,11 +197,11 @@ class BinaryCrossEntropy(Loss):
         y = self._same_shape_target(z, y_true)
         n = z.dtype.type(max(z.size, 1))
         if self.from_logits:
-            value = float(np.mean(F.softplus(z) - y * z, dtype=np.float64))
+            value = _mean64(F.softplus(z) - y * z)
             grad = (F.sigmoid(z) - y) / n if need_gradient else None
             return value, grad
         p = self._probabilities(z)
-        value = float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p), dtype=np.float64))
+        value = -_mean64(y * np.log(p) + (1 - y) * np.log1p(-p))
         grad = (p - y) / (p * (1 - p)) / n if need_gradient else None
         return value, grad
 
@@ -277,7 +288,7 @@ class CrossEntropy(Loss):
             log_p = F.log_softmax(z, axis=-1)
             grad = None
             if labels is not None:
-                value = -np.sum(log_p[rows, labels], dtype=np.float64)
+                value = -_sum64(log_p[rows, labels])
                 if need_gradient:
                     grad = np.exp(log_p)
                     grad[rows, labels] -= 1
@@ -285,7 +296,7 @@ class CrossEntropy(Loss):
                 # y * log_p only where y != 0: a far-off class has log_p = -inf, and 0 * -inf
                 # would be NaN. The gradient softmax * sum(y) - y is p - y for rows summing to 1.
                 y_log_p = np.multiply(y, log_p, out=np.zeros_like(log_p), where=y != 0)
-                value = -np.sum(y_log_p, dtype=np.float64)
+                value = -_sum64(y_log_p)
                 if need_gradient:
                     grad = np.exp(log_p) * np.sum(y, axis=1, keepdims=True) - y
             if grad is not None:
@@ -295,7 +306,7 @@ class CrossEntropy(Loss):
         if y is None:
             y = np.zeros_like(p)
             y[rows, labels] = 1
-        value = -np.sum(y * np.log(p), dtype=np.float64) / z.shape[0]
+        value = -_sum64(y * np.log(p)) / z.shape[0]
         grad = -y / p / batch if need_gradient else None
         return float(value), grad
 

@@ -99,6 +99,7 @@ class Sequential:
         checks such as "is every gradient finite?" take one call. Parameters of several
         dtypes (a float32 layer beside a float64 one) are left as they are.
         """
+        self._parameters: list[Parameter] = []
         params = [(layer, p) for layer in self.layers for p in layer.parameters()]
         # the first layer with parameters: training stops the backward pass there
         self.first_trainable = next(
@@ -107,6 +108,7 @@ class Sequential:
         dtypes = {p.value.dtype for _, p in params}
         if len(dtypes) != 1:
             self._flat = None
+            self._parameters = self._collect_parameters()
             return
         size = sum(p.value.size for _, p in params)
         values = np.empty(size, dtype=dtypes.pop())
@@ -125,6 +127,14 @@ class Sequential:
             if id(layer) in views:
                 layer.bind_parameters(*views[id(layer)])
         self._flat = (values, grads)
+        self._parameters = self._collect_parameters()
+
+    def _collect_parameters(self) -> list[Parameter]:
+        return [
+            Parameter(f"{layer.name}.{p.name}", p.value, p.grad)
+            for layer in self.layers
+            for p in layer.parameters()
+        ]
 
     def output_features(self, in_features: int | None = None) -> int | None:
         """Feature count after the last layer (None if no layer fixes it)."""
@@ -169,12 +179,12 @@ class Sequential:
         return np.concatenate(parts)
 
     def parameters(self) -> list[Parameter]:
-        """Every trainable array with its gradient, named ``"<layer>.<parameter>"``."""
-        return [
-            Parameter(f"{layer.name}.{p.name}", p.value, p.grad)
-            for layer in self.layers
-            for p in layer.parameters()
-        ]
+        """Every trainable array with its gradient, named ``"<layer>.<parameter>"``.
+
+        The list is made when the parameters are laid out (construction, ``astype``) and
+        handed out as a copy: training asks for it every step.
+        """
+        return list(self._parameters)
 
     def penalty(self) -> float:
         """The sum of the layers' regularization terms (L2), part of the training loss."""

@@ -130,10 +130,10 @@ def _first_non_finite(model: Sequential, gradients: bool) -> str | None:
     """
     flat = model.flat_buffers
     with np.errstate(over="ignore", invalid="ignore"):
-        if flat is not None and np.isfinite(np.sum(flat[1 if gradients else 0])):
+        if flat is not None and np.isfinite(np.add.reduce(flat[1 if gradients else 0])):
             return None
         named = [(p.name, p.grad if gradients else p.value) for p in model.parameters()]
-        return next((name for name, a in named if not np.isfinite(np.sum(a))), None)
+        return next((name for name, a in named if not np.isfinite(np.add.reduce(a, None))), None)
 
 
 def _apply_step(
