@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import initializers
-from .validation import check_rng, float_dtype
+from .validation import check_fraction, check_rng, float_dtype
 
 __all__ = ["Dense", "Dropout", "Layer", "Parameter"]
 
@@ -330,13 +330,7 @@ class Dropout(Layer):
         name: str | None = None,
     ) -> None:
         super().__init__(name)
-        try:
-            rate = float(rate)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"{self.name}: rate must be a number in [0, 1), got {rate!r}") from err
-        if not 0.0 <= rate < 1.0:
-            raise ValueError(f"{self.name}: rate must be in [0, 1), got {rate!r}")
-        self.rate = rate
+        self.rate = check_fraction(rate, f"{self.name}: rate")
         self._rng = check_rng(seed)
         self.seed = None if isinstance(seed, np.random.Generator) else seed
         self._own_generator = isinstance(seed, np.random.Generator)

@@ -30,22 +30,11 @@ from collections.abc import Iterable
 import numpy as np
 
 from .layers import Parameter
-from .validation import check_positive
+from .validation import check_fraction, check_positive
 
 __all__ = ["SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "get"]
 
 State = dict[str, np.ndarray]
-
-
-def _check_fraction(value: float, what: str) -> float:
-    """``value`` as a float in [0, 1), or ValueError echoing it."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{what} must be a number in [0, 1), got {value!r}") from err
-    if not 0.0 <= v < 1.0:
-        raise ValueError(f"{what} must be in [0, 1), got {value!r}")
-    return v
 
 
 def _check_non_negative(value: float, what: str) -> float:
@@ -198,7 +187,7 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(lr, weight_decay)
-        self.momentum = _check_fraction(momentum, "SGD: momentum")
+        self.momentum = check_fraction(momentum, "SGD: momentum")
         self.nesterov = bool(nesterov)
         if self.nesterov and self.momentum == 0:
             raise ValueError(f"SGD: nesterov=True needs momentum > 0, got momentum={momentum!r}")
@@ -252,9 +241,9 @@ class RMSprop(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(lr, weight_decay)
-        self.rho = _check_fraction(rho, "RMSprop: rho")
+        self.rho = check_fraction(rho, "RMSprop: rho")
         self.eps = check_positive(eps, "RMSprop: eps")
-        self.momentum = _check_fraction(momentum, "RMSprop: momentum")
+        self.momentum = check_fraction(momentum, "RMSprop: momentum")
         self.centered = bool(centered)
 
     def _update(self, value: np.ndarray, grad: np.ndarray, state: State, step: int) -> None:
@@ -329,8 +318,8 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(lr, weight_decay)
-        self.beta1 = _check_fraction(beta1, f"{self._label}: beta1")
-        self.beta2 = _check_fraction(beta2, f"{self._label}: beta2")
+        self.beta1 = check_fraction(beta1, f"{self._label}: beta1")
+        self.beta2 = check_fraction(beta2, f"{self._label}: beta2")
         self.eps = check_positive(eps, f"{self._label}: eps")
         self.amsgrad = bool(amsgrad)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["check_finite", "check_positive", "check_rng"]
+__all__ = ["check_finite", "check_fraction", "check_positive", "check_rng"]
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -60,6 +60,18 @@ def check_positive(value: float, what: str) -> float:
         raise ValueError(f"{what} must be a number > 0, got {value!r}") from err
     if not v > 0 or not np.isfinite(v):
         raise ValueError(f"{what} must be > 0, got {value!r}")
+    return v
+
+
+def check_fraction(value: float, what: str) -> float:
+    """``value`` as a float in [0, 1) (a rate, a decay, a momentum), or ValueError
+    echoing it."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{what} must be a number in [0, 1), got {value!r}") from err
+    if not 0.0 <= v < 1.0:
+        raise ValueError(f"{what} must be in [0, 1), got {value!r}")
     return v
 
 
