@@ -254,3 +254,21 @@ def test_float64_gradient_into_float32_layer_stays_float32(make) -> None:
     layer = make()
     layer.forward(np.ones((2, 3), dtype=np.float32))
     assert layer.backward(np.ones((2, 3), dtype=np.float64)).dtype == np.float32
+
+
+@pytest.mark.parametrize("layer", all_activations(), ids=ids(all_activations()))
+def test_backward_leaves_its_inputs_and_the_cached_output_unchanged(
+    layer: activations.Activation,
+) -> None:
+    # backward multiplies in place into the derivative it made, never into these
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 4)).astype(np.float32)
+    grad = rng.standard_normal((5, 4)).astype(np.float32)
+    x_copy, grad_copy = x.copy(), grad.copy()
+    y = layer.forward(x)
+    y_copy = y.copy()
+    first = layer.backward(grad)
+    np.testing.assert_array_equal(x, x_copy)
+    np.testing.assert_array_equal(grad, grad_copy)
+    np.testing.assert_array_equal(y, y_copy)
+    np.testing.assert_array_equal(layer.backward(grad), first)  # repeatable

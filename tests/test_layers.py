@@ -305,3 +305,30 @@ def test_backward_parameters_only_matches_backward():
     assert b.backward_parameters_only(g) is None
     np.testing.assert_array_equal(a.grad_weights, b.grad_weights)
     np.testing.assert_array_equal(a.grad_bias, b.grad_bias)
+
+
+def test_dropout_and_dense_leave_their_inputs_unchanged():
+    # the hot path multiplies and adds in place, into arrays the layer made itself
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((6, 3)).astype(np.float32)
+    grad = rng.standard_normal((6, 3)).astype(np.float32)
+    x_copy, grad_copy = x.copy(), grad.copy()
+    drop = ln.Dropout(0.5, seed=1)
+    y = drop.forward(x, training=True)
+    g = drop.backward(grad)
+    assert not np.shares_memory(y, x) and not np.shares_memory(g, grad)
+    dense = ln.Dense(3, 2, seed=0)
+    dense.forward(x)
+    dense.backward(rng.standard_normal((6, 2)).astype(np.float32))
+    np.testing.assert_array_equal(x, x_copy)
+    np.testing.assert_array_equal(grad, grad_copy)
+
+
+def test_dense_bias_gradient_is_the_batch_sum_for_every_batch_size():
+    dense = ln.Dense(3, 2, seed=0)
+    rng = np.random.default_rng(5)
+    for rows in (4, 7, 4, 1):  # the cached vector of ones follows the batch size
+        dense.forward(rng.standard_normal((rows, 3)).astype(np.float32))
+        g = rng.standard_normal((rows, 2)).astype(np.float32)
+        dense.backward(g)
+        np.testing.assert_allclose(dense.grad_bias, g.sum(axis=0), rtol=1e-6, atol=1e-6)

@@ -393,3 +393,22 @@ def test_stop_training_from_a_batch_stops_after_that_batch():
     history = model.fit(x, y, epochs=5, batch_size=10, callbacks=[StopAtThree()], verbose=0)
     assert seen == [0, 1, 2]
     assert history.epoch == [0]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("where", [0, 777, 4095])
+def test_all_finite_finds_one_bad_value_anywhere(dtype, bad, where):
+    from lucidnet.training import _all_finite
+
+    a = np.random.default_rng(0).standard_normal(4096).astype(dtype)
+    assert _all_finite(a)
+    a[where] = bad
+    assert not _all_finite(a)
+
+
+def test_all_finite_does_not_overflow_on_huge_finite_values():
+    from lucidnet.training import _all_finite
+
+    big = np.full(1000, 3e38, dtype=np.float32)  # their sum would be inf
+    assert _all_finite(big) and _all_finite(-big) and _all_finite(big[:0])

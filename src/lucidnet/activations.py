@@ -49,7 +49,11 @@ class Activation(Layer):
 
     @staticmethod
     def derivative(z: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """``f'(z)`` elementwise, given ``z`` and ``y = f(z)``."""
+        """``f'(z)`` elementwise, given ``z`` and ``y = f(z)``, as a new array.
+
+        ``backward`` multiplies the result by the incoming gradient in place, so it must
+        not be ``z``, ``y`` or a view of them.
+        """
         raise NotImplementedError
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
@@ -65,7 +69,11 @@ class Activation(Layer):
         """``dL/dz = dL/dy * f'(z)``."""
         z = self._cached(self._z)
         grad = self._check_grad(grad, z.shape).astype(z.dtype, copy=False)
-        return grad * self.derivative(z, self._cached(self._y))
+        d = self.derivative(z, self._cached(self._y))
+        # In place: a NumPy binary operation that writes into one of its inputs ran up to
+        # 2.7x faster here than one writing a new array (bench/inplace.py).
+        d *= grad  # dL/dz = f'(z) * dL/dy
+        return d
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -126,7 +134,9 @@ class Sigmoid(Activation):
     @staticmethod
     def derivative(z: np.ndarray, y: np.ndarray) -> np.ndarray:
         """``y (1 - y)``, at most 0.25 (at ``z = 0``)."""
-        return y * (1 - y)
+        d = 1 - y
+        d *= y
+        return d
 
 
 class Tanh(Activation):
@@ -140,7 +150,7 @@ class Tanh(Activation):
     @staticmethod
     def derivative(z: np.ndarray, y: np.ndarray) -> np.ndarray:
         """``1 - y^2``."""
-        return 1 - y * y
+        return 1 - np.square(y)  # (np.square(y) ran faster than y * y: bench/inplace.py)
 
 
 class ReLU(Activation):
@@ -210,7 +220,10 @@ class Softmax(Activation):
         """Batched Jacobian-vector product ``y * (g - <g, y>)``, row by row."""
         y = self._cached(self._y)
         g = self._check_grad(grad, y.shape).astype(y.dtype, copy=False)
-        return y * (g - np.sum(g * y, axis=-1, keepdims=True))
+        d = g * y
+        d = np.subtract(g, np.add.reduce(d, axis=-1, keepdims=True), out=d)
+        d *= y
+        return d
 
 
 _REGISTRY: dict[str, type[Activation]] = {

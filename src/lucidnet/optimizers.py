@@ -251,7 +251,7 @@ class RMSprop(Optimizer):
         rho = t(self.rho)
         s = self._buffer(state, "square_avg", value)
         d = self._buffer(state, "scratch", value)
-        np.multiply(grad, grad, out=d)
+        np.square(grad, out=d)
         d *= 1 - rho
         s *= rho
         s += d  # s = rho s + (1 - rho) g^2
@@ -260,7 +260,7 @@ class RMSprop(Optimizer):
             np.multiply(grad, 1 - rho, out=d)
             m *= rho
             m += d  # m = rho m + (1 - rho) g
-            np.multiply(m, m, out=d)
+            np.square(m, out=d)
             np.subtract(s, d, out=d)
             np.maximum(d, 0, out=d)  # s - m^2 >= 0 in exact arithmetic, not always in float32
             np.sqrt(d, out=d)
@@ -332,7 +332,7 @@ class Adam(Optimizer):
         np.multiply(grad, 1 - b1, out=d)
         m *= b1
         m += d  # m = b1 m + (1 - b1) g
-        np.multiply(grad, grad, out=d)
+        np.square(grad, out=d)
         d *= 1 - b2
         v *= b2
         v += d  # v = b2 v + (1 - b2) g^2

@@ -124,16 +124,24 @@ def _parameter_gradients(
 def _first_non_finite(model: Sequential, gradients: bool) -> str | None:
     """The name of the first parameter (or gradient) holding NaN or infinity, or None.
 
-    One sum over the model's flat buffer answers "all finite?" in a single call; only when
-    it is not are the arrays looked at one by one, for the name. (A sum of finite values
-    can itself overflow, but only for values near 1e38: divergence by any standard.)
+    The largest and smallest value of the model's flat buffer answer "all finite?" in
+    two calls (NaN and infinities reach the maximum or the minimum; no temporary array,
+    and unlike a sum no overflow); only when not are the arrays looked at one by one.
     """
     flat = model.flat_buffers
-    with np.errstate(over="ignore", invalid="ignore"):
-        if flat is not None and np.isfinite(np.add.reduce(flat[1 if gradients else 0])):
-            return None
-        named = [(p.name, p.grad if gradients else p.value) for p in model.parameters()]
-        return next((name for name, a in named if not np.isfinite(np.add.reduce(a, None))), None)
+    if flat is not None and _all_finite(flat[1 if gradients else 0]):
+        return None
+    named = [(p.name, p.grad if gradients else p.value) for p in model.parameters()]
+    return next((name for name, a in named if not _all_finite(a)), None)
+
+
+def _all_finite(a: np.ndarray) -> bool:
+    """Whether every value of ``a`` is finite: NaN propagates through max and min."""
+    if a.size == 0:
+        return True
+    return bool(np.isfinite(np.maximum.reduce(a, axis=None))) and bool(
+        np.isfinite(np.minimum.reduce(a, axis=None))
+    )
 
 
 def _apply_step(
