@@ -26,3 +26,10 @@ def test_readme_training_example_runs(capsys):
     exec(compile(code, str(README), "exec"), {})
     out = capsys.readouterr().out
     assert "'accuracy'" in out
+
+
+def test_readme_sklearn_example_runs(capsys):
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    code = next(b for b in blocks if "lucidnet.sklearn" in b)
+    exec(compile(code, str(README), "exec"), {})
+    assert float(capsys.readouterr().out) > 0.9

@@ -434,3 +434,20 @@ def test_perceptron_iris_is_on_par_with_scikit_learns():
     theirs = np.mean([SkPerceptron(random_state=s).fit(X, y).score(X, y) for s in seeds])
     print(f"iris perceptron: lucidnet {ours:.3f}, scikit-learn {theirs:.3f}")
     assert ours > 0.8 and ours >= theirs - 0.05
+
+
+def test_the_code_blocks_of_docs_sklearn_md_run(capsys):
+    import re
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "sklearn.md"
+    blocks = re.findall(r"```python\n(.*?)```", doc.read_text(), re.S)
+    assert len(blocks) == 3
+    namespace: dict = {}
+    for code in blocks:  # one namespace: later blocks use what earlier ones made
+        exec(compile(code, str(doc), "exec"), namespace)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("test accuracy ") and float(out[0].split()[-1]) > 0.9
+    assert "Total params:" in "\n".join(out)  # the summary of model_
+    assert out[-3].startswith("[0 0 0 1] True") and out[-2] == "False"  # AND, then XOR
+    assert out[-1] == "True"  # the .lucid file predicts what the estimator does
