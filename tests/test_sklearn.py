@@ -9,6 +9,9 @@ import warnings
 
 import numpy as np
 import pytest
+
+pytest.importorskip("sklearn")  # the optional extra: without it these tests are skipped
+
 from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
@@ -77,7 +80,7 @@ def test_grid_search_with_two_jobs():
         n_jobs=2,
     )
     grid.fit(X, y)
-    assert set(grid.best_params_) == {"hidden_layer_sizes", "optimizer"}
+    assert grid.best_params_["hidden_layer_sizes"] in [(4,), (16,)]
     assert len(grid.cv_results_["mean_test_score"]) == 4
     assert grid.best_estimator_.score(X, y) > 0.85
 
@@ -194,23 +197,26 @@ def test_every_optimizer_learns(optimizer):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(X, y)
-    assert (
-        type(est.model_.optimizer).__name__
-        == {
-            "sgd": "SGD",
-            "momentum": "SGD",
-            "nesterov": "SGD",
-            "rmsprop": "RMSprop",
-            "adam": "Adam",
-            "adamw": "AdamW",
-        }[optimizer]
-    )
+    opt = est.model_.optimizer
+    names = {"sgd": "SGD", "momentum": "SGD", "nesterov": "SGD", "rmsprop": "RMSprop"}
+    names |= {"adam": "Adam", "adamw": "AdamW"}
+    assert type(opt).__name__ == names[optimizer]
+    if optimizer in ("sgd", "momentum", "nesterov"):
+        assert opt.momentum == (0 if optimizer == "sgd" else 0.9)
+        assert opt.nesterov == (optimizer == "nesterov")
     assert est.loss_curve_[-1] < est.loss_curve_[0] / 2
     assert est.score(X, y) > 0.9
 
 
-@pytest.mark.parametrize("schedule", ["step", "exponential", "cosine"])
-def test_schedules_lower_the_rate_from_learning_rate_init(schedule):
+@pytest.mark.parametrize(
+    ("schedule", "last_lr"),
+    [
+        ("step", 0.01 * 0.5**3),  # halved every 20 // 4 = 5 epochs; epoch 19 is in the 4th
+        ("exponential", 0.01 * 0.96**19),
+        ("cosine", float(ln.schedules.CosineDecay(0.01, epochs=20)(19))),
+    ],
+)
+def test_schedules_set_the_rate_of_each_epoch(schedule, last_lr):
     X, y = _blobs()
     est = MLPClassifier(
         (8,),
@@ -219,12 +225,17 @@ def test_schedules_lower_the_rate_from_learning_rate_init(schedule):
         max_iter=20,
         tol=0,
         n_iter_no_change=100,
+        warm_start=True,
         random_state=0,
     )
     with pytest.warns(ConvergenceWarning, match="max_iter=20"):
         est.fit(X, y)
     assert est.n_iter_ == 20
-    assert est.model_.optimizer.lr < 0.01
+    assert est.model_.optimizer.lr == pytest.approx(last_lr)
+    with pytest.warns(ConvergenceWarning):
+        est.fit(X, y)  # a warm start restarts the schedule: the same rates again
+    assert est.n_iter_ == 40
+    assert est.model_.optimizer.lr == pytest.approx(last_lr)
 
 
 def test_adaptive_divides_the_rate_by_five_where_it_would_stop():
@@ -451,3 +462,110 @@ def test_the_code_blocks_of_docs_sklearn_md_run(capsys):
     assert "Total params:" in "\n".join(out)  # the summary of model_
     assert out[-3].startswith("[0 0 0 1] True") and out[-2] == "False"  # AND, then XOR
     assert out[-1] == "True"  # the .lucid file predicts what the estimator does
+
+
+# --- warm starts, repeated fits and partial_fit (after a review) -----------------------------
+
+
+def test_warm_start_with_early_stopping_keeps_the_best_weights_of_each_fit():
+    X, y = make_classification(300, 10, flip_y=0.3, random_state=1)
+    est = _SpyOnValidation(
+        (32,),
+        early_stopping=True,
+        warm_start=True,
+        n_iter_no_change=3,
+        learning_rate_init=0.05,
+        random_state=0,
+    )
+    for _ in range(2):
+        est.fit(X, y)
+        assert est.score(*est.held_out) == est.best_validation_score_
+
+
+def test_warm_start_refuses_a_changed_network_and_takes_a_new_learning_rate():
+    X, y = _blobs()
+    est = MLPClassifier((8,), max_iter=3, warm_start=True, random_state=0).fit(X, y)
+    est.set_params(learning_rate_init=0.05)
+    est.fit(X, y)
+    assert est.model_.optimizer.lr == 0.05
+    for param, value in [
+        ("hidden_layer_sizes", (4, 4)),
+        ("optimizer", "sgd"),
+        ("dropout", 0.5),
+        ("activation", "tanh"),
+        ("dtype", "float64"),
+    ]:
+        changed = pickle.loads(pickle.dumps(est)).set_params(**{param: value})
+        with pytest.raises(ValueError, match=f"{param} changed"):
+            changed.fit(X, y)
+
+
+def test_refit_without_warm_start_builds_a_new_network_for_new_data():
+    X, y = _blobs()
+    est = MLPClassifier((8,), max_iter=5, random_state=0).fit(X, y)
+    X2, y2 = _blobs(classes=2)
+    est.fit(X2[:, :4], np.array(["a", "b"])[y2])
+    assert est.coefs_[0].shape == (4, 8) and est.n_outputs_ == 1
+    assert list(est.classes_) == ["a", "b"] and est.n_iter_ == 5
+
+
+def test_classifier_rejects_targets_of_another_kind():
+    X, y = _blobs()
+    with pytest.raises(ValueError, match="multiclass-multioutput"):
+        MLPClassifier().fit(X, np.column_stack([y, y]))
+    est = MLPClassifier((4,), max_iter=2).fit(X, y)
+    indicator = np.column_stack([y == 0, y >= 1, np.ones_like(y)]).astype(int)
+    with pytest.raises(ValueError, match="one label per sample"):
+        est.partial_fit(X, indicator)
+
+
+def test_the_penalty_follows_the_batch_of_each_call_and_the_labels():
+    from sklearn.datasets import make_multilabel_classification
+
+    X, y = _blobs()
+    est = MLPClassifier((4,), alpha=1.0, random_state=0)
+    est.partial_fit(X[:10], y[:10], classes=[0, 1, 2])
+    assert est.model_.layers[0].l2 == pytest.approx(0.5 / 10)
+    est.partial_fit(X, y)
+    assert est.model_.layers[0].l2 == pytest.approx(0.5 / 120)
+    Xm, Ym = make_multilabel_classification(n_samples=50, n_classes=5, random_state=0)
+    multi = MLPClassifier((4,), alpha=1.0, max_iter=1, random_state=0).fit(Xm, Ym)
+    assert multi.model_.layers[0].l2 == pytest.approx(0.5 / (50 * 5))  # mean over 5 labels
+    Xr, yr = make_regression(n_samples=40, n_features=3, random_state=0)
+    reg = MLPRegressor((4,), alpha=1.0, max_iter=1, random_state=0).fit(Xr, yr)
+    assert reg.model_.layers[0].l2 == pytest.approx(1.0 / 40)  # the MSE is twice sklearn's
+
+
+def test_regressor_takes_one_output_as_a_vector_or_a_column():
+    X, y = make_regression(n_samples=60, n_features=3, random_state=0)
+    est = MLPRegressor((4,), max_iter=2, random_state=0).fit(X, y[:, None])
+    est.partial_fit(X, y)
+    est.partial_fit(X, y[:, None])
+    assert est.predict(X).shape == (60,) and est.predict(X).dtype == np.float64
+    with pytest.raises(ValueError, match="2 output"):
+        est.partial_fit(X, np.column_stack([y, y]))
+
+
+def test_perceptron_partial_fit_runs_one_epoch_and_needs_classes_first():
+    X, y = AND
+    p = Perceptron(shuffle=False)
+    with pytest.raises(ValueError, match="classes="):
+        p.partial_fit(X, y)
+    for epoch in range(1, 4):
+        p.partial_fit(X, y, classes=[0, 1])
+        assert p.n_iter_ == epoch and p.t_ == 4 * epoch
+    with pytest.raises(ValueError, match="not among the classes"):
+        p.partial_fit(X, y + 2)
+    full = Perceptron(shuffle=False, max_iter=3, tol=None).fit(X, y)
+    np.testing.assert_array_equal(p.coef_, full.coef_)  # three epochs either way
+
+
+def test_predict_log_proba_and_feature_names():
+    pd = pytest.importorskip("pandas")
+    X, y = _blobs()
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(6)])
+    est = MLPClassifier((8,), max_iter=5, random_state=0).fit(frame, y)
+    assert list(est.feature_names_in_) == list(frame.columns)
+    np.testing.assert_allclose(
+        np.exp(est.predict_log_proba(frame)), est.predict_proba(frame), rtol=1e-6
+    )

@@ -12,8 +12,8 @@ They follow scikit-learn's conventions, so they work in ``Pipeline``, ``GridSear
 - ``partial_fit``, ``warm_start``, ``random_state``, ``score``, ``get_params`` /
   ``set_params``, early stopping on a held-out ``validation_fraction``.
 
-Beyond scikit-learn's ``MLPClassifier`` / ``MLPRegressor`` (whose maintainers declined
-these: scikit-learn issues #6175, #10097, #18507, #14571): ``dropout``, an ``activation``
+Beyond scikit-learn's ``MLPClassifier`` / ``MLPRegressor`` (which have not taken these
+up: scikit-learn issues #6175, #10097, #18507, #14571): ``dropout``, an ``activation``
 per hidden layer, six optimizers (``sgd``, ``momentum``, ``nesterov``, ``rmsprop``,
 ``adam``, ``adamw``), learning-rate schedules (``constant``, ``step``, ``exponential``,
 ``cosine``, ``adaptive``), ``dtype`` (float32 by default, float64 on request) and the
@@ -88,6 +88,8 @@ def _is_number(v: Any) -> bool:
 
 def _as_list(value: Any, n: int, what: str) -> list[Any]:
     """One value per hidden layer: a single value repeated, or a list of exactly ``n``."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
     if isinstance(value, (list, tuple)):
         if len(value) != n:
             raise ValueError(
@@ -142,8 +144,6 @@ class _BaseMLP(BaseEstimator):
     """What the classifier and the regressor share: the network, the optimizer, the loop."""
 
     _loss_name = ""
-    # scikit-learn adds alpha / (2 n) * sum(W^2) to its loss; see the subclasses
-    _l2_per_alpha = 0.5
 
     def __init__(
         self,
@@ -203,6 +203,8 @@ class _BaseMLP(BaseEstimator):
             raise ValueError(f"{name}: {param} must be {expected}, got {getattr(self, param)!r}")
 
         sizes = self.hidden_layer_sizes
+        if isinstance(sizes, np.ndarray):
+            sizes = sizes.tolist()
         if isinstance(sizes, Integral) and not isinstance(sizes, bool):
             sizes = (sizes,)
         if not isinstance(sizes, (list, tuple)) or not all(
@@ -262,23 +264,21 @@ class _BaseMLP(BaseEstimator):
         """The activation after the last Dense layer (Identity for regression)."""
         raise NotImplementedError
 
-    def _build(
-        self, n_features: int, n_outputs: int, batch: int, rng: np.random.RandomState
-    ) -> None:
+    def _build(self, n_features: int, n_outputs: int, rng: np.random.RandomState) -> None:
         """A fresh network ``model_``, compiled with the loss and optimizer."""
-        l2 = float(self.alpha) * self._l2_per_alpha / batch  # scikit-learn's alpha, per batch
         layers: list[Layer] = []
         width = n_features
         for size, act, rate in zip(self._sizes, self._activations, self._dropouts, strict=True):
-            layers.append(Dense(width, size, dtype=self._dtype, seed=_seed(rng), l2=l2))
+            layers.append(Dense(width, size, dtype=self._dtype, seed=_seed(rng)))
             layers.append(activations_module.get(act))
             if rate > 0:
                 layers.append(Dropout(float(rate), seed=_seed(rng)))
             width = size
-        layers.append(Dense(width, n_outputs, dtype=self._dtype, seed=_seed(rng), l2=l2))
+        layers.append(Dense(width, n_outputs, dtype=self._dtype, seed=_seed(rng)))
         layers += self._output_layers()
         self.model_ = Sequential(layers)
         self.model_.compile(self._loss_name, self._make_optimizer())
+        self._network = self._network_params()
         self.n_layers_ = len(self._sizes) + 2
         self.n_outputs_ = n_outputs
         self.loss_curve_: list[float] = []
@@ -288,6 +288,38 @@ class _BaseMLP(BaseEstimator):
         self.n_iter_ = 0
         self.t_ = 0
         self._no_improvement_count = 0
+
+    def _network_params(self) -> dict[str, Any]:
+        """What a warm start cannot change: the network and its optimizer."""
+        return {
+            "hidden_layer_sizes": tuple(self._sizes),
+            "activation": tuple(
+                str(a).lower() if isinstance(a, str) else a for a in self._activations
+            ),
+            "dropout": tuple(float(r) for r in self._dropouts),
+            "optimizer": self.optimizer,
+            "dtype": self._dtype,
+        }
+
+    def _check_same_network(self) -> None:
+        for param, value in self._network_params().items():
+            if value != self._network[param]:
+                raise ValueError(
+                    f"{type(self).__name__}: {param} changed from {self._network[param]!r} "
+                    f"to {value!r} since the network was built; warm_start and partial_fit "
+                    "continue that network: refit with warm_start=False"
+                )
+
+    def _penalty_scale(self) -> float:
+        """``l2 / (alpha / n)`` that reproduces scikit-learn's penalty for this loss."""
+        return 0.5  # scikit-learn: loss + alpha / (2 n) * sum(W^2)
+
+    def _set_penalty(self, batch: int) -> None:
+        """Each Dense layer's ``l2`` for batches of ``batch`` rows (scikit-learn's alpha)."""
+        l2 = float(self.alpha) * self._penalty_scale() / batch
+        for layer in self.model_.layers:
+            if isinstance(layer, Dense):
+                layer.l2 = l2
 
     def _make_optimizer(self) -> Optimizer:
         lr = float(self.learning_rate_init)
@@ -301,7 +333,8 @@ class _BaseMLP(BaseEstimator):
         cls = Adam if name == "adam" else AdamW
         return cls(lr, beta1=self.beta_1, beta2=self.beta_2, eps=self.epsilon)
 
-    def _schedule(self) -> list[Callback]:
+    def _schedule(self, start: int) -> list[Callback]:
+        """The learning-rate schedule of one fit, counted from its first epoch ``start``."""
         lr, kind = float(self.learning_rate_init), self.learning_rate
         if kind in ("constant", "adaptive"):  # "adaptive" lives in the stopping rule
             return []
@@ -310,7 +343,7 @@ class _BaseMLP(BaseEstimator):
             "exponential": lambda: ExponentialDecay(lr, rate=0.96),
             "cosine": lambda: CosineDecay(lr, epochs=self.max_iter),
         }[kind]()
-        return [LearningRateScheduler(schedule)]
+        return [LearningRateScheduler(lambda epoch, _lr: schedule(epoch - start))]
 
     # --- training -----------------------------------------------------------------------------
 
@@ -323,32 +356,33 @@ class _BaseMLP(BaseEstimator):
 
     def _fit(self, X: Any, y: Any, incremental: bool, classes: Any = None) -> _BaseMLP:
         self._check_params()
-        fitted = hasattr(self, "model_")
-        keep = fitted and (incremental or self.warm_start)
+        keep = hasattr(self, "model_") and (incremental or self.warm_start)
         X, y = validate_data(
             self, X, y, reset=not keep, dtype=(np.float64, np.float32), multi_output=True
         )
         X = X.astype(self._dtype, copy=False)
         targets = self._prepare_targets(y, fitting=not keep, classes=classes)
         rng = check_random_state(self.random_state)
-        batch = self._batch(len(X))
-        if not keep:
-            self._build(X.shape[1], self._n_outputs(targets), batch, rng)
-        elif self.model_.dtype != self._dtype:
-            raise ValueError(
-                f"{type(self).__name__}: dtype changed from {self.model_.dtype} to "
-                f"{self._dtype} since the first fit; refit with warm_start=False"
-            )
+        if keep:
+            self._check_same_network()
+        else:
+            self._build(X.shape[1], self._n_outputs(targets), rng)
         validation = None
         if self.early_stopping and not incremental:
             X, X_val, targets, y_val = self._split(X, targets, rng)
             validation = (X_val, y_val)
-            if self.validation_scores_ is None:  # switched on for a warm start
-                self.validation_scores_, self.best_validation_score_ = [], -np.inf
+        batch = self._batch(len(X))
+        self._set_penalty(batch)
+        start = self.n_iter_
+        if not incremental:  # each fit: its own rate schedule and its own early stopping
+            self.model_.optimizer.lr = float(self.learning_rate_init)
+            self._no_improvement_count = 0
+            if validation is not None:
+                self.validation_scores_ = self.validation_scores_ or []
+                self.best_validation_score_ = -np.inf
         epochs = 1 if incremental else int(self.max_iter)
         rule = _StopRule(self, validation)
-        callbacks = [rule] + ([] if incremental else self._schedule())
-        start = self.n_iter_
+        callbacks = [rule] + ([] if incremental else self._schedule(start))
         self.model_.fit(
             X,
             targets,
@@ -434,13 +468,19 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         (scikit-learn's apply to SGD only).
     max_iter, tol, n_iter_no_change : the stopping rule (epochs), as scikit-learn's.
     early_stopping : bool, default False
-        Hold out ``validation_fraction`` (stratified) and stop on its accuracy.
+        Hold out ``validation_fraction`` (stratified, except for multilabel targets) and
+        stop on its accuracy (multilabel: the fraction of rows with every label right).
+        Each ``fit`` keeps the weights of its own best validation score.
     momentum : float, default 0.9 (optimizers "momentum" and "nesterov")
-    beta_1, beta_2, epsilon : Adam's and AdamW's.
+    beta_1, beta_2, epsilon : Adam's and AdamW's; "adamw" decays the weights by
+        ``weight_decay=0.01`` (lucidnet's default), on top of ``alpha``.
     shuffle : bool, default True
     random_state : int, RandomState or None
         Initial weights, dropout masks, the shuffling and the validation split.
     warm_start : bool, default False
+        ``fit`` continues the network of the previous fit (its architecture, optimizer
+        and optimizer state; changing those raises ValueError), restarting the learning
+        rate at ``learning_rate_init`` and the schedule at its first epoch.
     verbose : bool, default False (True prints a line per epoch)
     dtype : "float32" (default) or "float64"
 
@@ -459,6 +499,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         self._loss_name = "crossentropy" if kind == "multiclass" else "binary_crossentropy"
         return [activations_module.get(self.out_activation_)]
 
+    def _penalty_scale(self) -> float:
+        # scikit-learn's log loss sums over the labels of a multilabel target, lucidnet's
+        # binary cross-entropy averages over them: the penalty shrinks by as much
+        labels = len(self.classes_) if self._target_kind == "multilabel-indicator" else 1
+        return 0.5 / labels
+
     def _prepare_targets(self, y: Any, fitting: bool, classes: Any = None) -> np.ndarray:
         name = type(self).__name__
         y = np.asarray(y)
@@ -466,6 +512,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         kind = type_of_target(y)
+        if kind not in ("binary", "multiclass", "multilabel-indicator"):
+            raise ValueError(
+                f"{name}: y of type {kind!r} is not supported: give one label per sample "
+                "(binary or multiclass) or a 0/1 indicator matrix (multilabel)"
+            )
         if fitting:
             if kind == "multilabel-indicator":
                 self.classes_ = np.arange(y.shape[1])
@@ -475,7 +526,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                     raise ValueError(f"{name}: y has labels that are not in classes={classes!r}")
                 if len(known) < 2:
                     raise ValueError(
-                        f"{name}: y has only one class ({known[0]!r}); a classifier needs "
+                        f"{name}: y has only one class ({known[0]}); a classifier needs "
                         "at least 2 classes"
                     )
                 self.classes_ = known
@@ -487,6 +538,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                     f"{name}: was fitted on multilabel targets with {len(self.classes_)} "
                     f"labels; got y of type {kind} with shape {y.shape}"
                 )
+        elif y.ndim != 1:
+            raise ValueError(
+                f"{name}: was fitted on one label per sample; got y of shape {y.shape}"
+            )
         elif not np.isin(y, self.classes_).all():
             unseen = np.setdiff1d(np.unique(y), self.classes_)
             raise ValueError(
@@ -525,7 +580,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return self.classes_[np.asarray(targets).reshape(-1).astype(int)]
 
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
-        """One epoch over ``(X, y)``, from the current weights.
+        """One epoch over ``(X, y)``, from the current weights and learning rate (the
+        schedules and early stopping belong to ``fit``).
 
         ``classes`` (all the labels the estimator will see) is required on the first
         call unless y is multilabel; later calls may omit it.
@@ -575,33 +631,27 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     The parameters and attributes are MLPClassifier's (without ``classes_``); the output
     layer is linear (``out_activation_ = "identity"``) and the loss is the mean squared
     error. Early stopping scores the held-out rows with R^2. ``predict`` returns
-    ``(n_samples,)`` when the targets had one column, ``(n_samples, n_outputs)``
-    otherwise.
+    ``(n_samples,)`` for a network with one output (fitted on ``y`` of shape ``(n,)`` or
+    ``(n, 1)``, as scikit-learn's), ``(n_samples, n_outputs)`` otherwise.
     """
 
     _loss_name = "mse"
-    # scikit-learn's squared loss is half the MSE; against the full MSE used here the same
-    # balance of data and penalty needs twice the penalty: alpha / n * sum(W^2)
-    _l2_per_alpha = 1.0
+
+    def _penalty_scale(self) -> float:
+        # scikit-learn's squared loss is half the MSE; against the full MSE used here the
+        # same balance of data and penalty needs twice the penalty: alpha / n * sum(W^2)
+        return 1.0
 
     def _output_layers(self) -> list[Layer]:
         self.out_activation_ = "identity"
         return []
 
     def _prepare_targets(self, y: Any, fitting: bool, classes: Any = None) -> np.ndarray:
-        y = np.asarray(y)
-        if fitting:
-            self._y_1d = y.ndim == 1
-        elif (y.ndim == 1) != self._y_1d and not (y.ndim == 2 and y.shape[1] == 1):
-            raise ValueError(
-                f"MLPRegressor: y has shape {y.shape}; the first fit had "
-                f"{'one output' if self._y_1d else f'{self.n_outputs_} outputs'}"
-            )
-        targets = y.reshape(len(y), -1).astype(self._dtype)
+        targets = np.asarray(y).reshape(len(y), -1).astype(self._dtype)
         if not fitting and targets.shape[1] != self.n_outputs_:
             raise ValueError(
-                f"MLPRegressor: y has {targets.shape[1]} outputs; the first fit had "
-                f"{self.n_outputs_}"
+                f"MLPRegressor: y has {targets.shape[1]} output(s); the network was built "
+                f"for {self.n_outputs_}"
             )
         return targets
 
@@ -614,17 +664,18 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         X_tr, X_val, t_tr, t_val = train_test_split(
             X, targets, test_size=self.validation_fraction, random_state=_seed(rng)
         )
-        return X_tr, X_val, t_tr, t_val.ravel() if self._y_1d else t_val
+        return X_tr, X_val, t_tr, t_val.ravel() if t_val.shape[1] == 1 else t_val
 
     def partial_fit(self, X: Any, y: Any) -> MLPRegressor:
-        """One epoch over ``(X, y)``, from the current weights."""
+        """One epoch over ``(X, y)``, from the current weights and learning rate (the
+        schedules and early stopping belong to ``fit``)."""
         return self._fit(X, y, incremental=True)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted values, as float64 (scikit-learn's rule for regressors; the network
         itself computes in ``dtype``)."""
         out = self._forward(X).astype(np.float64)
-        return out.ravel() if self.n_outputs_ == 1 and self._y_1d else out
+        return out.ravel() if self.n_outputs_ == 1 else out
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -668,8 +719,8 @@ class Perceptron(ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     classes_, n_features_in_, coef_ ``(1, n_features)`` for two classes else
-    ``(n_classes, n_features)``, intercept_, n_iter_, t_ (updates counted over samples
-    seen), errors_ (mistakes per epoch), converged_ (an epoch without mistakes).
+    ``(n_classes, n_features)``, intercept_, n_iter_, t_ (samples seen), errors_
+    (mistakes per epoch of the last fit), converged_ (an epoch without mistakes).
     """
 
     def __init__(
@@ -704,51 +755,62 @@ class Perceptron(ClassifierMixin, BaseEstimator):
             raise ValueError(f"Perceptron: tol must be a number >= 0 or None, got {tol!r}")
 
     def fit(self, X: Any, y: Any) -> Perceptron:
-        """Learn with Rosenblatt's rule until no epoch improves (see ``tol``)."""
+        """Learn with Rosenblatt's rule until an epoch makes no mistake or no epoch
+        improves (see ``tol``), for at most ``max_iter`` epochs."""
+        return self._fit(X, y, incremental=False)
+
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> Perceptron:
+        """One epoch of Rosenblatt's rule over ``(X, y)``, from the current weights.
+
+        ``classes`` (every label the estimator will see) is required on the first call.
+        """
+        if not hasattr(self, "coef_") and classes is None:
+            raise ValueError(
+                "Perceptron.partial_fit: pass classes= (every label) on the first call"
+            )
+        return self._fit(X, y, incremental=True, classes=classes)
+
+    def _fit(self, X: Any, y: Any, incremental: bool, classes: Any = None) -> Perceptron:
         self._check_params()
-        keep = self.warm_start and hasattr(self, "coef_")
+        keep = hasattr(self, "coef_") and (incremental or self.warm_start)
         X, y = validate_data(self, X, y, reset=not keep, dtype=np.float64)
         check_classification_targets(y)
-        classes = np.unique(y)
-        if keep and not np.array_equal(classes, self.classes_):
-            if not np.isin(classes, self.classes_).all():
+        if keep:
+            if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
                 raise ValueError(
-                    f"Perceptron: y has labels not seen in the first fit ({self.classes_.tolist()})"
+                    f"Perceptron: classes={classes!r} differs from the first fit's "
+                    f"{self.classes_.tolist()}"
                 )
-            classes = self.classes_
-        if len(classes) < 2:
+            known = self.classes_
+        else:
+            known = np.unique(y if classes is None else classes)
+        if not np.isin(y, known).all():
             raise ValueError(
-                f"Perceptron: y has only one class ({classes[0]!r}); a classifier needs at "
+                f"Perceptron: y has labels {np.setdiff1d(y, known).tolist()} that are not "
+                f"among the classes {known.tolist()}"
+            )
+        if len(known) < 2:
+            raise ValueError(
+                f"Perceptron: y has only one class ({known[0]}); a classifier needs at "
                 "least 2 classes"
             )
-        self.classes_ = classes
+        self.classes_ = known
         # +1 for the sample's class, -1 for the others; one column per perceptron
-        signs = np.where(y[:, None] == classes[None, :], 1.0, -1.0)
-        if len(classes) == 2:
+        signs = np.where(y[:, None] == known[None, :], 1.0, -1.0)
+        if len(known) == 2:
             signs = signs[:, 1:]  # one perceptron: the second class against the first
-        n_out = signs.shape[1]
         if keep:
             w, b = self.coef_.T.copy(), self.intercept_.copy()
         else:
-            w, b = np.zeros((X.shape[1], n_out)), np.zeros(n_out)
+            w, b = np.zeros((X.shape[1], signs.shape[1])), np.zeros(signs.shape[1])
             self.n_iter_, self.t_ = 0, 0
         rng = check_random_state(self.random_state)
-        eta = float(self.eta0)
         best, stall = np.inf, 0
         self.errors_, self.converged_ = [], False
-        for _ in range(int(self.max_iter)):
+        epochs = 1 if incremental else int(self.max_iter)
+        for _ in range(epochs):
             order = rng.permutation(len(X)) if self.shuffle else np.arange(len(X))
-            mistakes, loss = 0, 0.0
-            for i in order:  # Rosenblatt's rule, one sample at a time (by definition)
-                xi, yi = X[i], signs[i]
-                z = xi @ w + b
-                loss += float(np.maximum(0.0, -yi * z).sum())
-                wrong = (z > 0) != (yi > 0)  # predicted step(z) vs the target
-                if wrong.any():
-                    step = eta * yi * wrong
-                    w += np.outer(xi, step)
-                    b += step
-                    mistakes += 1
+            mistakes, loss = self._epoch(X[order], signs[order], w, b)
             self.n_iter_ += 1
             self.t_ += len(X)
             self.errors_.append(mistakes)
@@ -756,21 +818,38 @@ class Perceptron(ClassifierMixin, BaseEstimator):
                 self.converged_ = True
                 break
             if self.tol is not None:  # the mean loss met during the epoch, as scikit-learn
-                loss /= len(X)
                 stall = 0 if loss < best - self.tol else stall + 1
                 best = min(best, loss)
                 if stall >= self.n_iter_no_change:
                     break
         else:
-            if self.tol is not None:
+            if self.tol is not None and not incremental:
                 warnings.warn(
                     f"Perceptron: stopped at max_iter={self.max_iter} epochs before the "
                     "loss stopped improving; raise max_iter",
                     ConvergenceWarning,
-                    stacklevel=2,
+                    stacklevel=3,
                 )
         self.coef_, self.intercept_ = w.T.copy(), b.copy()
         return self
+
+    def _epoch(
+        self, X: np.ndarray, signs: np.ndarray, w: np.ndarray, b: np.ndarray
+    ) -> tuple[int, float]:
+        """One pass of the rule over the rows in order, updating ``w`` and ``b`` in place;
+        return the mistakes and the mean loss ``max(0, -y z)`` met on the way."""
+        eta = float(self.eta0)
+        mistakes, loss = 0, 0.0
+        for xi, yi in zip(X, signs, strict=True):  # one sample at a time, by definition
+            z = xi @ w + b
+            loss += float(np.maximum(0.0, -yi * z).sum())
+            wrong = (z > 0) != (yi > 0)  # predicted step(z) vs the target
+            if wrong.any():
+                step = eta * yi * wrong
+                w += np.outer(xi, step)
+                b += step
+                mistakes += 1
+        return mistakes, loss / len(X)
 
     def decision_function(self, X: Any) -> np.ndarray:
         """``z = X @ coef_.T + intercept_``: ``(n_samples,)`` for two classes (positive
