@@ -28,6 +28,7 @@ from .callbacks import (
     ModelCheckpoint,
     ReduceLROnPlateau,
 )
+from .explain import Trace, explain
 from .gradcheck import GradCheckReport, gradcheck
 from .layers import Dense, Dropout, Layer, Parameter
 from .losses import MSE, BinaryCrossEntropy, CrossEntropy
@@ -77,6 +78,8 @@ __all__ = [
     "gradcheck",
     "initializers",
     "load",
+    "explain",
+    "Trace",
     "loss_and_gradients",
     "losses",
     "metrics",

@@ -1,6 +1,7 @@
 """The ``lucidnet`` command (also ``python -m lucidnet``).
 
-Subcommands: ``train``, ``evaluate``, ``predict``, ``summary``, ``gradcheck``, ``demo``.
+Subcommands: ``train``, ``evaluate``, ``predict``, ``summary``, ``gradcheck``, ``demo``,
+``explain``.
 Expected problems (a missing file, bad data, a bad option value, a model file that fails
 validation, training that diverges) print one line on stderr and exit with 1; a usage
 error (unknown option, missing argument) exits with 2, as argparse does.
@@ -15,7 +16,8 @@ import sys
 import time
 from collections.abc import Sequence
 from itertools import pairwise
-from typing import TYPE_CHECKING, NamedTuple
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -307,6 +309,66 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     return 0 if report.passed else EXIT_ERROR
 
 
+EXAMPLES = ("fruit", "neuron", "xor")
+
+
+def _example(name: str) -> tuple[Any, list[float], dict[str, Any], float]:
+    """``(model, x, target keyword, learning rate)`` of a worked example."""
+    from . import seeds
+
+    if name == "fruit":  # seed 003: an orange, round fruit; label 1 = orange
+        return seeds.fruit_network(), [1.0, 1.0], {"y": [[1.0]]}, 0.1
+    if name == "neuron":  # seed 002: dL/doutput given as 0.2
+        neuron = seeds.neuron_example()
+        x = [float(v) for v in seeds.NEURON_INPUT]
+        return neuron, x, {"grad_output": seeds.NEURON_D_OUTPUT}, seeds.NEURON_LEARNING_RATE
+    # seed 001: XOR's input (1, 0) through a fresh 2-4-1 network, target 1
+    return seeds.xor_network(hidden=4, seed=0, dtype=np.float64), [1.0, 0.0], {"y": [[1.0]]}, 0.5
+
+
+def _numbers(text: str, what: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError:
+        msg = f"{what} must be numbers separated by commas, like 1,0.5; got {text!r}"
+        raise ValueError(msg) from None
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .activations import Softmax
+    from .explain import explain
+    from .serialization import _write_atomically, load
+
+    if (args.model is None) == (args.example is None):
+        raise ValueError("give a MODEL file or --example fruit|neuron|xor (one of the two)")
+    if args.example is not None:
+        model, x, target, lr = _example(args.example)
+    else:
+        if args.input is None:
+            raise ValueError("--input is needed with a MODEL file, like --input 1,1")
+        model, x, target, lr = load(args.model), [], {}, None
+    if args.input is not None:
+        x = _numbers(args.input, "--input")
+    if args.target is not None:
+        values = _numbers(args.target, "--target")
+        last = model.layers[-1] if hasattr(model, "layers") else None
+        if isinstance(last, Softmax):  # a class label for the softmax network
+            target = {"y": [int(v) for v in values]}
+        else:
+            target = {"y": [values]}
+    if args.lr is not None:
+        lr = args.lr
+    trace = explain(model, x, learning_rate=lr, **target)
+    render = {"text": trace.to_text, "markdown": trace.to_markdown, "html": trace.to_html}
+    output = render[args.format](decimals=args.decimals).rstrip("\n") + "\n"
+    if args.out:
+        _write_atomically(Path(args.out), output.encode())
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        print(output, end="")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run
 
@@ -391,6 +453,25 @@ def build_parser() -> argparse.ArgumentParser:
         description="Reproduce the worked examples of the source documents, in seconds.",
     )
     demo.set_defaults(run=cmd_demo)
+
+    explain = commands.add_parser(
+        "explain",
+        help="one sample through a network, number by number",
+        description="Trace one sample forward, through the loss and backward, layer by layer, "
+        "and (with --lr) one gradient-descent step: a worked example of the seeds "
+        "(--example) or a saved model with --input and --target.",
+    )
+    explain.add_argument("model", nargs="?", help="a .lucid model file")
+    explain.add_argument("--example", choices=EXAMPLES, help="a worked example of the seeds")
+    explain.add_argument("--input", help="the sample, like 1,1")
+    explain.add_argument(
+        "--target", help="its target: values like 1 or 0,1; a class label for a softmax network"
+    )
+    explain.add_argument("--lr", type=float, help="learning rate of one update step")
+    explain.add_argument("--format", choices=("text", "markdown", "html"), default="text")
+    explain.add_argument("--decimals", type=int, default=4, help="default 4")
+    explain.add_argument("--out", help="write to FILE instead of printing")
+    explain.set_defaults(run=cmd_explain)
     return parser
 
 

@@ -1,0 +1,227 @@
+"""Tests of ``lucidnet.explain``: the seeds' worked examples reproduced from the trace
+object (not by parsing text), the trace against the library's own gradients, and the
+three renderers."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+
+import lucidnet as ln
+from lucidnet import seeds
+
+
+def fruit_trace(lr=0.1):
+    return ln.explain(seeds.fruit_network(), [[1, 1]], y=[[1]], learning_rate=lr)
+
+
+def test_seed_003_fruit_forward_numbers():
+    t = fruit_trace()
+    hidden, output = t.layers
+    np.testing.assert_allclose(hidden.z, [[0.8, 1.2]])  # z1 = W1 x + b1
+    np.testing.assert_allclose(hidden.a, [[0.8, 1.2]])  # h1 = relu(z1)
+    np.testing.assert_allclose(output.z, [[1.36]])  # z2 = 0.32 + 0.84 + 0.2
+    assert round(float(t.y_hat[0, 0]), 3) == 0.796
+    assert (hidden.activation, output.activation) == ("ReLU", "Sigmoid")
+    np.testing.assert_array_equal(hidden.weights.T, [[0.5, 0.2], [0.3, 0.8]])  # the seed's W1
+
+
+def test_seed_003_fruit_backward_numbers_by_the_chain_rule():
+    t = fruit_trace()
+    hidden, output = t.layers
+    y_hat = 1 / (1 + np.exp(-1.36))
+    # binary cross-entropy: L = -log(y_hat); dL/dy_hat = -1 / y_hat
+    assert t.loss == pytest.approx(-np.log(y_hat))
+    np.testing.assert_allclose(output.grad_a, [[-1 / y_hat]])
+    np.testing.assert_allclose(output.local, [[y_hat * (1 - y_hat)]])  # sigmoid'
+    np.testing.assert_allclose(output.delta, [[y_hat - 1]])  # = dL/dy_hat * sigmoid'
+    assert round(float(output.delta[0, 0]), 4) == -0.2042  # seed 003's "error" y_hat - y
+    h1, w2 = np.array([0.8, 1.2]), np.array([0.4, 0.7])
+    np.testing.assert_allclose(output.grad_weights[:, 0], (y_hat - 1) * h1)
+    np.testing.assert_allclose(output.grad_bias, [y_hat - 1])
+    np.testing.assert_allclose(output.grad_x[0], (y_hat - 1) * w2)  # blame by weight
+    np.testing.assert_allclose(hidden.local, [[1, 1]])  # relu' at z1 = [0.8, 1.2] > 0
+    np.testing.assert_allclose(hidden.delta[0], (y_hat - 1) * w2)
+    np.testing.assert_allclose(hidden.grad_weights, np.outer([1, 1], (y_hat - 1) * w2))
+
+
+def test_seed_003_one_step_moves_the_prediction_toward_the_label():
+    t = fruit_trace(lr=0.1)
+    hidden, output = t.layers
+    np.testing.assert_allclose(output.new_weights, output.weights - 0.1 * output.grad_weights)
+    np.testing.assert_allclose(hidden.new_bias, hidden.bias - 0.1 * hidden.grad_bias)
+    assert t.y_hat[0, 0] < t.new_y_hat[0, 0] < 1
+    assert t.new_loss < t.loss
+
+
+def test_seed_002_neuron_numbers():
+    t = ln.explain(seeds.neuron_example(), seeds.NEURON_INPUT, grad_output=0.2, learning_rate=0.1)
+    (n,) = t.layers
+    assert round(float(n.z[0, 0]), 4) == 0.41
+    assert round(float(n.a[0, 0]), 4) == 0.6011
+    assert round(float(n.local[0, 0]), 4) == 0.2398
+    assert round(float(n.delta[0, 0]), 4) == 0.0480
+    np.testing.assert_allclose(n.grad_weights[:, 0], [0.0240, -0.0576], atol=1e-4)
+    assert round(float(n.grad_bias[0]), 4) == 0.0480
+    np.testing.assert_array_equal(np.round(n.grad_x[0], 4), [0.0048, -0.0144])
+    np.testing.assert_array_equal(np.round(n.new_weights[:, 0], 4), [0.0976, -0.2942])
+    assert round(float(n.new_bias[0]), 4) == -0.0048
+    assert t.loss is None and t.grad_y_hat[0, 0] == pytest.approx(0.2)
+
+
+def test_trace_equals_the_librarys_own_gradients_and_leaves_the_model_alone():
+    model = ln.Sequential(
+        [
+            ln.Dense(3, 4, seed=0, dtype=np.float64),
+            ln.Tanh(),
+            ln.Dense(4, 3, seed=1, dtype=np.float64),
+            ln.Softmax(),
+        ]
+    )
+    x = np.random.default_rng(0).standard_normal((2, 3))
+    y = np.array([0, 2])
+    before = [w.copy() for w in model.get_weights()]
+    t = ln.explain(model, x, y=y, learning_rate=0.5)
+    for w, b in zip(model.get_weights(), before, strict=True):
+        np.testing.assert_array_equal(w, b)  # explain ran on a copy
+    result = ln.loss_and_gradients(model, x, y, "crossentropy")
+    assert t.loss == pytest.approx(result.loss)
+    grads = {p.name: p.grad for p in model.parameters()}
+    first, second = t.layers
+    np.testing.assert_allclose(first.grad_weights, grads["dense.weights"])
+    np.testing.assert_allclose(second.grad_bias, grads["dense_1.bias"])
+    np.testing.assert_allclose(first.grad_x, result.grad_input)
+    # softmax: a Jacobian per sample, and delta = J^T dL/da, = (p - onehot) / batch
+    assert second.local.shape == (2, 3, 3) and second.fused
+    np.testing.assert_allclose(second.delta, np.einsum("bij,bi->bj", second.local, second.grad_a))
+    np.testing.assert_allclose(second.delta, (t.y_hat - np.eye(3)[y]) / 2)
+
+
+def test_forward_only_and_dropout_left_out_with_a_note():
+    model = ln.Sequential([ln.Dense(2, 3, seed=0), ln.ReLU(), ln.Dropout(0.5), ln.Dense(3, 1)])
+    t = ln.explain(model, [0.5, -1.0])
+    assert len(t.layers) == 2 and t.layers[1].activation == "Identity"
+    assert any("Dropout" in note for note in t.notes)
+    np.testing.assert_allclose(t.y_hat, model.predict(np.array([[0.5, -1.0]], np.float32)))
+    assert t.grad_y_hat is None and t.layers[0].delta is None
+    assert "Backward" not in t.to_text()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"x": np.zeros((1, 3))}, r"expected input of shape \(batch, 2\)"),
+        ({"x": np.zeros((20, 2))}, "tiny batch"),
+        ({"y": [[1]], "grad_output": 0.2}, "not both"),
+        ({"y": [[1]], "learning_rate": -1}, "learning_rate"),
+    ],
+)
+def test_bad_arguments_say_what_is_wrong(kwargs, match):
+    args = {"x": [[1, 1]], **kwargs}
+    with pytest.raises(ValueError, match=match):
+        ln.explain(seeds.fruit_network(), **args)
+
+
+def test_text_rendering_shows_the_numbers_aligned():
+    text = fruit_trace().to_text()
+    for number in ("0.8000  1.2000", "1.3600", "0.7958", "-0.2042", "New prediction"):
+        assert number in text
+    assert fruit_trace().to_text(decimals=2).count("0.80  1.20") >= 2
+
+
+def test_large_layers_are_abbreviated_not_dumped():
+    model = ln.Sequential([ln.Dense(784, 128, seed=0), ln.ReLU(), ln.Dense(128, 10), ln.Softmax()])
+    x = np.random.default_rng(0).random((1, 784))
+    t = ln.explain(model, x, y=[3], learning_rate=0.1)
+    for text in (t.to_text(), t.to_markdown(), t.to_html()):
+        assert "abbreviated" in text or r"\cdots" in text
+        assert len(text) < 40_000  # the 100k weights are not printed
+    assert len(t.to_text().splitlines()) < 150
+
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.attrs = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs += [v or "" for _, v in attrs]
+
+
+def test_html_is_one_standalone_page_with_an_svg_of_the_network():
+    page = fruit_trace().to_html()
+    parser = _Tags()
+    parser.feed(page)
+    assert parser.tags[0] == "html" and "svg" in parser.tags and "script" not in parser.tags
+    assert parser.tags.count("circle") == 2 + 2 + 1  # inputs, hidden, output
+    assert parser.tags.count("line") == 2 * 2 + 2 * 1  # one per weight
+    assert not any(a.startswith(("http:", "https:", "//")) for a in parser.attrs)
+    assert "http" not in page
+    assert "0.7958" in page
+
+
+def test_markdown_uses_latex_matrices_like_seed_003():
+    md = fruit_trace().to_markdown()
+    assert md.startswith("# ") and "$$ z_1 = x_1 W_1 + b_1" in md
+    assert r"\begin{bmatrix} 0.8000 & 1.2000 \end{bmatrix}" in md
+    assert r"\delta_2" in md and r"\eta = 0.1" in md
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("example", ["fruit", "neuron", "xor"])
+def test_cli_explains_each_worked_example(example, capsys):
+    from lucidnet.cli import main
+
+    assert main(["explain", "--example", example]) == 0
+    out = capsys.readouterr().out
+    assert "Backward pass" in out and "New prediction" in out
+    expected = {"fruit": "0.7958", "neuron": "0.6011", "xor": "Layer 2"}[example]
+    assert expected in out
+
+
+def test_cli_explains_a_saved_model_into_a_file(tmp_path, capsys):
+    from lucidnet.cli import main
+
+    model = ln.Sequential([ln.Dense(2, 3, seed=0), ln.Tanh(), ln.Dense(3, 2, seed=1), ln.Softmax()])
+    model.save(str(tmp_path / "m.lucid"))
+    for fmt, marker in [("text", "Backward pass"), ("markdown", "$$"), ("html", "<svg")]:
+        out = tmp_path / f"trace.{fmt}"
+        args = [
+            "explain",
+            str(tmp_path / "m.lucid"),
+            "--input",
+            "1,0.5",
+            "--target",
+            "1",
+            "--lr",
+            "0.1",
+            "--format",
+            fmt,
+            "--out",
+            str(out),
+        ]
+        assert main(args) == 0
+        assert marker in out.read_text()
+    expected = ln.explain(model, [1, 0.5], y=[1], learning_rate=0.1).to_text()
+    assert (tmp_path / "trace.text").read_text() == expected + "\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["explain"], "MODEL file or --example"),
+        (["explain", "--example", "fruit", "--input", "1,x"], "--input must be numbers"),
+        (["explain", "m.lucid"], "--input is needed"),
+    ],
+)
+def test_cli_explain_errors_are_one_line(args, message, capsys, tmp_path, monkeypatch):
+    from lucidnet.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 1
+    assert message in capsys.readouterr().err
