@@ -293,7 +293,8 @@ def to_markdown(trace: Trace, decimals: int = 4) -> str:
 # --- HTML --------------------------------------------------------------------------------
 
 _CSS = """
-body { font-family: system-ui, sans-serif; max-width: 70em; margin: 2em auto; color: #222; }
+body { font-family: system-ui, sans-serif; max-width: 70em; margin: 2em auto; padding: 0 1.5em;
+  color: #222; }
 h1 { font-size: 1.5em; } h2 { border-bottom: 1px solid #ccc; } h3 { font-size: 1.05em; }
 table.m { border-collapse: collapse; display: inline-table; vertical-align: middle;
   border-left: 2px solid #444; border-right: 2px solid #444; margin: 0.2em; }
@@ -320,11 +321,12 @@ def _svg(trace: Trace, max_units: int = 10) -> str:
     dense = [t for t in trace.layers if t.is_dense]
     values = [trace.x[0]] + [t.a[0] for t in dense]
     shown = [_pick(len(v), max_units) for v in values]
-    w_px, h_px = 160 * len(values), 60 + 46 * max(len(s) for s in shown)
+    names = ["input"] + [t.name for t in dense]
+    w_px, h_px = 160 * len(values), 80 + 46 * max(len(s) for s in shown)
 
     def pos(layer: int, k: int) -> tuple[float, float]:
         n = len(shown[layer])
-        return 80 + 160 * layer, h_px / 2 + (k - (n - 1) / 2) * 46
+        return 80 + 160 * layer, (h_px - 20) / 2 + (k - (n - 1) / 2) * 46
 
     parts = [f'<svg width="{w_px}" height="{h_px}" role="img" aria-label="the network">']
     biggest = max((float(np.abs(t.weights).max()) for t in dense), default=1.0) or 1.0
@@ -356,6 +358,11 @@ def _svg(trace: Trace, max_units: int = 10) -> str:
                 f'<text x="{cx:.0f}" y="{cy + 4:.0f}" font-size="10" text-anchor="middle">'
                 f"{v:.2f}</text>"
             )
+    for layer, name in enumerate(names):
+        parts.append(
+            f'<text x="{80 + 160 * layer}" y="{h_px - 8}" font-size="12" text-anchor="middle">'
+            f"{html.escape(name)}</text>"
+        )
     parts.append("</svg>")
     return "".join(parts)
 
