@@ -33,3 +33,12 @@ def test_readme_sklearn_example_runs(capsys):
     code = next(b for b in blocks if "lucidnet.sklearn" in b)
     exec(compile(code, str(README), "exec"), {})
     assert float(capsys.readouterr().out) > 0.9
+
+
+def test_readme_explain_example_runs(capsys):
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    code = next(b for b in blocks if "ln.explain(" in b)
+    exec(compile(code, str(README), "exec"), {})
+    out = capsys.readouterr().out
+    assert out.startswith("[[0.8 1.2]] [[1.36]] [[0.79575")
+    assert "Backward pass" in out
