@@ -46,6 +46,8 @@ from .perceptron import Perceptron
 
 __all__ = ["LayerTrace", "Trace", "explain"]
 
+Groups = list[tuple[Dense | None, Activation | None]]  # a Dense layer and its activation
+
 # f'(z) of each activation, as a formula for the renderers
 DERIVATIVES = {
     "Identity": "1",
@@ -158,9 +160,9 @@ def _as_sequential(model: Sequential | Perceptron) -> Sequential:
     return copy.deepcopy(model)
 
 
-def _groups(layers: list[Layer], notes: list[str]) -> list[tuple[Dense | None, Activation | None]]:
+def _groups(layers: list[Layer], notes: list[str]) -> Groups:
     """Pair each Dense layer with the activation after it; leave Dropout out."""
-    groups: list[tuple[Dense | None, Activation | None]] = []
+    groups: Groups = []
     for layer in layers:
         if isinstance(layer, Dropout):
             notes.append(f"{layer.name} (Dropout) is the identity outside training: left out")
@@ -294,7 +296,7 @@ def _forward(
 
 
 def _backward(
-    groups: list[tuple[Dense | None, Activation | None]],
+    groups: Groups,
     traces: list[LayerTrace],
     grad: np.ndarray,
     fused_delta: np.ndarray | None,
@@ -323,7 +325,7 @@ def _backward(
 
 def _update(
     net: Sequential,
-    groups: list[tuple[Dense | None, Activation | None]],
+    groups: Groups,
     traces: list[LayerTrace],
     trace: Trace,
 ) -> None:
