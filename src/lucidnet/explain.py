@@ -271,9 +271,7 @@ def _pick_loss(model: Any, loss: Loss | str | None, last: Activation | None) -> 
     return compiled if isinstance(compiled, Loss) else _default_loss(last)
 
 
-def _forward(
-    groups: list[tuple[Dense | None, Activation | None]], x: np.ndarray
-) -> list[LayerTrace]:
+def _forward(groups: Groups, x: np.ndarray) -> list[LayerTrace]:
     traces = []
     h = x
     for i, (dense, act) in enumerate(groups):
