@@ -294,3 +294,72 @@ def test_train_with_a_cosine_schedule(tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "Epoch 3/3" in result.stdout
+
+
+# --- pictures: --plots DIR and --report FILE.html --------------------------------------
+
+
+def test_train_with_plots_and_report_on_2d_data(tmp_path):
+    pytest.importorskip("matplotlib")
+    plots, report = tmp_path / "plots", tmp_path / "report.html"
+    result = _cli(
+        "train", "--data", "spirals", "--layers", "8", "--epochs", "2", "--verbose", "0",
+        "--out", tmp_path / "s.lucid", "--plots", plots, "--report", report,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    expected = [
+        "activation_maps.png",
+        "confusion_matrix.png",
+        "decision_boundary.png",
+        "network_diagram.png",
+        "training_curves.png",
+    ]
+    assert sorted(p.name for p in plots.iterdir()) == expected
+    assert f"wrote 5 plots to {plots}: training_curves.png" in result.stdout
+    assert f"wrote the report {report}" in result.stdout
+    for name in expected:
+        assert (plots / name).read_bytes().startswith(b"\x89PNG"), name
+    text = report.read_text(encoding="utf-8")
+    assert "Total params: 51" in text  # (2*8 + 8) + (8*3 + 3)
+    assert text.count('src="data:image/png;base64,') == 3  # curves, matrix, boundary
+
+
+def test_train_with_plots_on_28x28_images_draws_the_first_layer(tmp_path):
+    pytest.importorskip("matplotlib")
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, size=(30, 784))
+    labels = np.arange(30) % 2
+    csv = tmp_path / "images.csv"
+    np.savetxt(csv, np.column_stack([pixels, labels]), fmt="%d", delimiter=",")
+    plots, report = tmp_path / "plots", tmp_path / "r.html"
+    result = _cli(
+        "train", "--data", csv, "--layers", "4", "--epochs", "1", "--verbose", "0",
+        "--out", tmp_path / "i.lucid", "--plots", plots, "--report", report,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    names = sorted(p.name for p in plots.iterdir())
+    assert names == ["confusion_matrix.png", "first_layer_weights.png", "training_curves.png"]
+    text = report.read_text(encoding="utf-8")
+    assert "What the first layer looks for" in text
+    assert "image-rendering: pixelated" in text and "<figure" in text  # samples as images
+
+
+def test_plot_options_fail_before_training(tmp_path):
+    _assert_one_line_error(
+        _cli("train", "--data", "xor", "--report", tmp_path / "missing" / "r.html"),
+        contains="--report",
+    )
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    _assert_one_line_error(
+        _cli("train", "--data", "xor", "--plots", a_file), contains="is not a folder"
+    )
+    blocked = (
+        "import sys; sys.modules['matplotlib'] = None; from lucidnet import cli; "
+        f"sys.exit(cli.main(['train', '--data', 'xor', '--plots', {str(tmp_path / 'p')!r}]))"
+    )
+    result = subprocess.run([sys.executable, "-c", blocked], capture_output=True, text=True)
+    _assert_one_line_error(
+        result, contains="--plots needs matplotlib: pip install 'lucidnet[plot]'"
+    )
+    assert "training on" not in result.stdout

@@ -44,6 +44,23 @@ class Split(NamedTuple):
     x_test: np.ndarray
     y_test: np.ndarray
     classes: int | None  # None for regression
+    class_names: list[str] | None = None  # names of the labels 0, 1, ..., where known
+
+
+FASHION_MNIST_CLASSES = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
+IMAGE_SHAPE = (28, 28)  # MNIST and Fashion-MNIST: 784 inputs are 28x28 images
+DIAGRAM_MAX_UNITS = 64  # --plots draws the network diagram when no layer is wider
 
 
 MAX_CLASSES = 1000
@@ -87,7 +104,8 @@ def load_data(source: str, seed: int = 0, target: str = "-1", task: str = "auto"
     if name in ("fashion-mnist", "fashion_mnist", "mnist"):
         loader = datasets.load_mnist if name == "mnist" else datasets.load_fashion_mnist
         (x_train, y_train), (x_test, y_test) = loader()
-        return Split(x_train, y_train, x_test, y_test, 10)
+        names = None if name == "mnist" else FASHION_MNIST_CLASSES
+        return Split(x_train, y_train, x_test, y_test, 10, names)
     if name == "digits":
         try:
             from sklearn.datasets import load_digits
@@ -106,8 +124,9 @@ def load_data(source: str, seed: int = 0, target: str = "-1", task: str = "auto"
         return _holdout(x, y, 0.2, seed, "classify")
     if source.lower().endswith(".csv"):
         column: int | str = int(target) if target.lstrip("-").isdigit() else target
-        x, y = datasets.load_csv(source, target=column)
-        return _holdout(x, y, 0.2, seed, task)
+        table = datasets.read_csv(source, target=column)
+        split = _holdout(table.X, table.y, 0.2, seed, task)
+        return split._replace(class_names=table.classes if split.classes else None)
     raise ValueError(f"--data {source!r}: expected {DATA_HELP}")
 
 
@@ -170,6 +189,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     out_folder = os.path.dirname(os.path.abspath(args.out))
     if not os.path.isdir(out_folder):
         raise ValueError(f"--out {args.out}: the folder {out_folder} does not exist")
+    _check_picture_options(args)
     hidden = _parse_layers(args.layers)
     data = load_data(args.data, seed=args.seed, target=args.target, task=args.task)
     model = build_model(
@@ -212,7 +232,81 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"test        {_format_metrics(test)}")
     save(model, args.out)
     print(f"saved {args.out}")
+    if args.plots:
+        written = _write_plots(model, history, data, args.plots)
+        print(f"wrote {len(written)} plots to {args.plots}: {', '.join(written)}")
+    if args.report:
+        from .report import training_report
+
+        image_shape = IMAGE_SHAPE if data.x_test.shape[1] == np.prod(IMAGE_SHAPE) else None
+        training_report(
+            model,
+            history,
+            data.x_test,
+            data.y_test,
+            args.report,
+            class_names=data.class_names,
+            image_shape=image_shape,
+            title=f"lucidnet: {os.path.basename(args.data)}",
+        )
+        print(f"wrote the report {args.report}")
     return 0
+
+
+def _check_picture_options(args: argparse.Namespace) -> None:
+    """Fail before training when --plots or --report cannot be written."""
+    if not (args.plots or args.report):
+        return
+    from .plotting import INSTALL_HINT, require_matplotlib
+
+    try:
+        require_matplotlib()
+    except ImportError:
+        option = "--plots" if args.plots else "--report"
+        raise ValueError(f"{option} needs matplotlib: {INSTALL_HINT}") from None
+    if args.report:
+        folder = os.path.dirname(os.path.abspath(args.report))
+        if not os.path.isdir(folder):
+            raise ValueError(f"--report {args.report}: the folder {folder} does not exist")
+    if args.plots:
+        if os.path.exists(args.plots) and not os.path.isdir(args.plots):
+            raise ValueError(f"--plots {args.plots}: exists and is not a folder")
+        os.makedirs(args.plots, exist_ok=True)
+
+
+def _write_plots(model: Sequential, history: object, data: Split, folder: str) -> list[str]:
+    """The pictures that fit this model and data, as PNGs in ``folder``; their names.
+
+    Always the training curves; for classification the confusion matrix on the test set;
+    for 784 inputs (28x28 images) the first layer's weights; for 2 inputs the decision
+    boundary (classification) and the activation maps; and the network diagram when no
+    layer is wider than ``DIAGRAM_MAX_UNITS``.
+    """
+    from . import plotting
+
+    written: list[str] = []
+
+    def path(name: str) -> str:
+        written.append(name)
+        return os.path.join(folder, name)
+
+    plotting.training_curves(history, path("training_curves.png"))
+    names, n_in = data.class_names, data.x_test.shape[1]
+    if data.classes is not None:
+        predicted = model.predict_proba(data.x_test, batch_size=1024)
+        plotting.confusion_matrix(data.y_test, predicted, names, path("confusion_matrix.png"))
+    if n_in == np.prod(IMAGE_SHAPE):
+        plotting.first_layer_weights(model, path("first_layer_weights.png"), IMAGE_SHAPE)
+    if n_in == 2:
+        x, y = data.x_train, data.y_train
+        if data.classes is not None:
+            boundary = path("decision_boundary.png")
+            plotting.decision_boundary(model, x, y, boundary, class_names=names)
+        plotting.activation_maps(model, x, path("activation_maps.png"))
+    widths = [n_in] + [getattr(layer, "out_features", 0) for layer in model.layers]
+    if max(widths) <= DIAGRAM_MAX_UNITS:
+        plotting.network_diagram(model, path("network_diagram.png"))
+    return written
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -418,6 +512,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0, help="default 0")
     train.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2])
     train.add_argument("--out", default="model.lucid", help="where to save the model")
+    train.add_argument(
+        "--plots",
+        metavar="DIR",
+        help="write PNG plots into DIR (created if missing): training curves, confusion "
+        "matrix, first-layer weights (28x28 inputs), decision boundary and activation maps "
+        f"(2 inputs), network diagram (layers up to {DIAGRAM_MAX_UNITS} wide); needs matplotlib",
+    )
+    train.add_argument(
+        "--report",
+        metavar="FILE.html",
+        help="write a standalone HTML training report (summary, curves, test metrics, "
+        "confusion matrix, sample predictions); needs matplotlib",
+    )
     train.set_defaults(run=cmd_train)
 
     evaluate = commands.add_parser("evaluate", help="test a saved model on a data set's test split")
