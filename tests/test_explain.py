@@ -170,6 +170,80 @@ def test_markdown_uses_latex_matrices_like_seed_003():
     assert r"\delta_2" in md and r"\eta = 0.1" in md
 
 
+def test_logits_losses_keep_from_logits_for_the_new_loss():
+    model = ln.Sequential(
+        [
+            ln.Dense(2, 3, seed=0, dtype=np.float64),
+            ln.Tanh(),
+            ln.Dense(3, 1, seed=1, dtype=np.float64),
+        ]
+    )
+    loss = ln.BinaryCrossEntropy(from_logits=True)
+    t = ln.explain(model, [0.5, -1.0], y=[1], loss=loss, learning_rate=0.1)
+    trained = ln.Sequential(
+        [ln.Dense(2, 3, dtype=np.float64), ln.Tanh(), ln.Dense(3, 1, dtype=np.float64)]
+    )
+    trained.set_weights([w for layer in t.layers for w in (layer.new_weights, layer.new_bias)])
+    x = np.array([[0.5, -1.0]])
+    assert t.new_loss == pytest.approx(loss(trained.predict(x), np.array([[1.0]])))
+    assert t.new_loss < t.loss
+    multi = ln.Sequential([ln.Dense(2, 3, seed=0), ln.Dense(3, 3, seed=1)])
+    t2 = ln.explain(multi, [1, 2], y=[2], loss=ln.CrossEntropy(from_logits=True), learning_rate=0.1)
+    assert t2.new_loss < t2.loss
+
+
+def test_l2_no_bias_and_softmax_batches_are_rendered_with_their_own_formulas():
+    model = ln.Sequential(
+        [
+            ln.Dense(2, 3, seed=0, l2=0.5, bias=False),
+            ln.ReLU(),
+            ln.Dense(3, 3, seed=1),
+            ln.Softmax(),
+        ]
+    )
+    t = ln.explain(model, np.ones((3, 2)), y=[0, 1, 2], learning_rate=0.1)
+    first = t.layers[0]
+    assert first.l2 == 0.5 and first.grad_bias is None
+    np.testing.assert_allclose(
+        first.grad_weights, first.x.T @ first.delta + 2 * 0.5 * first.weights, rtol=1e-5
+    )
+    text, md, page = t.to_text(), t.to_markdown(), t.to_html()
+    assert "x^T delta + 2 l2 W (l2 = 0.5)" in text and "2 l2 W" in page
+    assert r"+ 2 \cdot 0.5 \, W_1" in md
+    assert "nan" not in md and "nan" not in text
+    assert "J (sample 1 of 3)" in text and "dL/dz = J^T dL/da" in text and "J_2^T" in md
+
+
+@pytest.mark.parametrize(
+    ("y", "shape"),
+    [(1, (1, 1)), ([1], (1, 1)), ([[1]], (1, 1))],
+)
+def test_targets_of_one_sample_take_its_shape(y, shape):
+    t = ln.explain(seeds.fruit_network(), [1, 1], y=y)
+    assert t.y.shape == shape and t.loss == pytest.approx(fruit_trace().loss)
+
+
+def test_one_hot_and_label_targets_give_the_same_softmax_trace():
+    model = ln.Sequential([ln.Dense(2, 3, seed=0), ln.Softmax()])
+    a = ln.explain(model, [1, 2], y=[0, 1, 0])
+    b = ln.explain(model, [1, 2], y=[1])
+    assert a.loss == pytest.approx(b.loss)
+    np.testing.assert_allclose(a.layers[0].delta, b.layers[0].delta, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"learning_rate": 0.1}, "learning_rate needs a target"),
+        ({"loss": "mse"}, "loss needs"),
+        ({"grad_output": 0.2, "loss": "mse"}, "exclude each other"),
+    ],
+)
+def test_arguments_that_would_be_ignored_are_refused(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ln.explain(seeds.fruit_network(), [1, 1], **kwargs)
+
+
 # --- the command line -------------------------------------------------------------------------
 
 
@@ -217,6 +291,7 @@ def test_cli_explains_a_saved_model_into_a_file(tmp_path, capsys):
         (["explain"], "MODEL file or --example"),
         (["explain", "--example", "fruit", "--input", "1,x"], "--input must be numbers"),
         (["explain", "m.lucid"], "--input is needed"),
+        (["explain", "--example", "fruit", "--decimals", "-1"], "--decimals must be in 0..12"),
     ],
 )
 def test_cli_explain_errors_are_one_line(args, message, capsys, tmp_path, monkeypatch):
@@ -225,3 +300,22 @@ def test_cli_explain_errors_are_one_line(args, message, capsys, tmp_path, monkey
     monkeypatch.chdir(tmp_path)
     assert main(args) == 1
     assert message in capsys.readouterr().err
+
+
+def test_cli_softmax_target_is_a_label_or_a_one_hot_row(tmp_path, capsys):
+    from lucidnet.cli import main
+
+    model = ln.Sequential([ln.Dense(2, 3, seed=0), ln.Softmax()])
+    path = str(tmp_path / "m.lucid")
+    model.save(path)
+    assert main(["explain", path, "--input", "1,2", "--target", "1"]) == 0
+    by_label = capsys.readouterr().out
+    assert main(["explain", path, "--input", "1,2", "--target", "0,1,0"]) == 0
+    by_row = capsys.readouterr().out
+
+    def without_y(text):  # the target line shows 1 or [0 1 0]; everything else is equal
+        return [line for line in text.splitlines() if not line.startswith("  y ")]
+
+    assert without_y(by_row) == without_y(by_label) and by_row != by_label
+    assert main(["explain", path, "--input", "1,2", "--target", "1.7"]) == 1
+    assert "class label" in capsys.readouterr().err

@@ -446,12 +446,18 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if args.target is not None:
         values = _numbers(args.target, "--target")
         last = model.layers[-1] if hasattr(model, "layers") else None
-        if isinstance(last, Softmax):  # a class label for the softmax network
-            target = {"y": [int(v) for v in values]}
-        else:
+        if isinstance(last, Softmax) and len(values) == 1:  # a class label
+            if not float(values[0]).is_integer():
+                raise ValueError(
+                    f"--target for a softmax network is a class label, got {args.target}"
+                )
+            target = {"y": [int(values[0])]}
+        else:  # the output values (a one-hot row for a softmax network)
             target = {"y": [values]}
     if args.lr is not None:
         lr = args.lr
+    if not 0 <= args.decimals <= 12:
+        raise ValueError(f"--decimals must be in 0..12, got {args.decimals}")
     trace = explain(model, x, learning_rate=lr, **target)
     render = {"text": trace.to_text, "markdown": trace.to_markdown, "html": trace.to_html}
     output = render[args.format](decimals=args.decimals).rstrip("\n") + "\n"

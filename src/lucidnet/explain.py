@@ -90,6 +90,7 @@ class LayerTrace:
     new_weights: np.ndarray | None = None
     new_bias: np.ndarray | None = None
     fused: bool = False  # delta came from the fused output/loss pair
+    l2: float = 0.0  # the Dense layer's L2 factor: dL/dW = x^T delta + 2 l2 W
 
     @property
     def is_dense(self) -> bool:
@@ -98,6 +99,27 @@ class LayerTrace:
     @property
     def derivative_formula(self) -> str:
         return DERIVATIVES.get(self.activation, "f'(z)")
+
+    @property
+    def is_softmax(self) -> bool:
+        return self.activation == "Softmax"
+
+    @property
+    def local_label(self) -> str:
+        """``f'(z)``, or which sample's Jacobian a softmax layer shows."""
+        if self.is_softmax:
+            return f"J (sample 1 of {len(self.z)})" if len(self.z) > 1 else "J"
+        return "f'(z)"
+
+    @property
+    def delta_formula(self) -> str:
+        if self.is_softmax:  # a Jacobian per sample, not an elementwise product
+            return "dL/dz = J^T dL/da"
+        return "dL/dz = dL/da * f'(z)"
+
+    @property
+    def grad_weights_formula(self) -> str:
+        return "x^T delta" + (f" + 2 l2 W (l2 = {self.l2:g})" if self.l2 else "")
 
 
 @dataclass
@@ -116,6 +138,7 @@ class Trace:
     new_y_hat: np.ndarray | None = None
     new_loss: float | None = None
     notes: list[str] = field(default_factory=list)
+    loss_function: Loss | None = None  # the loss object itself (from_logits and all)
 
     @property
     def loss_formula(self) -> str:
@@ -235,26 +258,30 @@ def explain(
     y_hat = traces[-1].a
     trace = Trace(x=x_arr, y=None, layers=traces, y_hat=y_hat, notes=notes)
     if y is None and grad_output is None:
+        for given, what in ((learning_rate, "learning_rate"), (loss, "loss")):
+            if given is not None:
+                raise ValueError(f"explain: {what} needs a target y (or grad_output)")
         return trace
     if y is not None and grad_output is not None:
         raise ValueError("explain: give y (with a loss) or grad_output, not both")
     last = groups[-1][1]
     fused_delta = None
+    loss_obj = None
     if y is not None:
         loss_obj = _pick_loss(model, loss, last)
-        y_arr = np.asarray(y)
-        if y_arr.ndim == 1 and y_hat.shape[1] == 1 and not isinstance(loss_obj, CrossEntropy):
-            y_arr = y_arr.reshape(-1, 1)
+        y_arr = _targets(y, y_hat, loss_obj)
         loss_obj.check_targets(y_arr, y_hat.shape[1], "explain: y")
         with np.errstate(divide="ignore", invalid="ignore"):
             value, grad = loss_obj.value_and_gradient(y_hat, y_arr)
         fused = losses_module.fused_logits_loss(last, loss_obj) if last is not None else None
         if fused is not None:
             _, fused_delta = fused.value_and_gradient(traces[-1].z, y_arr)
-        trace.y, trace.loss_name = y_arr, loss_obj.name
+        trace.y, trace.loss_name, trace.loss_function = y_arr, loss_obj.name, loss_obj
         trace.penalty = float(net.penalty())
         trace.loss = float(value) + trace.penalty
     else:
+        if loss is not None:
+            raise ValueError("explain: loss and grad_output exclude each other")
         grad = np.broadcast_to(np.asarray(grad_output, dtype=net.dtype), y_hat.shape).copy()
     trace.grad_y_hat = np.asarray(grad)
     _backward(groups, traces, trace.grad_y_hat, fused_delta)
@@ -262,6 +289,21 @@ def explain(
         trace.learning_rate = float(learning_rate)
         _update(net, groups, traces, trace)
     return trace
+
+
+def _targets(y: Any, y_hat: np.ndarray, loss: Loss) -> np.ndarray:
+    """``y`` shaped like the batch: a scalar or one sample's targets get their row."""
+    y_arr = np.asarray(y)
+    if isinstance(loss, CrossEntropy) and y_arr.ndim <= 1 and y_hat.shape[1] > 1:
+        labels = y_arr.reshape(-1)  # class labels, one per sample
+        if len(labels) == y_hat.shape[1] and len(y_hat) == 1 and set(labels) <= {0, 1}:
+            return labels.reshape(1, -1)  # one one-hot row
+        return labels
+    if y_arr.ndim == 0 or (y_arr.ndim == 1 and len(y_hat) == 1):
+        return y_arr.reshape(1, -1)
+    if y_arr.ndim == 1 and y_hat.shape[1] == 1:
+        return y_arr.reshape(-1, 1)
+    return y_arr
 
 
 def _pick_loss(model: Any, loss: Loss | str | None, last: Activation | None) -> Loss:
@@ -287,6 +329,7 @@ def _forward(groups: Groups, x: np.ndarray) -> list[LayerTrace]:
                 bias=None if dense is None or dense.bias is None else dense.bias.copy(),
                 z=np.array(z),
                 a=np.array(a),
+                l2=0.0 if dense is None else float(dense.l2),
             )
         )
         h = a
@@ -337,7 +380,7 @@ def _update(
             dense.bias -= dense.dtype.type(lr) * t.grad_bias
             t.new_bias = dense.bias.copy()
     trace.new_y_hat = net.predict(trace.x)
-    if trace.y is not None and trace.loss_name is not None:
-        loss = losses_module.get(trace.loss_name)
+    if trace.y is not None and trace.loss_function is not None:
         with np.errstate(divide="ignore", invalid="ignore"):
-            trace.new_loss = float(loss(trace.new_y_hat, trace.y)) + float(net.penalty())
+            value = trace.loss_function(trace.new_y_hat, trace.y)
+        trace.new_loss = float(value) + float(net.penalty())

@@ -122,13 +122,13 @@ def to_text(trace: Trace, decimals: int = 4) -> str:
         out.append(_title(t) + ", backward")
         line("dL/da", t.grad_a)
         if t.activation != "Identity" or not t.is_dense:
-            line("f'(z)", t.local, t.derivative_formula)
+            line(t.local_label, t.local, t.derivative_formula)
             fused = "   (sigmoid/softmax + cross-entropy: (y_hat - y) / batch)" if t.fused else ""
-            line("delta", t.delta, "dL/dz = dL/da * f'(z)")
+            line("delta", t.delta, t.delta_formula)
             if fused:
                 out[-1] += fused
         if t.is_dense:
-            line("dL/dW", t.grad_weights, "x^T delta")
+            line("dL/dW", t.grad_weights, t.grad_weights_formula)
             line("dL/db", t.grad_bias, "sum of delta")
         line("dL/dx", t.grad_x, "delta W^T" if t.is_dense else "delta")
     if trace.learning_rate is not None:
@@ -212,6 +212,11 @@ def to_markdown(trace: Trace, decimals: int = 4) -> str:
     out = ["# One pass through the network", ""]
     out.append(f"Input $x = {t2(trace.x)}$, shape {_shape(trace.x)}.")
     out.append("")
+    out.append(
+        "Rows are samples: $z = x W + b$, with one column of $W$ per neuron. Seed 003 writes "
+        "$z = W x + b$ with one row per neuron: its $W$ is the transpose of the one here."
+    )
+    out.append("")
     out.append("## Forward pass")
     for t in trace.layers:
         k = t.index
@@ -246,18 +251,30 @@ def to_markdown(trace: Trace, decimals: int = 4) -> str:
             out.append(f"$$ \\frac{{\\partial L}}{{\\partial a_{k}}} = {t2(t.grad_a)} $$")
             if t.activation != "Identity" or not t.is_dense:
                 tex = TEX_DERIVATIVES.get(t.activation, "f'(z)")
-                out.append(f"$$ f'(z_{k}) = {tex} = {t2(t.local)} $$")
+                local = f"J_{k}" if t.is_softmax else f"f'(z_{k})"
+                which = f" \\quad (\\text{{{t.local_label}}})" if t.is_softmax else ""
+                out.append(f"$$ {local} = {tex} = {t2(t.local)}{which} $$")
+                product = (
+                    f"J_{k}^T \\frac{{\\partial L}}{{\\partial a_{k}}}"
+                    if t.is_softmax
+                    else f"\\frac{{\\partial L}}{{\\partial a_{k}}} \\odot f'(z_{k})"
+                )
                 out.append(
-                    f"$$ \\delta_{k} = \\frac{{\\partial L}}{{\\partial z_{k}}} = "
-                    f"\\frac{{\\partial L}}{{\\partial a_{k}}} \\odot f'(z_{k}) = {t2(t.delta)} $$"
+                    f"$$ \\delta_{k} = \\frac{{\\partial L}}{{\\partial z_{k}}} = {product} = "
+                    f"{t2(t.delta)} $$"
                 )
                 if t.fused:
                     out.append("(With the cross-entropy this product is $(\\hat{y} - y)$ / batch.)")
             if t.is_dense:
+                penalty = f" + 2 \\cdot {t.l2:g} \\, W_{k}" if t.l2 else ""
+                bias = (
+                    ""
+                    if t.grad_bias is None
+                    else f" \\qquad \\frac{{\\partial L}}{{\\partial b_{k}}} = {t2(t.grad_bias)}"
+                )
                 out.append(
-                    f"$$ \\frac{{\\partial L}}{{\\partial W_{k}}} = x_{k}^T \\delta_{k} = "
-                    f"{t2(t.grad_weights)} \\qquad \\frac{{\\partial L}}{{\\partial b_{k}}} = "
-                    f"{t2(t.grad_bias)} $$"
+                    f"$$ \\frac{{\\partial L}}{{\\partial W_{k}}} = x_{k}^T \\delta_{k}{penalty} = "
+                    f"{t2(t.grad_weights)}{bias} $$"
                 )
                 out.append(
                     f"$$ \\frac{{\\partial L}}{{\\partial x_{k}}} = \\delta_{k} W_{k}^T = "
@@ -272,8 +289,9 @@ def to_markdown(trace: Trace, decimals: int = 4) -> str:
                 k = t.index
                 out.append(
                     f"$$ W_{k} \\leftarrow W_{k} - \\eta "
-                    f"\\frac{{\\partial L}}{{\\partial W_{k}}} = {t2(t.new_weights)} "
-                    f"\\qquad b_{k} \\leftarrow {t2(t.new_bias)} $$"
+                    f"\\frac{{\\partial L}}{{\\partial W_{k}}} = {t2(t.new_weights)}"
+                    + ("" if t.new_bias is None else f" \\qquad b_{k} \\leftarrow {t2(t.new_bias)}")
+                    + " $$"
                 )
         out.append("")
         out.append(
@@ -378,6 +396,8 @@ def to_html(trace: Trace, decimals: int = 4) -> str:
         _svg(trace),
         '<p class="note">Blue lines: positive weights, red: negative; thicker is larger. '
         "Each circle shows its neuron's output for the first sample.</p>",
+        '<p class="note">Rows are samples: z = x W + b, with one column of W per neuron '
+        "(the seeds' W x + b uses its transpose, one row per neuron).</p>",
         "<h2>Forward pass</h2>",
     ]
 
@@ -417,10 +437,10 @@ def to_html(trace: Trace, decimals: int = 4) -> str:
             out.append(f"<h3>{html.escape(_title(t))}, backward</h3>")
             row("dL/da", t.grad_a)
             if t.activation != "Identity" or not t.is_dense:
-                row("f'(z)", t.local, t.derivative_formula + " =")
-                row("delta", t.delta, "dL/dz = dL/da * f'(z) =")
+                row(t.local_label, t.local, t.derivative_formula + " =")
+                row("delta", t.delta, t.delta_formula + " =")
             if t.is_dense:
-                row("dL/dW", t.grad_weights, "x^T delta =")
+                row("dL/dW", t.grad_weights, t.grad_weights_formula + " =")
                 row("dL/db", t.grad_bias, "sum of delta =")
             row("dL/dx", t.grad_x, "delta W^T =" if t.is_dense else "")
     if trace.learning_rate is not None:
