@@ -311,14 +311,20 @@ def test_train_with_plots_and_report_on_2d_data(tmp_path):
         "activation_maps.png",
         "confusion_matrix.png",
         "decision_boundary.png",
+        "decision_boundary_training.gif",
         "network_diagram.png",
         "training_curves.png",
     ]
     assert sorted(p.name for p in plots.iterdir()) == expected
-    assert f"wrote 5 plots to {plots}: training_curves.png" in result.stdout
+    assert f"wrote 6 plots to {plots}: training_curves.png" in result.stdout
     assert f"wrote the report {report}" in result.stdout
     for name in expected:
-        assert (plots / name).read_bytes().startswith(b"\x89PNG"), name
+        magic = b"GIF8" if name.endswith(".gif") else b"\x89PNG"
+        assert (plots / name).read_bytes().startswith(magic), name
+    from PIL import Image
+
+    with Image.open(plots / "decision_boundary_training.gif") as gif:
+        assert gif.n_frames == 3  # the start, after epoch 1, after epoch 2
     text = report.read_text(encoding="utf-8")
     assert "Total params: 51" in text  # (2*8 + 8) + (8*3 + 3)
     assert text.count('src="data:image/png;base64,') == 3  # curves, matrix, boundary

@@ -262,3 +262,11 @@ def test_figures_use_their_own_agg_canvas():
     fig = plotting.training_curves({"loss": [1.0]})
     assert isinstance(fig.canvas, FigureCanvasAgg)
     assert matplotlib.get_backend() == backend
+
+
+def test_decision_boundary_refuses_negative_labels(tmp_path):
+    model = ln.Sequential([ln.Dense(2, 4, seed=0), ln.Tanh(), ln.Dense(4, 1, seed=0), ln.Sigmoid()])
+    x = np.random.default_rng(0).normal(size=(10, 2)).astype(np.float32)
+    y = np.where(x[:, 0] > 0, 1, -1)
+    with pytest.raises(ValueError, match="map -1/\\+1 labels to 0/1"):
+        plotting.decision_boundary(model, x, y)

@@ -149,3 +149,23 @@ def test_report_errors(tmp_path, monkeypatch):
     with pytest.raises(ImportError, match=r"lucidnet\[plot\]"):
         training_report(model, None, x, y, tmp_path / "r.html")
     assert not list(tmp_path.iterdir())
+
+
+def test_a_sigmoid_classifier_trained_with_mse_is_still_a_classifier(tmp_path):
+    x, y = ln.datasets.xor()
+    model = ln.Sequential([ln.Dense(2, 4, seed=0), ln.Tanh(), ln.Dense(4, 1, seed=1), ln.Sigmoid()])
+    model.compile("mse", ln.SGD(0.5))  # seed 001's way
+    history = model.fit(x, y.astype(np.float32), epochs=5, batch_size=4, verbose=0)
+    page = training_report(model, history, x, y.astype(np.float32), tmp_path / "r.html")
+    assert "Confusion matrix" in page and "closest" not in page
+
+
+def test_multi_output_regression_ranks_rows_by_their_largest_error(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 3)).astype(np.float32)
+    y = np.column_stack([x.sum(axis=1), x[:, 0]]).astype(np.float32)
+    model = ln.Sequential([ln.Dense(3, 8, seed=0), ln.Tanh(), ln.Dense(8, 2, seed=1)])
+    model.compile("mse", "adam")
+    history = model.fit(x, y, epochs=3, verbose=0)
+    page = training_report(model, history, x, y, tmp_path / "r.html")
+    assert "predicted (output 0)" in page and "|error| (largest)" in page

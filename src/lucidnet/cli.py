@@ -233,7 +233,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     save(model, args.out)
     print(f"saved {args.out}")
     if args.plots:
-        written = _write_plots(model, history, data, args.plots)
+        replay = None  # 2-D classification: the same network from its start, for the GIF
+        if data.x_train.shape[1] == 2 and data.classes is not None:
+            replay = build_model(2, hidden, data.classes, args.activation, args.dropout, args.seed)
+            replay_optimizer = optimizers.get(args.optimizer)
+            replay_optimizer.lr = args.lr
+            replay.compile("crossentropy", replay_optimizer, metrics=["accuracy"])
+        fit_kwargs = {"batch_size": args.batch_size, "seed": args.seed}
+        written = _write_plots(model, history, data, args.plots, replay, args.epochs, fit_kwargs)
         print(f"wrote {len(written)} plots to {args.plots}: {', '.join(written)}")
     if args.report:
         from .report import training_report
@@ -274,12 +281,22 @@ def _check_picture_options(args: argparse.Namespace) -> None:
         os.makedirs(args.plots, exist_ok=True)
 
 
-def _write_plots(model: Sequential, history: object, data: Split, folder: str) -> list[str]:
-    """The pictures that fit this model and data, as PNGs in ``folder``; their names.
+def _write_plots(
+    model: Sequential,
+    history: object,
+    data: Split,
+    folder: str,
+    replay: Sequential | None = None,
+    epochs: int = 1,
+    fit_kwargs: dict[str, Any] | None = None,
+) -> list[str]:
+    """The pictures that fit this model and data, in ``folder``; their names.
 
     Always the training curves; for classification the confusion matrix on the test set;
     for 784 inputs (28x28 images) the first layer's weights; for 2 inputs the decision
-    boundary (classification) and the activation maps; and the network diagram when no
+    boundary (classification) and the activation maps, and, given ``replay`` (the same
+    network, untrained and compiled), a GIF of the boundary while it trains ``epochs``
+    epochs again (without the learning-rate schedule); and the network diagram when no
     layer is wider than ``DIAGRAM_MAX_UNITS``.
     """
     from . import plotting
@@ -303,6 +320,19 @@ def _write_plots(model: Sequential, history: object, data: Split, folder: str) -
             boundary = path("decision_boundary.png")
             plotting.decision_boundary(model, x, y, boundary, class_names=names)
         plotting.activation_maps(model, x, path("activation_maps.png"))
+        if replay is not None:
+            gif = path("decision_boundary_training.gif")
+            frames = max(2, min(20, epochs + 1))
+            plotting.boundary_animation(
+                replay,
+                x,
+                y,
+                gif,
+                epochs=epochs,
+                frames=frames,
+                fit_kwargs=fit_kwargs,
+                class_names=names,
+            )
     widths = [n_in] + [getattr(layer, "out_features", 0) for layer in model.layers]
     if max(widths) <= DIAGRAM_MAX_UNITS:
         plotting.network_diagram(model, path("network_diagram.png"))
@@ -521,9 +551,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--plots",
         metavar="DIR",
-        help="write PNG plots into DIR (created if missing): training curves, confusion "
-        "matrix, first-layer weights (28x28 inputs), decision boundary and activation maps "
-        f"(2 inputs), network diagram (layers up to {DIAGRAM_MAX_UNITS} wide); needs matplotlib",
+        help="write plots into DIR (created if missing): training curves, confusion "
+        "matrix, first-layer weights (28x28 inputs), decision boundary, its GIF during "
+        "training and activation maps (2 inputs), network diagram (layers up to "
+        f"{DIAGRAM_MAX_UNITS} wide); needs matplotlib",
     )
     train.add_argument(
         "--report",

@@ -140,6 +140,11 @@ def _labels(y: Any, n: int, who: str) -> np.ndarray:
         raise ValueError(f"{who}: x has {n} rows but y has {len(y)} labels")
     if y.dtype.kind == "f" and not np.all(y == np.round(y)):
         raise ValueError(f"{who}: y must be class labels (whole numbers), got fractions")
+    if len(y) and y.min() < 0:
+        raise ValueError(
+            f"{who}: y must be class labels 0, 1, ..., got {int(y.min())} (map -1/+1 labels "
+            "to 0/1 first)"
+        )
     return y.astype(np.int64)
 
 

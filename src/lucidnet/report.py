@@ -120,10 +120,16 @@ def _results_card(history: Any, test: dict[str, float], n_test: int) -> str:
 
 
 def _task(model: Sequential, y_test: np.ndarray) -> str:
-    loss = getattr(getattr(model, "loss", None), "name", None)
-    if loss == "mse" or (loss is None and np.asarray(y_test).dtype.kind == "f"):
-        return "regression"
-    return "classification"
+    """ "classification" when the network ends in a sigmoid or a softmax or its loss is a
+    cross-entropy (a classifier trained with MSE, as seed 001's XOR, still counts);
+    "regression" otherwise."""
+    from .activations import Sigmoid, Softmax
+
+    last = model.layers[-1] if model.layers else None
+    loss = getattr(getattr(model, "loss", None), "name", "")
+    if isinstance(last, (Sigmoid, Softmax)) or "crossentropy" in str(loss):
+        return "classification"
+    return "regression"
 
 
 def _test_metrics(
@@ -213,11 +219,24 @@ def _samples_card(
 
 def _regression_card(x: np.ndarray, y_true: np.ndarray, out: np.ndarray, count: int) -> str:
     """The closest and the furthest predictions, as a table."""
-    pred = out.reshape(len(out), -1)[:, 0]
-    error = np.abs(pred - y_true.reshape(-1))
+    pred = out.reshape(len(out), -1)
+    truth = y_true.reshape(len(y_true), -1)
+    if pred.shape[1] > 1:  # several outputs: rank rows by their largest error, show output 0
+        error = np.abs(pred - truth).max(axis=1)
+    else:
+        error = np.abs(pred - truth)[:, 0]
+    several = pred.shape[1] > 1
+    pred, y_true = pred[:, 0], truth[:, 0]
     order = np.argsort(error, kind="stable")
     shown = min(x.shape[1], 8)
-    header = ["row", *(f"x[{j}]" for j in range(shown)), "predicted", "true", "|error|"]
+    which = " (output 0)" if several else ""
+    header = [
+        "row",
+        *(f"x[{j}]" for j in range(shown)),
+        f"predicted{which}",
+        f"true{which}",
+        "|error|" + (" (largest)" if several else ""),
+    ]
     parts = []
     for title, chosen in (("closest", order[:count]), ("furthest", order[::-1][:count])):
         rows = [
