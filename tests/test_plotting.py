@@ -77,7 +77,7 @@ def test_training_curves_from_a_history_and_from_a_dict(tmp_path, moons):
     logs = {"loss": [1.0, 0.6, 0.4], "lr": [0.1, 0.05, 0.01]}
     fig = plotting.training_curves(logs, tmp_path / "lr.png")
     assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["loss", "learning rate"]
-    _assert_picture(tmp_path / "lr.png", fig)
+    _assert_picture(tmp_path / "lr.png", fig, size=(840, 320))  # 2 panels of 4.2 x 3.2 in
 
 
 def test_training_curves_rejects_an_empty_or_foreign_history():
@@ -154,7 +154,8 @@ def test_boundary_animation_rejects_bad_arguments(tmp_path, moons):
 def test_network_diagram_draws_every_weight_of_a_small_network(tmp_path):
     model = _tiny()
     fig = plotting.network_diagram(model, tmp_path / "net.png")
-    _assert_picture(tmp_path / "net.png", fig)
+    # 3 columns: max(4.5, 1.4 * 3 + 1.5) x max(3, 0.48 * 4 + 1.4) inches at 100 dpi
+    _assert_picture(tmp_path / "net.png", fig, size=(570, 332))
     ax = fig.axes[0]
     assert len(ax.patches) == 2 + 4 + 1  # one circle per neuron
     lines = [len(c.get_segments()) for c in ax.collections]  # one collection per layer
@@ -166,7 +167,7 @@ def test_network_diagram_draws_every_weight_of_a_small_network(tmp_path):
 def test_network_diagram_abbreviates_wide_layers(tmp_path):
     model = ln.Sequential([ln.Dense(30, 5, seed=0), ln.ReLU(), ln.Dense(5, 2, seed=1)])
     fig = plotting.network_diagram(model, tmp_path / "wide.png", max_units=8)
-    _assert_picture(tmp_path / "wide.png", fig)
+    _assert_picture(tmp_path / "wide.png", fig, size=(570, 524))  # 8 slots: 0.48 * 8 + 1.4
     ax = fig.axes[0]
     texts = [t.get_text() for t in ax.texts]
     assert "⋮" in texts and "+23" in texts  # 4 first + ellipsis + 3 last of 30
@@ -187,7 +188,8 @@ def test_activation_maps_one_row_per_layer(tmp_path, moons):
         ]
     )
     fig = plotting.activation_maps(model, moons[0], tmp_path / "maps.png", resolution=20)
-    _assert_picture(tmp_path / "maps.png", fig)
+    # 5 columns, 3 rows: (1.05 * 5 + 1.2) x (1.25 * 3 + 0.4) inches
+    _assert_picture(tmp_path / "maps.png", fig, size=(645, 415))
     images = [ax for ax in fig.axes if ax.get_images()]
     assert len(images) == 3 + 5 + 1
     assert images[0].get_images()[0].get_array().shape == (20, 20)
@@ -206,7 +208,7 @@ def test_activation_maps_without_data_and_with_a_cap(tmp_path):
     fig = plotting.activation_maps(model, None, tmp_path / "cap.png", resolution=10, max_units=4)
     assert len([ax for ax in fig.axes if ax.get_images()]) == 4 + 1
     assert "(first 4 of 20)" in fig.axes[0].get_ylabel()
-    _assert_picture(tmp_path / "cap.png", fig)
+    _assert_picture(tmp_path / "cap.png", fig, size=(540, 290))  # 4 columns, 2 rows
     with pytest.raises(ValueError, match="the model takes 784 inputs"):
         plotting.activation_maps(ln.Sequential([ln.Dense(784, 2, seed=0)]))
 
@@ -214,7 +216,7 @@ def test_activation_maps_without_data_and_with_a_cap(tmp_path):
 def test_first_layer_weights_as_images(tmp_path):
     model = ln.Sequential([ln.Dense(784, 10, seed=0), ln.ReLU(), ln.Dense(10, 3, seed=1)])
     fig = plotting.first_layer_weights(model, tmp_path / "w.png", max_units=6)
-    _assert_picture(tmp_path / "w.png", fig)
+    _assert_picture(tmp_path / "w.png", fig, size=(315, 250))  # 6 units: 3 x 2 of 0.95 in
     images = [ax.get_images()[0] for ax in fig.axes if ax.get_images()]
     assert len(images) == 6
     np.testing.assert_array_equal(
@@ -229,7 +231,7 @@ def test_confusion_matrix_counts_in_the_cells(tmp_path):
     y_pred = np.array([0, 1, 1, 1, 2, 2, 2, 2, 0])
     names = ["cat", "dog", "bird"]
     fig = plotting.confusion_matrix(y_true, y_pred, labels=names, path=tmp_path / "cm.png")
-    _assert_picture(tmp_path / "cm.png", fig)
+    _assert_picture(tmp_path / "cm.png", fig, size=(480, 400))  # 3 classes: the 4 in minimum
     ax = fig.axes[0]
     counts = np.array([int(t.get_text()) for t in ax.texts]).reshape(3, 3)
     np.testing.assert_array_equal(counts, ln.metrics.confusion_matrix(y_true, y_pred))
