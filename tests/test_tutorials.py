@@ -8,8 +8,9 @@ Conventions of the tutorial files (also in docs/tutorials/README.md):
   it must match what the block prints. Numbers may differ by one unit in their last
   printed digit (another CPU rounds float32 training a little differently); whole numbers
   must be equal; ``...`` stands for any text (values that depend on the machine);
-- ```python no-run blocks (they need Fashion-MNIST, which not every machine has) are
-  only compiled;
+- ```python fashion-mnist blocks need Fashion-MNIST, which not every machine has: they
+  run (and their output is checked) where the data is installed, and are skipped, with
+  the reason, elsewhere;
 - ```sh blocks are shown, not run; their ``lucidnet ...`` lines must parse.
 """
 
@@ -32,7 +33,7 @@ _NUMBER = r"(?<![\w.])(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)(?![\w.])"
 
 
 class Block(NamedTuple):
-    info: str  # the fence's info string: "python", "text", "sh", "python no-run"
+    info: str  # the fence's info string: "python", "text", "sh", "python fashion-mnist"
     code: str
     line: int  # the line of the opening fence, 1-based
     output: str | None  # for a python block: the text block right after it, if any
@@ -48,7 +49,7 @@ def parse(path: Path) -> list[Block]:
     blocks = []
     for i, (info, code, line, _, end) in enumerate(found):
         output = None
-        if info == "python" and i + 1 < len(found):
+        if info.startswith("python") and i + 1 < len(found):
             next_info, next_code, _, next_start, _ = found[i + 1]
             if next_info == "text" and not text[end:next_start].strip():
                 output = next_code
@@ -186,3 +187,27 @@ def test_index_links_every_tutorial():
 )
 def test_output_matching(expected, actual, ok):
     assert (output_mismatch(expected, actual) is None) is ok
+
+
+def _fashion_mnist_installed() -> bool:
+    from lucidnet.datasets import DatasetNotFoundError, load_fashion_mnist
+
+    try:
+        load_fashion_mnist(download=False)
+    except DatasetNotFoundError:
+        return False
+    return True
+
+
+def test_fashion_mnist_blocks_run_where_the_data_is(tmp_path, monkeypatch, capsys):
+    blocks = [(path, b) for path in FILES for b in parse(path) if b.info == "python fashion-mnist"]
+    assert blocks, "the tutorials train on Fashion-MNIST somewhere"
+    if not _fashion_mnist_installed():
+        pytest.skip("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+    monkeypatch.chdir(tmp_path)
+    for path, block in blocks:
+        capsys.readouterr()
+        exec(compile("\n" * block.line + block.code, str(path), "exec"), {})
+        out = capsys.readouterr().out
+        problem = None if block.output is None else output_mismatch(block.output, out)
+        assert problem is None, f"{path.name}, block at line {block.line}: {problem}"
