@@ -40,3 +40,22 @@ def test_check_finite_finds_nan_past_the_first_block():
     x[2500, 17] = np.inf
     with pytest.raises(ValueError, match="row 2500, column 17"):
         check_finite(x, "x")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1, True),
+        (0.5, True),
+        (np.float32(2), True),
+        (True, False),
+        (np.nan, False),
+        (np.inf, False),
+        ("1", False),
+        (None, False),
+    ],
+)
+def test_is_number(value, expected):
+    from lucidnet.validation import is_number
+
+    assert is_number(value) is expected

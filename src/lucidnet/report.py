@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import __version__, metrics, plotting
+from .plotting._common import _encoded, _labels
 from .serialization import _write_atomically
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def _data_uri(png: bytes) -> str:
 
 
 def _plot_img(fig: Figure, alt: str) -> str:
-    return f'<img class="plot" src="{_data_uri(plotting._encoded(fig))}" alt="{html.escape(alt)}">'
+    return f'<img class="plot" src="{_data_uri(_encoded(fig))}" alt="{html.escape(alt)}">'
 
 
 def _gray_png(image: np.ndarray, lo: float, hi: float) -> bytes:
@@ -299,7 +300,7 @@ def training_report(
         cards.append(f'<div class="row">{_card("Training", curves)}</div>')
     pictures = []
     if task == "classification":
-        labels = plotting._labels(y, len(x), "training_report")
+        labels = _labels(y, len(x), "training_report")
         k = max(out.shape[1] if out.ndim == 2 and out.shape[1] > 1 else 2, labels.max() + 1)
         names = [str(n) for n in class_names] if class_names else [str(i) for i in range(k)]
         if len(names) < k:

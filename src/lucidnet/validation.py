@@ -6,9 +6,11 @@ was received, so that the user can find the bad value without a debugger.
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 
-__all__ = ["check_finite", "check_fraction", "check_positive", "check_rng"]
+__all__ = ["check_finite", "check_fraction", "check_positive", "check_rng", "is_number"]
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -22,6 +24,11 @@ def float_dtype(dtype: object) -> np.dtype:
     if dt not in FLOAT_DTYPES:
         raise ValueError(f"dtype must be float32 or float64, got {dt.name}")
     return dt
+
+
+def is_number(value: object) -> bool:
+    """Whether ``value`` is a finite real number (``True``/``False`` are not numbers here)."""
+    return isinstance(value, Real) and not isinstance(value, bool) and bool(np.isfinite(value))
 
 
 def check_finite(x: np.ndarray, where: str) -> None:

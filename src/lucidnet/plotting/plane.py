@@ -1,0 +1,304 @@
+"""The input plane of a 2-input network: its decision boundary, the boundary's animation
+while it trains, and each unit's activation over the plane."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..serialization import _write_atomically
+from ._common import (
+    _block_title,
+    _check_int,
+    _class_colour,
+    _dense_blocks,
+    _diverging,
+    _figure,
+    _finish,
+    _labels,
+    _PathLike,
+    require_matplotlib,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from ..model import Sequential
+
+__all__ = ["activation_maps", "boundary_animation", "decision_boundary"]
+
+
+def _plane_input(model: Sequential, x: Any, who: str) -> np.ndarray:
+    width = model.input_features
+    if width is not None and width != 2:
+        raise ValueError(f"{who}: the model takes {width} inputs; this picture needs 2")
+    if x is None:
+        return np.array([[-2.0, -2.0], [2.0, 2.0]])
+    points = np.asarray(x, dtype=np.float64)
+    if points.ndim != 2 or points.shape[1] != 2 or len(points) == 0:
+        raise ValueError(f"{who}: x must be points in the plane, shape (n, 2), got {points.shape}")
+    if not np.all(np.isfinite(points)):
+        raise ValueError(f"{who}: x contains NaN or infinity")
+    return points
+
+
+def _grid(points: np.ndarray, resolution: int) -> tuple[np.ndarray, tuple[float, ...]]:
+    """``resolution**2`` points covering ``points`` with a margin, and the image extent.
+
+    Row ``i`` of the reshaped ``(resolution, resolution)`` image is the ``i``-th y value
+    from the bottom (draw with ``origin="lower"``).
+    """
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    span = hi - lo
+    pad = np.where(span > 0, 0.1 * span, 0.5)
+    lo, hi = lo - pad, hi + pad
+    xx, yy = np.meshgrid(
+        np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
+    )  # (resolution, resolution) each
+    grid = np.column_stack([xx.ravel(), yy.ravel()])  # (resolution**2, 2)
+    return grid, (lo[0], hi[0], lo[1], hi[1])
+
+
+class _Boundary:
+    """A classifier's prediction over the plane on ``ax``, with ``redraw()`` for frames."""
+
+    def __init__(
+        self,
+        ax: Axes,
+        model: Sequential,
+        x: np.ndarray,
+        labels: np.ndarray,
+        resolution: int,
+        class_names: Sequence[str] | None,
+    ) -> None:
+        self.ax, self.model, self.resolution = ax, model, resolution
+        self.grid, extent = _grid(x, resolution)
+        self.contour: Any = None
+        surface, self.classes = self._surface()
+        binary = self.classes == 1
+        self.probability = binary and 0.0 <= surface.min() and surface.max() <= 1.0
+        limits = (0.0, 1.0) if self.probability else (surface.min(), surface.max())
+        self.image = ax.imshow(
+            surface,
+            origin="lower",
+            extent=extent,
+            aspect="auto",
+            interpolation="bilinear",
+            cmap=_diverging() if binary else None,
+            vmin=limits[0] if binary else None,
+            vmax=limits[1] if binary else None,
+        )
+        self._draw_contour(surface)
+        n_labels = max(2, self.classes, int(labels.max(initial=0)) + 1)
+        size = 28 if len(x) <= 300 else 10 if len(x) <= 3000 else 3
+        for k in range(n_labels):
+            members = labels == k
+            if not members.any():
+                continue
+            name = str(class_names[k]) if class_names and k < len(class_names) else f"class {k}"
+            ax.scatter(
+                x[members, 0],
+                x[members, 1],
+                s=size,
+                color=_class_colour(k),
+                edgecolor="white",
+                linewidth=0.6,
+                label=name,
+                zorder=3,
+            )
+        ax.set_xlim(extent[0], extent[1])
+        ax.set_ylim(extent[2], extent[3])
+        ax.legend(loc="upper right", fontsize=8, framealpha=0.85)
+
+    def _surface(self) -> tuple[np.ndarray, int]:
+        """The image: P(class 1) ``(r, r)`` for one output, class colours ``(r, r, 3)``
+        (paler where the network is less sure) for several."""
+        r = self.resolution
+        out = np.asarray(self.model.predict_proba(self.grid, batch_size=8192), np.float64)
+        out = out.reshape(len(self.grid), -1)  # (r*r, classes) or (r*r, 1)
+        if out.shape[1] == 1:
+            return out[:, 0].reshape(r, r), 1
+        from matplotlib.colors import to_rgb
+
+        k = out.shape[1]
+        colours = np.array([to_rgb(_class_colour(c)) for c in range(k)])  # (k, 3)
+        sure = (out.max(axis=1) - 1.0 / k) / (1.0 - 1.0 / k)  # 0 at a tie, 1 when certain
+        alpha = (0.2 + 0.6 * np.clip(sure, 0.0, 1.0))[:, None]  # (r*r, 1)
+        rgb = 1.0 - alpha * (1.0 - colours[np.argmax(out, axis=1)])  # blended with white
+        return rgb.reshape(r, r, 3), k
+
+    def _draw_contour(self, surface: np.ndarray) -> None:
+        if self.contour is not None:
+            self.contour.remove()
+            self.contour = None
+        if self.classes == 1 and self.probability and surface.min() < 0.5 < surface.max():
+            extent = self.image.get_extent()
+            xs = np.linspace(extent[0], extent[1], self.resolution)
+            ys = np.linspace(extent[2], extent[3], self.resolution)
+            self.contour = self.ax.contour(
+                xs, ys, surface, levels=[0.5], colors="#333", linewidths=1.0
+            )
+
+    def redraw(self) -> None:
+        surface, _ = self._surface()
+        self.image.set_data(surface)
+        self._draw_contour(surface)
+
+
+def decision_boundary(
+    model: Sequential,
+    x: Any,
+    y: Any,
+    path: _PathLike | None = None,
+    resolution: int = 200,
+    class_names: Sequence[str] | None = None,
+) -> Figure:
+    """A 2-D classifier's prediction over the input plane, the points ``(x, y)`` on top.
+
+    One sigmoid output: P(class 1) on a diverging scale, orange (0) to blue (1), with the
+    ``p = 0.5`` line. Several softmax outputs: the predicted class's colour, paler where
+    the network is less sure. ``x: (n, 2)``, ``y``: labels ``(n,)`` or one-hot rows;
+    the plane covers ``x`` with a 10% margin at ``resolution x resolution`` points.
+    """
+    who = "decision_boundary"
+    points = _plane_input(model, x, who)
+    labels = _labels(y, len(points), who)
+    resolution = _check_int(resolution, 2, f"{who}: resolution")
+    fig = _figure(6.0, 5.0)
+    ax = fig.add_subplot()
+    boundary = _Boundary(ax, model, points, labels, resolution, class_names)
+    if boundary.classes == 1:
+        label = "P(class 1)" if boundary.probability else "model output"
+        fig.colorbar(boundary.image, ax=ax, label=label, shrink=0.9)
+    correct = np.mean(model.predict_classes(points) == labels)
+    ax.set_title(f"decision boundary: accuracy {correct:.3f} on these {len(points)} points")
+    return _finish(fig, path)
+
+
+def boundary_animation(
+    model: Sequential,
+    x: Any,
+    y: Any,
+    path: _PathLike,
+    epochs: int = 60,
+    frames: int = 20,
+    fit_kwargs: Mapping[str, Any] | None = None,
+    resolution: int = 100,
+    frame_ms: int = 200,
+    class_names: Sequence[str] | None = None,
+) -> Figure:
+    """An animated GIF of the decision boundary while ``model`` trains on ``(x, y)``.
+
+    The first frame is the model as it is; between frames it trains with
+    ``model.fit(x, y, epochs=k, verbose=0, **fit_kwargs)``, ``epochs`` epochs in all,
+    spread evenly over the ``frames`` frames (fewer frames if there are fewer epochs). The
+    model must be compiled, and is trained in place. Each frame shows the epoch and the
+    loss and metrics of ``model.evaluate(x, y)``; the last frame is held three times as
+    long. Returns the figure, showing the last frame.
+    """
+    who = "boundary_animation"
+    if Path(path).suffix.lower() != ".gif":
+        raise ValueError(f"{who}: path must end in .gif, got {str(path)!r}")
+    if getattr(model, "loss", None) is None:
+        raise ValueError(f"{who}: compile the model first (model.compile(loss, optimizer))")
+    epochs = _check_int(epochs, 1, f"{who}: epochs")
+    frames = _check_int(frames, 2, f"{who}: frames")
+    kwargs = dict(fit_kwargs or {})
+    taken = sorted(set(kwargs) & {"x", "y", "epochs", "verbose"})
+    if taken:
+        raise ValueError(f"{who}: fit_kwargs may not set {', '.join(taken)}; they are set here")
+    points = _plane_input(model, x, who)
+    labels = _labels(y, len(points), who)
+    resolution = _check_int(resolution, 2, f"{who}: resolution")
+    require_matplotlib()
+    from PIL import Image  # a dependency of matplotlib
+
+    marks = np.unique(np.round(np.linspace(0, epochs, frames)).astype(int))  # epochs done
+    fig = _figure(5.5, 5.0)
+    ax = fig.add_subplot()
+    boundary = _Boundary(ax, model, points, labels, resolution, class_names)
+    images = []
+    done = 0
+    for mark in marks:
+        if mark > done:
+            model.fit(x, y, epochs=int(mark - done), verbose=0, **kwargs)
+            done = int(mark)
+            boundary.redraw()
+        scores = "  ".join(f"{k} {v:.3f}" for k, v in model.evaluate(x, y).items())
+        ax.set_title(f"epoch {done}/{epochs}   {scores}", fontsize=10)
+        fig.canvas.draw()
+        fig.set_layout_engine("none")  # keep the first frame's layout: no jumping axes
+        rgba = np.asarray(fig.canvas.buffer_rgba())  # (height, width, 4)
+        images.append(Image.fromarray(np.ascontiguousarray(rgba[..., :3])))
+    durations = [int(frame_ms)] * (len(images) - 1) + [3 * int(frame_ms)]
+    buffer = io.BytesIO()
+    images[0].save(
+        buffer,
+        format="GIF",
+        save_all=True,
+        append_images=images[1:],
+        duration=durations,
+        loop=0,
+    )
+    _write_atomically(Path(path), buffer.getvalue())
+    return fig
+
+
+def activation_maps(
+    model: Sequential,
+    x: Any = None,
+    path: _PathLike | None = None,
+    resolution: int = 60,
+    max_units: int = 16,
+) -> Figure:
+    """Playground's thumbnails: each unit's activation over the input plane, per layer.
+
+    For a network with 2 inputs. Each row is a layer (hidden layers, then the output),
+    each small image one unit's output (after its activation) at every point of the
+    plane, orange negative to blue positive on a scale shared within the row. The plane
+    covers ``x`` (points ``(n, 2)``) with a margin, or ``[-2, 2]^2`` without ``x``. Rows
+    show at most ``max_units`` units (the first ones).
+    """
+    from ..activations import Sigmoid, Softmax
+
+    who = "activation_maps"
+    points = _plane_input(model, x, who)
+    resolution = _check_int(resolution, 2, f"{who}: resolution")
+    max_units = _check_int(max_units, 1, f"{who}: max_units")
+    blocks = _dense_blocks(model, who)
+    grid, extent = _grid(points, resolution)
+    ends = {id(following[-1] if following else dense) for dense, following in blocks}
+    h = grid.astype(model.dtype)
+    rows: list[np.ndarray] = []
+    for layer in model.layers:
+        h = layer.forward(h, training=False)  # (resolution**2, units)
+        if id(layer) in ends:
+            rows.append(h[:, :max_units].T.reshape(-1, resolution, resolution))
+    titles = [_block_title(i, len(blocks), following) for i, (_, following) in enumerate(blocks)]
+    columns = max(len(maps) for maps in rows)
+    fig = _figure(1.05 * columns + 1.2, 1.25 * len(rows) + 0.4)
+    axes = fig.subplots(len(rows), columns, squeeze=False)
+    cmap = _diverging()
+    for r, (maps, (dense, following)) in enumerate(zip(rows, blocks, strict=True)):
+        scale = float(np.max(np.abs(maps))) or 1.0
+        limits = {"vmin": -scale, "vmax": scale}
+        if any(isinstance(layer, (Sigmoid, Softmax)) for layer in following):
+            limits = {"vmin": 0.0, "vmax": 1.0}  # probabilities: 0.5 is the neutral grey
+        for c in range(columns):
+            ax = axes[r, c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c >= len(maps):
+                ax.set_axis_off()
+                continue
+            ax.imshow(maps[c], origin="lower", extent=extent, aspect="auto", cmap=cmap, **limits)
+            ax.set_title(f"unit {c}", fontsize=7, pad=2)
+        more = dense.out_features - len(maps)
+        label = titles[r] + (f"\n(first {len(maps)} of {dense.out_features})" if more else "")
+        axes[r, 0].set_ylabel(label, fontsize=8)
+    return _finish(fig, path)
