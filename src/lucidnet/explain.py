@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -48,20 +48,38 @@ __all__ = ["LayerTrace", "Trace", "explain"]
 
 Groups = list[tuple[Dense | None, Activation | None]]  # a Dense layer and its activation
 
-# f'(z) of each activation, as a formula for the renderers
+
+class Formula(NamedTuple):
+    """A formula in the renderers' two notations."""
+
+    text: str  # plain text: the terminal and HTML
+    tex: str  # LaTeX: Markdown
+
+
+# f'(z) of each activation; one not listed shows "f'(z)"
 DERIVATIVES = {
-    "Identity": "1",
-    "ReLU": "1 if z > 0 else 0",
-    "LeakyReLU": "1 if z > 0 else alpha",
-    "Sigmoid": "s(z) (1 - s(z))",
-    "Tanh": "1 - tanh(z)^2",
-    "Step": "0",
-    "Softmax": "diag(a) - a a^T (one Jacobian per sample)",
+    "Identity": Formula("1", "1"),
+    "ReLU": Formula("1 if z > 0 else 0", r"1 \text{ if } z > 0 \text{ else } 0"),
+    "LeakyReLU": Formula("1 if z > 0 else alpha", r"1 \text{ if } z > 0 \text{ else } \alpha"),
+    "Sigmoid": Formula("s(z) (1 - s(z))", r"\sigma(z)\,(1 - \sigma(z))"),
+    "Tanh": Formula("1 - tanh(z)^2", r"1 - \tanh^2(z)"),
+    "Step": Formula("0", "0"),
+    "Softmax": Formula(
+        "diag(a) - a a^T (one Jacobian per sample)", r"\operatorname{diag}(a) - a a^T"
+    ),
 }
+UNKNOWN_DERIVATIVE = Formula("f'(z)", "f'(z)")
+# each loss by its name; one not listed shows "L = name(y_hat, y)", in TeX "L"
 LOSS_FORMULAS = {
-    "mse": "L = mean((y_hat - y)^2)",
-    "binary_crossentropy": "L = -mean(y log(y_hat) + (1 - y) log(1 - y_hat))",
-    "crossentropy": "L = -mean over samples of sum_k y_k log(y_hat_k)",
+    "mse": Formula("L = mean((y_hat - y)^2)", r"L = \frac{1}{n} \sum (\hat{y} - y)^2"),
+    "binary_crossentropy": Formula(
+        "L = -mean(y log(y_hat) + (1 - y) log(1 - y_hat))",
+        r"L = -\frac{1}{n} \sum \left(y \log \hat{y} + (1 - y) \log(1 - \hat{y})\right)",
+    ),
+    "crossentropy": Formula(
+        "L = -mean over samples of sum_k y_k log(y_hat_k)",
+        r"L = -\frac{1}{n} \sum_i \sum_k y_{ik} \log \hat{y}_{ik}",
+    ),
 }
 
 
@@ -98,7 +116,7 @@ class LayerTrace:
 
     @property
     def derivative_formula(self) -> str:
-        return DERIVATIVES.get(self.activation, "f'(z)")
+        return DERIVATIVES.get(self.activation, UNKNOWN_DERIVATIVE).text
 
     @property
     def is_softmax(self) -> bool:
@@ -144,7 +162,9 @@ class Trace:
     def loss_formula(self) -> str:
         if self.loss_name is None:
             return "dL/dy_hat given"
-        return LOSS_FORMULAS.get(self.loss_name, f"L = {self.loss_name}(y_hat, y)")
+        if self.loss_name in LOSS_FORMULAS:
+            return LOSS_FORMULAS[self.loss_name].text
+        return f"L = {self.loss_name}(y_hat, y)"
 
     def to_text(self, decimals: int = 4) -> str:
         """Aligned vectors and matrices for the terminal (large layers abbreviated)."""

@@ -1,5 +1,11 @@
 """Renderers of an ``explain`` trace: plain text, Markdown with LaTeX, standalone HTML.
 
+What a trace shows is decided once, by ``sections``: a list of ``Section`` (a title and
+its rows), each ``Row`` one quantity with its formula in plain text and in TeX and its
+value. The renderers only format that list: ``to_text`` aligns the rows under their
+titles, ``to_markdown`` writes each row as a ``$$`` equation in the style of seed 003,
+``to_html`` writes a page of them.
+
 Large arrays are abbreviated, never dumped: at most ``MAX_COLS`` columns and
 ``MAX_ROWS`` rows are shown (the first ones, an ellipsis, the last two), with the full
 shape beside them.
@@ -8,14 +14,177 @@ shape beside them.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .explain import LayerTrace, Trace
+from .explain import DERIVATIVES, LOSS_FORMULAS, UNKNOWN_DERIVATIVE, LayerTrace, Trace
+
+__all__ = ["Row", "Section", "sections", "to_html", "to_markdown", "to_text"]
 
 MAX_COLS = 8
 MAX_ROWS = 6
+
+Value = np.ndarray | float  # an array with a row per sample, or a scalar (a loss)
+
+
+@dataclass
+class Row:
+    """One quantity: ``label = formula = value``.
+
+    ``tex`` is ``label = formula`` in TeX; Markdown writes ``$$ tex = value $$`` and leaves
+    out a row without it, whose value another row's equation shows (seed 003 substitutes
+    x, W and b into the equation of z). ``note`` is said after the value.
+    """
+
+    label: str  # "dL/dW"
+    value: Value | None
+    formula: str = ""  # "x^T delta"
+    tex: str = ""  # r"\frac{\partial L}{\partial W_1} = x_1^T \delta_1"
+    note: str = ""
+
+
+@dataclass
+class Section:
+    """A title and its rows: a part of the trace (``level`` 2) or a layer in it (3).
+
+    An untitled section holds results that stand on their own (the prediction). Rows whose
+    value is None (a layer without bias, the backward pass of a forward-only trace) are
+    dropped here, once for every renderer.
+    """
+
+    title: str
+    rows: list[Row] = field(default_factory=list)
+    level: int = 3
+    tex_title: str = ""  # the title for Markdown, when it differs (math in it)
+    caption: str = ""  # plain text under the title; Markdown's equations say it in TeX
+
+    def __post_init__(self) -> None:
+        self.rows = [row for row in self.rows if row.value is not None]
+
+
+ROWS_ARE_SAMPLES = (
+    "Rows are samples: z = x W + b, with one column of W per neuron (the seeds'\n"
+    "W x + b uses its transpose, one row per neuron)."
+)
+
+
+def sections(trace: Trace, decimals: int = 4) -> list[Section]:
+    """What the renderers show, in order: the forward pass layer by layer, the prediction,
+    the loss, the backward pass from the output, the update and the new prediction (each
+    only as far as the trace goes)."""
+    title = f"Forward pass ({len(trace.x)} sample(s), x {_shape(trace.x)})"
+    out = [Section(title, level=2, caption=ROWS_ARE_SAMPLES)]
+    out += [_forward(t, decimals) for t in trace.layers]
+    out.append(Section("", [Row("Prediction y_hat", trace.y_hat, tex=r"\hat{y}")]))
+    if trace.grad_y_hat is None:
+        return out
+    out.append(_loss(trace, decimals))
+    out.append(Section("Backward pass (the chain rule, output to input)", level=2))
+    out += [_backward(t) for t in reversed(trace.layers)]
+    if trace.learning_rate is None:
+        return out
+    lr = trace.learning_rate
+    title = f"Update: W <- W - {lr:g} dL/dW,  b <- b - {lr:g} dL/db"
+    out.append(Section(title, level=2, tex_title=rf"Update, learning rate $\eta = {lr:g}$"))
+    out += [_update(t) for t in trace.layers if t.is_dense]
+    was = "" if trace.loss is None else f"was {trace.loss:.{decimals}f}"
+    new_y_hat = Row("New prediction y_hat", trace.new_y_hat, tex=r"\hat{y}_\text{new}")
+    new_loss = Row("New loss L", trace.new_loss, tex=r"L_\text{new}", note=was)
+    out.append(Section("", [new_y_hat, new_loss]))
+    return out
+
+
+def _title(t: LayerTrace) -> str:
+    if t.is_dense:
+        n_in, n_out = t.weights.shape  # type: ignore[union-attr]
+        then = "" if t.activation == "Identity" else f", then {_act(t)}"
+        return f"Layer {t.index} {t.name!r}: Dense {n_in} -> {n_out}{then}"
+    return f"Layer {t.index} {t.name!r}: {_act(t)}"
+
+
+def _act(t: LayerTrace) -> str:
+    return t.activation.lower()
+
+
+def _shows_activation(t: LayerTrace) -> bool:
+    """A Dense layer with no activation after it shows z only; any other shows a = f(z)."""
+    return t.activation != "Identity" or not t.is_dense
+
+
+def _d(of: str) -> str:
+    """``dL/d(of)`` in TeX."""
+    return rf"\frac{{\partial L}}{{\partial {of}}}"
+
+
+def _forward(t: LayerTrace, decimals: int) -> Section:
+    """x, W, b and z = x W + b (in TeX with the numbers substituted), then a = f(z)."""
+    k, rows, caption = t.index, [], ""
+    if t.is_dense:
+        has_b = t.bias is not None  # Dense(bias=False): z = x W
+        bias = f" + b {_shape(t.bias)}" if has_b else ""
+        formula = "z = x W + b" if has_b else "z = x W"
+        caption = f"{formula}    x {_shape(t.x)} @ W {_shape(t.weights)}{bias} -> z {_shape(t.z)}"
+        terms = f"{_tex(t.x, decimals)} {_tex(t.weights, decimals)}"
+        terms += f" + {_tex(t.bias, decimals)}" if has_b else ""
+        z_tex = f"z_{k} = x_{k} W_{k}{f' + b_{k}' if has_b else ''} = {terms}"
+        rows = [Row("x", t.x), Row("W", t.weights), Row("b", t.bias), Row("z", t.z, tex=z_tex)]
+    if _shows_activation(t):
+        a_tex = rf"a_{k} = \operatorname{{{_act(t)}}}(z_{k})"
+        rows.append(Row("a", t.a, f"{_act(t)}(z)", tex=a_tex))
+    return Section(_title(t), rows, caption=caption)
+
+
+def _loss(trace: Trace, decimals: int) -> Section:
+    """The loss and its target, or the dL/dy_hat given instead of a loss."""
+    if trace.loss is None:
+        given = Row("dL/dy_hat", trace.grad_y_hat, "given", tex=_d(r"\hat{y}"))
+        return Section("Loss", [given], level=2)
+    name = str(trace.loss_name)
+    tex = LOSS_FORMULAS[name].tex if name in LOSS_FORMULAS else "L"
+    penalty = f"includes the L2 penalty {trace.penalty:.{decimals}f}" if trace.penalty else ""
+    rows = [Row("y", trace.y, tex="y"), Row("L", trace.loss, tex=tex, note=penalty)]
+    title = f"Loss: {name}   {trace.loss_formula}"
+    return Section(title, rows, level=2, tex_title=f"Loss: {name}")
+
+
+def _backward(t: LayerTrace) -> Section:
+    """dL/da; f'(z) and delta = dL/dz through the activation; the Dense layer's dL/dW and
+    dL/db; dL/dx, the dL/da of the layer before."""
+    k = t.index
+    da, dz, dw, db, dx = _d(f"a_{k}"), _d(f"z_{k}"), _d(f"W_{k}"), _d(f"b_{k}"), _d(f"x_{k}")
+    rows = [Row("dL/da", t.grad_a, tex=da)]
+    if _shows_activation(t):
+        local, local_tex, product = t.local, f"f'(z_{k})", rf"{da} \odot f'(z_{k})"
+        if t.is_softmax:  # one Jacobian per sample: the first one is shown
+            which = rf"\ (\text{{sample 1 of {len(t.z)}}})" if len(t.z) > 1 else ""
+            local, local_tex = t.local[0], f"J_{k}{which}"  # type: ignore[index]
+            product = rf"J_{k}^T {da}"
+        local_tex += " = " + DERIVATIVES.get(t.activation, UNKNOWN_DERIVATIVE).tex
+        fused = "sigmoid/softmax + cross-entropy: (y_hat - y) / batch" if t.fused else ""
+        delta_tex = rf"\delta_{k} = {dz} = {product}"
+        rows.append(Row(t.local_label, local, t.derivative_formula, tex=local_tex))
+        rows.append(Row("delta", t.delta, t.delta_formula, tex=delta_tex, note=fused))
+    if t.is_dense:
+        penalty = rf" + 2 \cdot {t.l2:g} \, W_{k}" if t.l2 else ""
+        dw_tex = rf"{dw} = x_{k}^T \delta_{k}{penalty}"
+        rows.append(Row("dL/dW", t.grad_weights, t.grad_weights_formula, tex=dw_tex))
+        rows.append(Row("dL/db", t.grad_bias, "sum of delta", tex=rf"{db} = \sum \delta_{k}"))
+        rows.append(Row("dL/dx", t.grad_x, "delta W^T", tex=rf"{dx} = \delta_{k} W_{k}^T"))
+    else:
+        rows.append(Row("dL/dx", t.grad_x, "delta", tex=rf"{dx} = \delta_{k}"))
+    return Section(f"{_title(t)}, backward", rows)
+
+
+def _update(t: LayerTrace) -> Section:
+    """The Dense layer's new weights and bias (the part's title says the rule)."""
+    k = t.index
+    new_w = Row("W new", t.new_weights, tex=rf"W_{k} \leftarrow W_{k} - \eta {_d(f'W_{k}')}")
+    new_b = Row("b new", t.new_bias, tex=rf"b_{k} \leftarrow b_{k} - \eta {_d(f'b_{k}')}")
+    return Section(_title(t), [new_w, new_b])
+
+
+# --- arrays ------------------------------------------------------------------------------
 
 
 def _pick(n: int, limit: int) -> list[int | None]:
@@ -26,7 +195,8 @@ def _pick(n: int, limit: int) -> list[int | None]:
 
 
 def _grid(a: np.ndarray, decimals: int) -> list[list[str]]:
-    """A 2-D array as rows of formatted cells, abbreviated; "..." marks what is left out."""
+    """An array as rows of formatted cells, abbreviated; "..." marks what is left out."""
+    a = _as_2d(a)
     rows = []
     for i in _pick(a.shape[0], MAX_ROWS):
         if i is None:
@@ -59,252 +229,80 @@ def _abbreviated(a: np.ndarray) -> bool:
 # --- text --------------------------------------------------------------------------------
 
 
-def _text_array(a: np.ndarray, decimals: int, indent: int) -> str:
-    """``[0.8000  1.2000]`` for a row, bracketed aligned rows for a matrix."""
-    if np.ndim(a) == 3:  # softmax Jacobians: the first sample's
-        a = np.asarray(a)[0]
-    a2 = _as_2d(a)
-    cells = _grid(a2, decimals)
+def _text_value(a: Value, decimals: int, indent: int) -> str:
+    """A scalar as a number, ``[0.8000  1.2000]`` for a row, bracketed aligned rows for a
+    matrix (continued ``indent`` characters in)."""
+    if isinstance(a, float):
+        return f"{a:.{decimals}f}"
+    cells = _grid(a, decimals)
     width = max(len(c) for row in cells for c in row)
     lines = ["[" + "  ".join(c.rjust(width) for c in row) + "]" for row in cells]
     note = f"  {_shape(a)}, abbreviated" if _abbreviated(a) else ""
     if len(lines) == 1:
         return lines[0] + note
     pad = " " * (indent + 1)
-    body = ("\n" + pad).join(lines)
-    return "[" + body + "]" + note
+    return "[" + ("\n" + pad).join(lines) + "]" + note
 
 
 def to_text(trace: Trace, decimals: int = 4) -> str:
     """The trace for a terminal: formulas, shapes and aligned numbers."""
     out: list[str] = []
-
-    def line(label: str, value: np.ndarray | None, formula: str = "") -> None:
-        if value is None:
-            return
-        head = f"  {label:<9}= " + (f"{formula} = " if formula else "")
-        out.append(head + _text_array(value, decimals, len(head)))
-
-    out.append(f"Forward pass ({len(trace.x)} sample(s), x {_shape(trace.x)})")
-    out.append("Rows are samples: z = x W + b, with one column of W per neuron (the seeds'")
-    out.append("W x + b uses its transpose, one row per neuron).")
-    for t in trace.layers:
+    for section in sections(trace, decimals):
         out.append("")
-        out.append(_title(t))
-        if t.is_dense:
-            out.append(
-                f"  z = x W + b    x {_shape(t.x)} @ W {_shape(t.weights)}"
-                + (f" + b {_shape(t.bias)}" if t.bias is not None else "")
-                + f" -> z {_shape(t.z)}"
-            )
-            line("x", t.x)
-            line("W", t.weights)
-            line("b", t.bias)
-            line("z", t.z)
-        if t.activation != "Identity" or not t.is_dense:
-            line("a", t.a, f"{_act(t)}(z)")
-    out.append("")
-    out.append(f"Prediction y_hat = {_text_array(trace.y_hat, decimals, 19)}")
-    if trace.grad_y_hat is None:
-        _notes(out, trace)
-        return "\n".join(out)
-    out.append("")
-    if trace.loss is not None:
-        out.append(f"Loss: {trace.loss_name}   {trace.loss_formula}")
-        line("y", trace.y)
-        out.append(f"  {'L':<9}= {trace.loss:.{decimals}f}" + _penalty_text(trace, decimals))
-    else:
-        line("dL/dy_hat", trace.grad_y_hat, "given")
-    out.append("")
-    out.append("Backward pass (the chain rule, output to input)")
-    for t in reversed(trace.layers):
-        out.append("")
-        out.append(_title(t) + ", backward")
-        line("dL/da", t.grad_a)
-        if t.activation != "Identity" or not t.is_dense:
-            line(t.local_label, t.local, t.derivative_formula)
-            fused = "   (sigmoid/softmax + cross-entropy: (y_hat - y) / batch)" if t.fused else ""
-            line("delta", t.delta, t.delta_formula)
-            if fused:
-                out[-1] += fused
-        if t.is_dense:
-            line("dL/dW", t.grad_weights, t.grad_weights_formula)
-            line("dL/db", t.grad_bias, "sum of delta")
-        line("dL/dx", t.grad_x, "delta W^T" if t.is_dense else "delta")
-    if trace.learning_rate is not None:
-        lr = trace.learning_rate
-        out.append("")
-        out.append(f"Update: W <- W - {lr:g} dL/dW,  b <- b - {lr:g} dL/db")
-        for t in trace.layers:
-            if t.is_dense:
-                out.append(f"  layer {t.index} {t.name!r}")
-                line("W new", t.new_weights)
-                line("b new", t.new_bias)
-        out.append("")
-        out.append(f"New prediction y_hat = {_text_array(trace.new_y_hat, decimals, 23)}")
-        if trace.new_loss is not None:
-            out.append(
-                f"New loss L = {trace.new_loss:.{decimals}f} (was {trace.loss:.{decimals}f})"
-            )
-    _notes(out, trace)
-    return "\n".join(out)
-
-
-def _title(t: LayerTrace) -> str:
-    if t.is_dense:
-        n_in, n_out = t.weights.shape  # type: ignore[union-attr]
-        then = "" if t.activation == "Identity" else f", then {_act(t)}"
-        return f"Layer {t.index} {t.name!r}: Dense {n_in} -> {n_out}{then}"
-    return f"Layer {t.index} {t.name!r}: {_act(t)}"
-
-
-def _act(t: LayerTrace) -> str:
-    return t.activation.lower()
-
-
-def _penalty_text(trace: Trace, decimals: int) -> str:
-    return f"   (includes the L2 penalty {trace.penalty:.{decimals}f})" if trace.penalty else ""
-
-
-def _notes(out: list[str], trace: Trace) -> None:
-    for note in trace.notes:
-        out.append(f"Note: {note}")
+        if section.title:
+            out.append(section.title)
+        indent = "  " * (section.level - 2)
+        out += [indent + line for line in section.caption.splitlines()]
+        for row in section.rows:
+            # under a title, rows are indented and their "=" aligned
+            head = f"  {row.label:<9}= " if section.title else f"{row.label} = "
+            head += f"{row.formula} = " if row.formula else ""
+            note = f"   ({row.note})" if row.note else ""
+            out.append(head + _text_value(row.value, decimals, len(head)) + note)
+    out += [f"Note: {note}" for note in trace.notes]
+    return "\n".join(out[1:])
 
 
 # --- Markdown with LaTeX -----------------------------------------------------------------
 
-TEX_DERIVATIVES = {
-    "Identity": "1",
-    "ReLU": r"1 \text{ if } z > 0 \text{ else } 0",
-    "LeakyReLU": r"1 \text{ if } z > 0 \text{ else } \alpha",
-    "Sigmoid": r"\sigma(z)\,(1 - \sigma(z))",
-    "Tanh": r"1 - \tanh^2(z)",
-    "Step": "0",
-    "Softmax": r"\operatorname{diag}(a) - a a^T",
-}
-TEX_LOSSES = {
-    "mse": r"L = \frac{1}{n} \sum (\hat{y} - y)^2",
-    "binary_crossentropy": (
-        r"L = -\frac{1}{n} \sum \left(y \log \hat{y} + (1 - y) \log(1 - \hat{y})\right)"
-    ),
-    "crossentropy": r"L = -\frac{1}{n} \sum_i \sum_k y_{ik} \log \hat{y}_{ik}",
-}
 
-
-def _tex(a: np.ndarray, decimals: int) -> str:
-    """A ``bmatrix``; abbreviated with ``\\cdots`` and ``\\vdots``."""
-    if np.ndim(a) == 3:
-        a = np.asarray(a)[0]
-    rows = _grid(_as_2d(a), decimals)
+def _tex(a: Value, decimals: int) -> str:
+    """A scalar as a number, an array as a ``bmatrix`` abbreviated with ``\\cdots`` and
+    ``\\vdots``."""
+    if isinstance(a, float):
+        return f"{a:.{decimals}f}"
     body = r" \\ ".join(
         " & ".join(
             r"\cdots" if c == "..." and len(set(row)) > 1 else (r"\vdots" if c == "..." else c)
             for c in row
         )
-        for row in rows
+        for row in _grid(a, decimals)
     )
     return r"\begin{bmatrix} " + body + r" \end{bmatrix}"
 
 
 def to_markdown(trace: Trace, decimals: int = 4) -> str:
     """Markdown with ``$$`` LaTeX blocks (rows are samples: ``z = x W + b``)."""
-    t2 = lambda a: _tex(a, decimals)  # noqa: E731
-    out = ["# One pass through the network", ""]
-    out.append(f"Input $x = {t2(trace.x)}$, shape {_shape(trace.x)}.")
-    out.append("")
-    out.append(
+    out = [
+        "# One pass through the network",
+        "",
+        f"Input $x = {_tex(trace.x, decimals)}$, shape {_shape(trace.x)}.",
+        "",
         "Rows are samples: $z = x W + b$, with one column of $W$ per neuron. Seed 003 writes "
-        "$z = W x + b$ with one row per neuron: its $W$ is the transpose of the one here."
-    )
-    out.append("")
-    out.append("## Forward pass")
-    for t in trace.layers:
-        k = t.index
+        "$z = W x + b$ with one row per neuron: its $W$ is the transpose of the one here.",
+    ]
+    for section in sections(trace, decimals):
         out.append("")
-        out.append(f"### {_title(t)}")
-        if t.is_dense:
-            bias = f" + {t2(t.bias)}" if t.bias is not None else ""
-            out.append(
-                f"$$ z_{k} = x_{k} W_{k} + b_{k} = {t2(t.x)} {t2(t.weights)}{bias} = {t2(t.z)} $$"
-            )
-        if t.activation != "Identity" or not t.is_dense:
-            out.append(f"$$ a_{k} = \\operatorname{{{_act(t)}}}(z_{k}) = {t2(t.a)} $$")
-    out.append("")
-    out.append(f"Prediction: $\\hat{{y}} = {t2(trace.y_hat)}$.")
-    if trace.grad_y_hat is not None:
-        out.append("")
-        out.append("## Loss")
-        if trace.loss is not None:
-            formula = TEX_LOSSES.get(str(trace.loss_name), "L")
-            out.append(f"{trace.loss_name}, with $y = {t2(trace.y)}$:")
-            out.append(f"$$ {formula} = {trace.loss:.{decimals}f} $$")
-        else:
-            out.append(
-                f"$$ \\frac{{\\partial L}}{{\\partial \\hat{{y}}}} = {t2(trace.grad_y_hat)} $$"
-            )
-        out.append("")
-        out.append("## Backward pass")
-        for t in reversed(trace.layers):
-            k = t.index
-            out.append("")
-            out.append(f"### {_title(t)}, backward")
-            out.append(f"$$ \\frac{{\\partial L}}{{\\partial a_{k}}} = {t2(t.grad_a)} $$")
-            if t.activation != "Identity" or not t.is_dense:
-                tex = TEX_DERIVATIVES.get(t.activation, "f'(z)")
-                local = f"J_{k}" if t.is_softmax else f"f'(z_{k})"
-                which = f" \\quad (\\text{{{t.local_label}}})" if t.is_softmax else ""
-                out.append(f"$$ {local} = {tex} = {t2(t.local)}{which} $$")
-                product = (
-                    f"J_{k}^T \\frac{{\\partial L}}{{\\partial a_{k}}}"
-                    if t.is_softmax
-                    else f"\\frac{{\\partial L}}{{\\partial a_{k}}} \\odot f'(z_{k})"
-                )
-                out.append(
-                    f"$$ \\delta_{k} = \\frac{{\\partial L}}{{\\partial z_{k}}} = {product} = "
-                    f"{t2(t.delta)} $$"
-                )
-                if t.fused:
-                    out.append("(With the cross-entropy this product is $(\\hat{y} - y)$ / batch.)")
-            if t.is_dense:
-                penalty = f" + 2 \\cdot {t.l2:g} \\, W_{k}" if t.l2 else ""
-                bias = (
-                    ""
-                    if t.grad_bias is None
-                    else f" \\qquad \\frac{{\\partial L}}{{\\partial b_{k}}} = {t2(t.grad_bias)}"
-                )
-                out.append(
-                    f"$$ \\frac{{\\partial L}}{{\\partial W_{k}}} = x_{k}^T \\delta_{k}{penalty} = "
-                    f"{t2(t.grad_weights)}{bias} $$"
-                )
-                out.append(
-                    f"$$ \\frac{{\\partial L}}{{\\partial x_{k}}} = \\delta_{k} W_{k}^T = "
-                    f"{t2(t.grad_x)} $$"
-                )
-    if trace.learning_rate is not None:
-        lr = trace.learning_rate
-        out.append("")
-        out.append(f"## Update, learning rate $\\eta = {lr:g}$")
-        for t in trace.layers:
-            if t.is_dense:
-                k = t.index
-                out.append(
-                    f"$$ W_{k} \\leftarrow W_{k} - \\eta "
-                    f"\\frac{{\\partial L}}{{\\partial W_{k}}} = {t2(t.new_weights)}"
-                    + ("" if t.new_bias is None else f" \\qquad b_{k} \\leftarrow {t2(t.new_bias)}")
-                    + " $$"
-                )
-        out.append("")
-        out.append(
-            f"New prediction: $\\hat{{y}} = {t2(trace.new_y_hat)}$"
-            + (
-                f", new loss {trace.new_loss:.{decimals}f} (was {trace.loss:.{decimals}f})."
-                if trace.new_loss is not None
-                else "."
-            )
-        )
+        if section.title:
+            out.append("#" * section.level + " " + (section.tex_title or section.title))
+        for row in section.rows:
+            if not row.tex:
+                continue  # its value is in another row's equation
+            out.append(f"$$ {row.tex} = {_tex(row.value, decimals)} $$")
+            if row.note:
+                out.append(f"({row.note})")
     for note in trace.notes:
-        out.append("")
-        out.append(f"> {note}")
+        out += ["", f"> {note}"]
     return "\n".join(out) + "\n"
 
 
@@ -319,15 +317,17 @@ table.m { border-collapse: collapse; display: inline-table; vertical-align: midd
 table.m td { padding: 0.1em 0.5em; text-align: right; font-family: monospace; }
 .row { margin: 0.3em 0; } .lab { display: inline-block; min-width: 6em; font-weight: 600; }
 .f { color: #555; font-family: monospace; margin-left: 0.5em; } .note { color: #666; }
+.cap { white-space: pre-wrap; }
 """
 
 
-def _html_array(a: np.ndarray, decimals: int) -> str:
-    if np.ndim(a) == 3:
-        a = np.asarray(a)[0]
-    rows = _grid(_as_2d(a), decimals)
+def _html_value(a: Value, decimals: int) -> str:
+    """A scalar as a number, an array as a bordered table (abbreviated)."""
+    if isinstance(a, float):
+        return f"{a:.{decimals}f}"
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+        for row in _grid(a, decimals)
     )
     note = f' <span class="note">{_shape(a)}, abbreviated</span>' if _abbreviated(a) else ""
     return f'<table class="m">{body}</table>{note}'
@@ -387,7 +387,6 @@ def _svg(trace: Trace, max_units: int = 10) -> str:
 
 def to_html(trace: Trace, decimals: int = 4) -> str:
     """One standalone page: inline CSS and SVG, no scripts, nothing fetched."""
-    arr: Callable[[np.ndarray], str] = lambda a: _html_array(a, decimals)  # noqa: E731
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8"><title>lucidnet explain</title>',
@@ -396,65 +395,21 @@ def to_html(trace: Trace, decimals: int = 4) -> str:
         _svg(trace),
         '<p class="note">Blue lines: positive weights, red: negative; thicker is larger. '
         "Each circle shows its neuron's output for the first sample.</p>",
-        '<p class="note">Rows are samples: z = x W + b, with one column of W per neuron '
-        "(the seeds' W x + b uses its transpose, one row per neuron).</p>",
-        "<h2>Forward pass</h2>",
     ]
-
-    def row(label: str, value: np.ndarray | None, formula: str = "") -> None:
-        if value is None:
-            return
-        f = f'<span class="f">{html.escape(formula)}</span> ' if formula else ""
-        out.append(
-            f'<div class="row"><span class="lab">{html.escape(label)}</span>{f}{arr(value)}</div>'
-        )
-
-    for t in trace.layers:
-        out.append(f"<h3>{html.escape(_title(t))}</h3>")
-        if t.is_dense:
-            row("x", t.x)
-            row("W", t.weights)
-            row("b", t.bias)
-            row("z", t.z, "z = x W + b =")
-        if t.activation != "Identity" or not t.is_dense:
-            row("a", t.a, f"a = {_act(t)}(z) =")
-    row("y_hat", trace.y_hat, "prediction")
-    if trace.grad_y_hat is not None:
-        out.append("<h2>Loss</h2>")
-        if trace.loss is not None:
+    for section in sections(trace, decimals):
+        if section.title:
+            h = f"h{section.level}"
+            out.append(f"<{h}>{html.escape(section.title)}</{h}>")
+        if section.caption:
+            out.append(f'<p class="note cap">{html.escape(section.caption)}</p>')
+        for row in section.rows:
+            f = f'<span class="f">{html.escape(row.formula)} =</span> ' if row.formula else ""
+            note = f' <span class="note">({html.escape(row.note)})</span>' if row.note else ""
+            value = _html_value(row.value, decimals)
             out.append(
-                f'<p>{html.escape(str(trace.loss_name))}: <span class="f">'
-                f"{html.escape(trace.loss_formula)}</span></p>"
+                f'<div class="row"><span class="lab">{html.escape(row.label)}</span>'
+                f"{f}{value}{note}</div>"
             )
-            row("y", trace.y, "target")
-            out.append(
-                f'<div class="row"><span class="lab">L</span>{trace.loss:.{decimals}f}</div>'
-            )
-        else:
-            row("dL/dy_hat", trace.grad_y_hat, "given")
-        out.append("<h2>Backward pass</h2>")
-        for t in reversed(trace.layers):
-            out.append(f"<h3>{html.escape(_title(t))}, backward</h3>")
-            row("dL/da", t.grad_a)
-            if t.activation != "Identity" or not t.is_dense:
-                row(t.local_label, t.local, t.derivative_formula + " =")
-                row("delta", t.delta, t.delta_formula + " =")
-            if t.is_dense:
-                row("dL/dW", t.grad_weights, t.grad_weights_formula + " =")
-                row("dL/db", t.grad_bias, "sum of delta =")
-            row("dL/dx", t.grad_x, "delta W^T =" if t.is_dense else "")
-    if trace.learning_rate is not None:
-        out.append(f"<h2>Update, learning rate {trace.learning_rate:g}</h2>")
-        for t in trace.layers:
-            if t.is_dense:
-                out.append(f"<h3>{html.escape(_title(t))}</h3>")
-                row("W new", t.new_weights, "W - lr dL/dW =")
-                row("b new", t.new_bias, "b - lr dL/db =")
-        row("y_hat new", trace.new_y_hat, "prediction after the step")
-        if trace.new_loss is not None:
-            value = f"{trace.new_loss:.{decimals}f}"
-            out.append(f'<div class="row"><span class="lab">L new</span>{value}</div>')
-    for note in trace.notes:
-        out.append(f'<p class="note">{html.escape(note)}</p>')
+    out += [f'<p class="note">{html.escape(note)}</p>' for note in trace.notes]
     out.append("</body></html>")
     return "\n".join(out) + "\n"

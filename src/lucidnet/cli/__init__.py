@@ -1,0 +1,191 @@
+"""The ``lucidnet`` command (also ``python -m lucidnet``).
+
+Subcommands: ``train``, ``evaluate``, ``predict``, ``summary``, ``gradcheck``, ``demo``,
+``explain``.
+Expected problems (a missing file, bad data, a bad option value, a model file that fails
+validation, training that diverges) print one line on stderr and exit with 1; a usage
+error (unknown option, missing argument) exits with 2, as argparse does.
+
+The modules: this one (the parser, ``main`` and its error handling), ``data`` (the data
+sets of ``--data`` and their train/test split), ``train`` (the model it builds, training,
+``--plots`` and ``--report``), ``commands`` (``evaluate``, ``predict``, ``summary``,
+``gradcheck``, ``demo``) and ``explain``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from .commands import (
+    EXIT_ERROR,
+    cmd_demo,
+    cmd_evaluate,
+    cmd_gradcheck,
+    cmd_predict,
+    cmd_summary,
+)
+from .data import DATA_HELP, load_data
+from .explain import EXAMPLES, cmd_explain
+from .train import DIAGRAM_MAX_UNITS, build_model, cmd_train
+
+__all__ = ["build_model", "build_parser", "load_data", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, with one subcommand per job."""
+    parser = argparse.ArgumentParser(
+        prog="lucidnet",
+        description="Neural networks from scratch on NumPy, every formula written out.",
+    )
+    parser.add_argument("--version", action="version", version=f"lucidnet {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    train = commands.add_parser(
+        "train",
+        help="train an MLP on a data set and save it",
+        description="Train an MLP (Dense + activation [+ Dropout] per hidden layer, softmax "
+        "output for labels, linear output for numeric targets) and save it.",
+    )
+    train.add_argument("--data", default="fashion-mnist", help=DATA_HELP)
+    train.add_argument("--target", default="-1", help="CSV target column: name or index")
+    train.add_argument(
+        "--task",
+        default="auto",
+        choices=["auto", "classify", "regress"],
+        help="for CSV data: auto treats small non-negative integer targets as classes",
+    )
+    train.add_argument("--layers", default="256,128", help="hidden sizes (default 256,128)")
+    train.add_argument("--activation", default="relu", help="hidden activation (default relu)")
+    train.add_argument("--dropout", type=float, default=0.2, help="dropout rate (default 0.2)")
+    train.add_argument("--optimizer", default="adam", help="sgd, rmsprop, adam, adamw")
+    train.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
+    train.add_argument(
+        "--schedule",
+        default="constant",
+        choices=["constant", "cosine"],
+        help="learning rate: constant, or cosine decay from --lr over the epochs",
+    )
+    train.add_argument("--epochs", type=int, default=15, help="default 15")
+    train.add_argument("--batch-size", type=int, default=128, help="default 128")
+    train.add_argument(
+        "--validation-split", type=float, default=0.1, help="held-out fraction (default 0.1)"
+    )
+    train.add_argument("--seed", type=int, default=0, help="default 0")
+    train.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2])
+    train.add_argument("--out", default="model.lucid", help="where to save the model")
+    train.add_argument(
+        "--plots",
+        metavar="DIR",
+        help="write plots into DIR (created if missing): training curves, confusion "
+        "matrix, first-layer weights (28x28 inputs), decision boundary, its GIF during "
+        "training and activation maps (2 inputs), network diagram (layers up to "
+        f"{DIAGRAM_MAX_UNITS} wide); needs matplotlib",
+    )
+    train.add_argument(
+        "--report",
+        metavar="FILE.html",
+        help="write a standalone HTML training report (summary, curves, test metrics, "
+        "confusion matrix, sample predictions); needs matplotlib",
+    )
+    train.set_defaults(run=cmd_train)
+
+    evaluate = commands.add_parser("evaluate", help="test a saved model on a data set's test split")
+    evaluate.add_argument("model", help="a .lucid model file")
+    evaluate.add_argument("--data", default="fashion-mnist", help=DATA_HELP)
+    evaluate.add_argument("--target", default="-1", help="CSV target column: name or index")
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of the split (default 0)")
+    evaluate.set_defaults(run=cmd_evaluate)
+
+    predict = commands.add_parser("predict", help="predict for the rows of a CSV or .npy file")
+    predict.add_argument("model", help="a .lucid model file")
+    predict.add_argument("input", help="INPUT.csv (numbers only) or INPUT.npy (2-D)")
+    predict.add_argument("--out", help="write to FILE (.csv or .npy) instead of printing")
+    predict.add_argument("--proba", action="store_true", help="class probabilities")
+    predict.set_defaults(run=cmd_predict)
+
+    summary = commands.add_parser("summary", help="show a saved model's layers")
+    summary.add_argument("model", help="a .lucid model file")
+    summary.set_defaults(run=cmd_summary)
+
+    check = commands.add_parser(
+        "gradcheck", help="gradient-check a small random network and print the report"
+    )
+    check.add_argument("--layers", default="4,5,3", help="sizes, input first (default 4,5,3)")
+    check.add_argument("--activation", default="tanh", help="default tanh")
+    check.add_argument("--batch", type=int, default=6, help="inputs to check (default 6)")
+    check.add_argument("--seed", type=int, default=0, help="default 0")
+    check.set_defaults(run=cmd_gradcheck)
+
+    demo = commands.add_parser(
+        "demo",
+        help="a short tour of the four seed stories, numbers printed",
+        description="Reproduce the worked examples of the source documents, in seconds.",
+    )
+    demo.set_defaults(run=cmd_demo)
+
+    explain = commands.add_parser(
+        "explain",
+        help="one sample through a network, number by number",
+        description="Trace one sample forward, through the loss and backward, layer by layer, "
+        "and (with --lr) one gradient-descent step: a worked example of the seeds "
+        "(--example) or a saved model with --input and --target.",
+    )
+    explain.add_argument("model", nargs="?", help="a .lucid model file")
+    explain.add_argument("--example", choices=EXAMPLES, help="a worked example of the seeds")
+    explain.add_argument("--input", help="the sample, like 1,1")
+    explain.add_argument(
+        "--target", help="its target: values like 1 or 0,1; a class label for a softmax network"
+    )
+    explain.add_argument("--lr", type=float, help="learning rate of one update step")
+    explain.add_argument("--format", choices=("text", "markdown", "html"), default="text")
+    explain.add_argument("--decimals", type=int, default=4, help="default 4")
+    explain.add_argument("--out", help="write to FILE instead of printing")
+    explain.set_defaults(run=cmd_explain)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    from ..datasets import DatasetNotFoundError, IDXError
+    from ..serialization import ModelFileError
+    from ..training import TrainingDiverged
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    expected = (
+        ValueError,
+        OSError,
+        ModelFileError,
+        IDXError,
+        DatasetNotFoundError,
+        TrainingDiverged,
+    )
+    try:
+        return args.run(args)
+    except BrokenPipeError:
+        # The reader stopped early (``lucidnet demo | head``): not an error. Point stdout
+        # at devnull so that the interpreter's final flush stays quiet.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print("lucidnet: interrupted", file=sys.stderr)
+        return 130
+    except expected as err:
+        print(f"lucidnet {args.command}: error: {_one_line(err)}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _one_line(err: BaseException) -> str:
+    text = str(err) or type(err).__name__
+    if isinstance(err, FileNotFoundError) and err.filename:
+        text = f"no such file: {err.filename}"
+    return " ".join(text.split())
