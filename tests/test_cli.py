@@ -213,7 +213,8 @@ def test_expected_problems_are_one_line_and_exit_1(tmp_path, xor_model):
     inputs = tmp_path / "wide.csv"
     inputs.write_text("1,2,3\n")
     _assert_one_line_error(
-        _cli("predict", xor_model, inputs), contains="3 columns, but the model takes 2"
+        _cli("predict", xor_model, inputs),
+        contains="wide.csv: x has shape (1, 3), but the model takes (batch, 2)",
     )
     _assert_one_line_error(_cli("predict", xor_model, tmp_path / "x.txt"), contains=".csv or .npy")
 

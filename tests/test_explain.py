@@ -185,7 +185,7 @@ def test_logits_losses_keep_from_logits_for_the_new_loss():
     )
     trained.set_weights([w for layer in t.layers for w in (layer.new_weights, layer.new_bias)])
     x = np.array([[0.5, -1.0]])
-    assert t.new_loss == pytest.approx(loss(trained.predict(x), np.array([[1.0]])))
+    assert t.new_loss == pytest.approx(loss(np.array([[1.0]]), trained.predict(x)))
     assert t.new_loss < t.loss
     multi = ln.Sequential([ln.Dense(2, 3, seed=0), ln.Dense(3, 3, seed=1)])
     t2 = ln.explain(multi, [1, 2], y=[2], loss=ln.CrossEntropy(from_logits=True), learning_rate=0.1)

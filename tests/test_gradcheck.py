@@ -74,9 +74,9 @@ class _WrongSigmoid(Activation):
 class _WrongDense(ln.Dense):
     """A deliberate bug: the bias gradient is the mean instead of the sum."""
 
-    def backward(self, grad):
-        out = super().backward(grad)
-        self.grad_bias /= grad.shape[0]
+    def backward(self, grad, need_input_grad=True):
+        out = super().backward(grad, need_input_grad=need_input_grad)
+        self.parameter("bias").grad /= grad.shape[0]  # grad_bias itself is read-only
         return out
 
 
@@ -140,8 +140,8 @@ def test_property_random_networks_pass(widths, activation, batch, seed):
 class _SignFlipDense(ln.Dense):
     """A deliberate bug in small entries: the weights of feature 1 get the wrong sign."""
 
-    def backward(self, grad):
-        out = super().backward(grad)
+    def backward(self, grad, need_input_grad=True):
+        out = super().backward(grad, need_input_grad=need_input_grad)
         self.grad_weights[1] *= -1
         return out
 

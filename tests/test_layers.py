@@ -37,8 +37,8 @@ def test_conformance_shapes_and_dtype(name, make, features, dtype):
     layer = make(dtype)
     x = _input(features, dtype)
     y = layer.forward(x)
-    expected_features = layer.output_features(features)
-    assert y.shape == (5, expected_features)
+    expected_shape = layer.output_shape((features,))
+    assert y.shape == (5, *expected_shape)
     assert y.dtype == np.dtype(dtype), f"{name} forward changed {dtype} to {y.dtype}"
     grad_x = layer.backward(np.ones_like(y))
     assert grad_x.shape == x.shape
@@ -273,9 +273,17 @@ def test_l2_penalty_value_and_gradient():
     layer.weights[:] = [[1.0, 2.0], [3.0, -1.0]]
     # 0.1 * (1 + 4 + 9 + 1) = 1.5
     assert layer.penalty() == pytest.approx(1.5)
-    x, g = np.array([[1.0, 0.5]]), np.array([[0.2, -0.4]])
+    x, g = np.array([[1.0, 0.5]]), np.array([[0.25, -0.5]])
+    # backward writes the data gradient only: the training step adds the penalty, once
     layer.forward(x)
     layer.backward(g)
+    np.testing.assert_allclose(layer.grad_weights, x.T @ g)
+    # through the training path: MSE with targets z - g has dL/dz = 2 g / 2 = g (two
+    # elements) and the value mean(g^2) = (0.0625 + 0.25) / 2 = 0.15625, plus the penalty 1.5
+    model = ln.Sequential([layer])
+    y = model.predict(x) - g
+    result = ln.loss_and_gradients(model, x, y, "mse")
+    assert result.loss == pytest.approx(0.15625 + 1.5)
     np.testing.assert_allclose(layer.grad_weights, x.T @ g + 2 * 0.1 * layer.weights)
 
 
@@ -291,18 +299,18 @@ def test_l2_model_passes_gradient_check_with_and_without_loss():
 
 
 def test_l2_rejects_negative():
-    with pytest.raises(ValueError, match=r"l2 must be a finite number >= 0, got -1.0"):
+    with pytest.raises(ValueError, match=r"^dense: l2 must be a finite number >= 0, got -1$"):
         ln.Dense(2, 2, l2=-1)
 
 
-def test_backward_parameters_only_matches_backward():
+def test_backward_without_input_grad_matches_backward():
     a, b = ln.Dense(3, 4, seed=0, dtype=np.float64), ln.Dense(3, 4, seed=0, dtype=np.float64)
     x = np.random.default_rng(0).standard_normal((5, 3))
     g = np.random.default_rng(1).standard_normal((5, 4))
     a.forward(x)
     b.forward(x)
     a.backward(g)
-    assert b.backward_parameters_only(g) is None
+    assert b.backward(g, need_input_grad=False) is None
     np.testing.assert_array_equal(a.grad_weights, b.grad_weights)
     np.testing.assert_array_equal(a.grad_bias, b.grad_bias)
 

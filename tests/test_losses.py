@@ -29,7 +29,7 @@ def test_mse_hand_worked() -> None:
     # differences y_hat - y = [-0.2, 0.3]; (0.04 + 0.09) / 2 = 0.065
     # gradient 2 (y_hat - y) / n = [-0.2, 0.3]
     p, y = np.array([[0.8], [0.3]]), np.array([[1.0], [0.0]])
-    value, grad = MSE().value_and_gradient(p, y)
+    value, grad = MSE().value_and_gradient(y, p)
     assert value == pytest.approx(0.065, rel=1e-14)
     np.testing.assert_allclose(grad, [[-0.2], [0.3]], rtol=1e-14)
 
@@ -38,21 +38,21 @@ def test_mse_averages_over_every_element() -> None:
     # differences [[0, 2], [3, 0]] over 4 elements: (0 + 4 + 9 + 0) / 4 = 3.25;
     # gradient 2 d / 4 = [[0, 1], [1.5, 0]]
     p, y = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[1.0, 0.0], [0.0, 4.0]])
-    value, grad = MSE().value_and_gradient(p, y)
+    value, grad = MSE().value_and_gradient(y, p)
     assert value == pytest.approx(3.25, rel=1e-15)
     np.testing.assert_allclose(grad, [[0.0, 1.0], [1.5, 0.0]], rtol=1e-15)
 
 
 def test_bce_hand_worked() -> None:
     # p = 0.8, y = 1: -(1 ln 0.8 + 0 ln 0.2) = -ln 0.8 = 0.22314...
-    assert BinaryCrossEntropy()(np.array([[0.8]]), np.array([[1.0]])) == pytest.approx(
+    assert BinaryCrossEntropy()(np.array([[1.0]]), np.array([[0.8]])) == pytest.approx(
         -math.log(0.8), rel=1e-14
     )
     # batch p = [0.8, 0.4], y = [1, 0]: (-ln 0.8 - ln 0.6) / 2 = 0.36698...
     # gradient (p - y) / (p (1 - p)) / n: -0.2 / 0.16 / 2 = -0.625 (= -1 / 0.8 / 2)
     #                                      0.4 / 0.24 / 2 = 0.8333... (= 1 / 0.6 / 2)
     p, y = np.array([[0.8], [0.4]]), np.array([[1.0], [0.0]])
-    value, grad = BinaryCrossEntropy().value_and_gradient(p, y)
+    value, grad = BinaryCrossEntropy().value_and_gradient(y, p)
     assert value == pytest.approx((-math.log(0.8) - math.log(0.6)) / 2, rel=1e-14)
     np.testing.assert_allclose(grad, [[-0.625], [1 / 0.6 / 2]], rtol=1e-14)
 
@@ -62,7 +62,7 @@ def test_bce_from_logits_hand_worked() -> None:
     # = ln(1 + 4) - ln 4 = ln 1.25 = -ln 0.8 (the probability example above);
     # gradient sigmoid(z) - y = 0.8 - 1 = -0.2
     z = np.array([[math.log(4)]])
-    value, grad = BinaryCrossEntropy(from_logits=True).value_and_gradient(z, np.array([[1.0]]))
+    value, grad = BinaryCrossEntropy(from_logits=True).value_and_gradient(np.array([[1.0]]), z)
     assert value == pytest.approx(-math.log(0.8), rel=1e-14)
     np.testing.assert_allclose(grad, [[-0.2]], rtol=1e-14)
 
@@ -71,7 +71,7 @@ def test_crossentropy_hand_worked() -> None:
     # p = [[0.25, 0.75], [0.5, 0.5]], labels [1, 0]: (-ln 0.75 - ln 0.5) / 2 = 0.49041...
     # gradient -y / p / batch: row 0 [0, -1 / 0.75 / 2], row 1 [-1 / 0.5 / 2, 0]
     p = np.array([[0.25, 0.75], [0.5, 0.5]])
-    value, grad = CrossEntropy().value_and_gradient(p, np.array([1, 0]))
+    value, grad = CrossEntropy().value_and_gradient(np.array([1, 0]), p)
     assert value == pytest.approx((-math.log(0.75) - math.log(0.5)) / 2, rel=1e-14)
     np.testing.assert_allclose(grad, [[0.0, -2 / 3], [-1.0, 0.0]], rtol=1e-14)
 
@@ -80,7 +80,7 @@ def test_crossentropy_from_logits_hand_worked() -> None:
     # logits [[0, ln 3], [0, 0]] have softmax [[0.25, 0.75], [0.5, 0.5]]: the example above;
     # gradient (softmax - y) / batch = [[0.25, -0.25], [-0.5, 0.5]] / 2
     z = np.array([[0.0, math.log(3)], [0.0, 0.0]])
-    value, grad = CrossEntropy(from_logits=True).value_and_gradient(z, np.array([1, 0]))
+    value, grad = CrossEntropy(from_logits=True).value_and_gradient(np.array([1, 0]), z)
     assert value == pytest.approx((-math.log(0.75) - math.log(0.5)) / 2, rel=1e-14)
     np.testing.assert_allclose(grad, [[0.125, -0.125], [-0.25, 0.25]], rtol=1e-14)
 
@@ -88,10 +88,10 @@ def test_crossentropy_from_logits_hand_worked() -> None:
 def test_call_and_gradient_agree_with_value_and_gradient() -> None:
     p, y = np.array([[0.3, 0.7], [0.6, 0.4]]), np.array([1, 0])
     loss = CrossEntropy()
-    value, grad = loss.value_and_gradient(p, y)
-    assert isinstance(loss(p, y), float)
-    assert loss(p, y) == value
-    np.testing.assert_array_equal(loss.gradient(p, y), grad)
+    value, grad = loss.value_and_gradient(y, p)
+    assert isinstance(loss(y, p), float)
+    assert loss(y, p) == value
+    np.testing.assert_array_equal(loss.gradient(y, p), grad)
 
 
 # --- gradients by central differences -----------------------------------------------------
@@ -138,11 +138,11 @@ def test_crossentropy_from_logits_is_stable(dtype: type, big: float) -> None:
     loss = CrossEntropy(from_logits=True)
     z = np.array([[big, -big]], dtype=dtype)
     # label 0: -log_softmax(z)_0 = ln(1 + e^(-2 big)) ≈ 0; gradient softmax - y = [0, 0]
-    value, grad = loss.value_and_gradient(z, np.array([0]))
+    value, grad = loss.value_and_gradient(np.array([0]), z)
     assert value == pytest.approx(0.0, abs=1e-30)
     np.testing.assert_array_equal(grad, np.zeros((1, 2), dtype=dtype))
     # label 1: -log_softmax(z)_1 = 2 big + ln(1 + e^(-2 big)) ≈ 2 big; gradient [1, -1]
-    value, grad = loss.value_and_gradient(z, np.array([1]))
+    value, grad = loss.value_and_gradient(np.array([1]), z)
     if 2 * big <= float(np.finfo(dtype).max):
         assert value == pytest.approx(2 * big, rel=1e-6)
     else:  # 6e38 is not representable in float32: the rounded value is inf
@@ -156,7 +156,7 @@ def test_crossentropy_from_logits_at_the_dtype_limit(dtype: type) -> None:
     # label 0 still loses ln(1 + e^(-1.8 max)) ≈ 0 and its gradient is [0, 0]
     big = 0.9 * float(np.finfo(dtype).max)
     z = np.array([[big, -big]], dtype=dtype)
-    value, grad = CrossEntropy(from_logits=True).value_and_gradient(z, np.array([0]))
+    value, grad = CrossEntropy(from_logits=True).value_and_gradient(np.array([0]), z)
     assert value == pytest.approx(0.0, abs=1e-30)
     np.testing.assert_array_equal(grad, np.zeros((1, 2), dtype=dtype))
 
@@ -174,7 +174,7 @@ def test_bce_from_logits_is_stable_per_element(dtype: type, big: float) -> None:
         (-big, 0.0, 0.0, 0.0),
         (-big, 1.0, big, -1.0),
     ]:
-        value, grad = loss.value_and_gradient(np.array([[z]], dtype=dtype), np.array([[y]]))
+        value, grad = loss.value_and_gradient(np.array([[y]]), np.array([[z]], dtype=dtype))
         assert value == pytest.approx(expected, rel=1e-6, abs=1e-30)
         np.testing.assert_array_equal(grad, np.array([[expected_grad]], dtype=dtype))
 
@@ -187,7 +187,7 @@ def test_bce_from_logits_mean_of_huge_losses_is_finite(dtype: type) -> None:
     # four elements with losses [0, 3e38, 0, 3e38] (see the per-element test): the mean
     # 1.5e38 is below float32's largest number 3.4e38, although the sum 6e38 is not
     z = np.array([[HUGE], [HUGE], [-HUGE], [-HUGE]], dtype=dtype)
-    value, grad = BinaryCrossEntropy(from_logits=True).value_and_gradient(z, [1, 0, 0, 1])
+    value, grad = BinaryCrossEntropy(from_logits=True).value_and_gradient([1, 0, 0, 1], z)
     assert value == pytest.approx(HUGE / 2, rel=1e-6)
     np.testing.assert_allclose(grad, np.array([[0.0], [1.0], [0.0], [-1.0]]) / 4)
 
@@ -197,7 +197,7 @@ def test_crossentropy_from_logits_mean_of_huge_losses_is_finite(dtype: type) -> 
     # two rows [1e38, -1e38] with label 1: each loses 2e38 (the sum 4e38 is not
     # representable in float32, the mean 2e38 is)
     z = np.array([[1e38, -1e38], [1e38, -1e38]], dtype=dtype)
-    value, grad = CrossEntropy(from_logits=True).value_and_gradient(z, [1, 1])
+    value, grad = CrossEntropy(from_logits=True).value_and_gradient([1, 1], z)
     assert value == pytest.approx(2e38, rel=1e-6)
     np.testing.assert_allclose(grad, np.array([[1.0, -1.0], [1.0, -1.0]]) / 2)
 
@@ -213,13 +213,13 @@ def test_integer_labels_and_onehot_agree(from_logits: bool) -> None:
     onehot = np.zeros((6, 4))
     onehot[np.arange(6), labels] = 1.0
     loss = CrossEntropy(from_logits=from_logits)
-    v_labels, g_labels = loss.value_and_gradient(raw, labels)
-    v_onehot, g_onehot = loss.value_and_gradient(raw, onehot)
+    v_labels, g_labels = loss.value_and_gradient(labels, raw)
+    v_onehot, g_onehot = loss.value_and_gradient(onehot, raw)
     # labels take a gather, one-hot rows a masked product: equal up to rounding
     assert v_labels == pytest.approx(v_onehot, rel=1e-14)
     np.testing.assert_allclose(g_labels, g_onehot, rtol=1e-14, atol=1e-17)
     # float labels that are whole numbers are labels too
-    v_float, _ = loss.value_and_gradient(raw, labels.astype(float))
+    v_float, _ = loss.value_and_gradient(labels.astype(float), raw)
     assert v_float == v_labels
 
 
@@ -239,7 +239,7 @@ def test_bad_labels_name_the_label_and_its_index(
 ) -> None:
     p = np.full((3, 3), 1 / 3)
     with pytest.raises(ValueError, match=r"label .*" + re.escape(bad)) as err:
-        CrossEntropy(from_logits=from_logits).value_and_gradient(p, np.array(labels))
+        CrossEntropy(from_logits=from_logits).value_and_gradient(np.array(labels), p)
     assert f"index {index}" in str(err.value)
 
 
@@ -262,7 +262,7 @@ def test_mismatched_shapes_name_both_shapes(
     p = np.full(p_shape, 0.5)
     y = np.zeros(y_shape)
     with pytest.raises(ValueError) as err:
-        loss.value_and_gradient(p, y)
+        loss.value_and_gradient(y, p)
     message = str(err.value)
     assert str(p_shape) in message and str(y_shape) in message
 
@@ -271,8 +271,8 @@ def test_mismatched_shapes_name_both_shapes(
 def test_targets_of_shape_n_are_accepted_for_predictions_n_by_1(loss: losses.Loss) -> None:
     p = np.array([[0.2], [0.7], [0.9]])
     y = np.array([0.0, 1.0, 1.0])
-    value, grad = loss.value_and_gradient(p, y)
-    expected_value, expected_grad = loss.value_and_gradient(p, y.reshape(-1, 1))
+    value, grad = loss.value_and_gradient(y, p)
+    expected_value, expected_grad = loss.value_and_gradient(y.reshape(-1, 1), p)
     assert grad.shape == (3, 1)
     assert value == expected_value
     np.testing.assert_array_equal(grad, expected_grad)
@@ -291,7 +291,7 @@ def test_gradient_dtype_is_the_prediction_dtype(loss: losses.Loss, dtype: type) 
     if isinstance(loss, CrossEntropy):
         targets.append(np.array([1, 0]))
     for y in targets:
-        value, grad = loss.value_and_gradient(p, y)
+        value, grad = loss.value_and_gradient(y, p)
         assert isinstance(value, float)
         assert grad.dtype == dtype
         assert grad.shape == p.shape
@@ -306,7 +306,7 @@ def _param_grads(model: Sequential) -> list[np.ndarray]:
 
 def _unfused(model: Sequential, x: np.ndarray, y: np.ndarray, loss: losses.Loss) -> tuple:
     y_pred = model.forward(x)
-    value, grad = loss.value_and_gradient(y_pred, y)
+    value, grad = loss.value_and_gradient(y, y_pred)
     grad_x = model.backward(grad)
     return value, _param_grads(model), grad_x
 
@@ -441,7 +441,7 @@ def test_empty_batch_is_a_clear_error(loss) -> None:
 @pytest.mark.parametrize("loss", [BinaryCrossEntropy(), CrossEntropy()])
 def test_probability_losses_reject_logits(loss) -> None:
     with pytest.raises(ValueError, match=r"must be probabilities in \[0, 1\].*from_logits=True"):
-        loss(np.array([[2.5, -1.0]]), np.array([[1.0, 0.0]]))
+        loss(np.array([[1.0, 0.0]]), np.array([[2.5, -1.0]]))
 
 
 def test_crossentropy_targets_whose_rows_do_not_sum_to_one() -> None:
@@ -455,4 +455,4 @@ def test_crossentropy_targets_whose_rows_do_not_sum_to_one() -> None:
 def test_crossentropy_accepts_a_column_of_labels() -> None:
     z = np.array([[0.3, -0.2, 0.5], [1.0, 2.0, -1.0]])
     loss = CrossEntropy(from_logits=True)
-    assert loss(z, np.array([[2], [1]])) == loss(z, np.array([2, 1]))
+    assert loss(np.array([[2], [1]]), z) == loss(np.array([2, 1]), z)

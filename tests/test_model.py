@@ -57,26 +57,40 @@ def test_unique_names_do_not_collide_with_given_names():
     assert len(set(names)) == 4, names
 
 
-def test_count_parameters_and_summary():
+def test_count_parameters_and_summary(capsys):
     model = _mlp()
     assert model.count_parameters() == (3 * 4 + 4) + (4 * 2 + 2)
-    text = model.summary()
+    # summary() prints the text (or hands it to print_fn) and returns None; str() is the text
+    assert model.summary() is None
+    text = str(model)
+    assert capsys.readouterr().out == text + "\n"
+    printed = []
+    assert model.summary(print_fn=printed.append) is None
+    assert printed == [text]
     assert "dense (Dense)" in text
     assert "(batch, 4)" in text
     assert "dense_1 (Dense)" in text and "(batch, 2)" in text
     assert text.strip().endswith("Total params: 26")
     lines = text.splitlines()
-    assert lines[0].split()[:2] == ["Layer", "(type)"]
+    assert lines[0] == "Input shape: (batch, 3)"
+    assert lines[1].split()[:2] == ["Layer", "(type)"]
     assert any(line.split()[-1] == "16" for line in lines)  # 3*4 + 4
     assert any(line.split()[-1] == "10" for line in lines)  # 4*2 + 2
 
 
 def test_summary_of_activation_only_model_has_unknown_width():
-    assert "(batch, ?)" in ln.Sequential([ln.ReLU()]).summary()
+    text = str(ln.Sequential([ln.ReLU()]))
+    assert text.splitlines()[0] == "Input shape: (batch, ?)"
+    row = text.splitlines()[3]
+    assert row.startswith("relu (ReLU)") and "(batch, ?)" in row
 
 
 def test_mismatched_feature_counts_are_rejected_at_construction():
-    with pytest.raises(ValueError, match="dense_1: expects 5 input features, but the previous"):
+    with pytest.raises(
+        ValueError,
+        match=r"layer 2 \(dense_1, Dense\) cannot take the output of the layer before it: "
+        r"dense_1: expects inputs of shape \(batch, 5\), but receives \(batch, 4\)",
+    ):
         ln.Sequential([ln.Dense(3, 4), ln.ReLU(), ln.Dense(5, 1)])
 
 

@@ -109,7 +109,11 @@ def test_decision_boundary_needs_points_in_the_plane(moons):
     with pytest.raises(ValueError, match="x has 60 rows but y has 59 labels"):
         plotting.decision_boundary(_tiny(), x, y[:-1])
     wide = ln.Sequential([ln.Dense(3, 1, seed=0), ln.Sigmoid()])
-    with pytest.raises(ValueError, match="the model takes 3 inputs; this picture needs 2"):
+    with pytest.raises(
+        ValueError,
+        match=r"decision_boundary: the model takes inputs of shape \(3,\); this picture needs "
+        r"\(2,\)",
+    ):
         plotting.decision_boundary(wide, x, y)
     with pytest.raises(ValueError, match="resolution must be an int >= 2"):
         plotting.decision_boundary(_tiny(), x, y, resolution=1)
@@ -209,7 +213,9 @@ def test_activation_maps_without_data_and_with_a_cap(tmp_path):
     assert len([ax for ax in fig.axes if ax.get_images()]) == 4 + 1
     assert "(first 4 of 20)" in fig.axes[0].get_ylabel()
     _assert_picture(tmp_path / "cap.png", fig, size=(540, 290))  # 4 columns, 2 rows
-    with pytest.raises(ValueError, match="the model takes 784 inputs"):
+    with pytest.raises(
+        ValueError, match=r"activation_maps: the model takes inputs of shape \(784,\)"
+    ):
         plotting.activation_maps(ln.Sequential([ln.Dense(784, 2, seed=0)]))
 
 

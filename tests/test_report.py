@@ -88,7 +88,7 @@ def test_a_report_on_image_data(tmp_path):
     page, text = _parse(path)
     assert text == html
     _assert_standalone(page, text)
-    assert model.summary() in "".join(page.pre)
+    assert str(model) in "".join(page.pre)
     # curves + confusion matrix + first-layer weights + one image per sample shown: up to
     # 10 right and up to 10 wrong ones
     assert len(page.images) == 3 + _shown(model, x[60:], y[60:])

@@ -358,11 +358,26 @@ def test_save_refuses_what_it_cannot_store(tmp_path):
     with pytest.raises(TypeError, match="expected a Sequential"):
         ln.save(ln.Dense(2, 1), tmp_path / "m.lucid")
 
+    class Dense(ln.Layer):  # a class of one's own under the name of a built-in one
+        pass
+
+    with pytest.raises(
+        ValueError,
+        match=r"layer 1 \(dense_1\) is a .*\.Dense, not lucidnet's Dense; give the class another",
+    ):
+        ln.save(ln.Sequential([ln.Dense(2, 2), Dense()]), tmp_path / "m.lucid")
+
+    # a layer class of one's own is stored by name; only the caller can supply the class
     class MyLayer(ln.Layer):
         pass
 
-    with pytest.raises(ValueError, match=r"layer 1 \(MyLayer\) is not a built-in"):
-        ln.save(ln.Sequential([ln.Dense(2, 2), MyLayer()]), tmp_path / "m.lucid")
+    ln.save(ln.Sequential([ln.Dense(2, 2), MyLayer()]), tmp_path / "custom.lucid")
+    with pytest.raises(
+        ln.ModelFileError, match=r"layer 1: unknown type 'MyLayer' .*custom_objects"
+    ):
+        ln.load(tmp_path / "custom.lucid")
+    loaded = ln.load(tmp_path / "custom.lucid", custom_objects={"MyLayer": MyLayer})
+    assert type(loaded.layers[1]) is MyLayer
 
 
 def test_model_checkpoint_writes_loadable_best_models(tmp_path):

@@ -30,13 +30,20 @@ from .callbacks import (
 )
 from .explain import Trace, explain
 from .gradcheck import GradCheckReport, gradcheck
-from .layers import Dense, Dropout, Layer, Parameter
+from .layers import Buffer, Dense, Dropout, Layer, Parameter
 from .losses import MSE, BinaryCrossEntropy, CrossEntropy
 from .model import Sequential
 from .optimizers import SGD, Adam, AdamW, RMSprop
 from .perceptron import Perceptron
 from .serialization import ModelFileError, load, save
-from .training import TrainingDiverged, evaluate, fit, loss_and_gradients, train_step
+from .training import (
+    Trainer,
+    TrainingDiverged,
+    evaluate,
+    fit,
+    loss_and_gradients,
+    train_step,
+)
 
 __all__ = [
     "MSE",
@@ -44,6 +51,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "BinaryCrossEntropy",
+    "Buffer",
     "Callback",
     "CrossEntropy",
     "Dense",
@@ -68,6 +76,7 @@ __all__ = [
     "Step",
     "Tanh",
     "Trace",
+    "Trainer",
     "TrainingDiverged",
     "__version__",
     "activations",

@@ -19,9 +19,13 @@ from typing import Any
 import numpy as np
 
 from . import functional as F
+from .formula import Formula
+from .layers import REGISTRY as LAYERS
 from .layers import Layer
+from .registry import Registry
 
 __all__ = [
+    "REGISTRY",
     "Activation",
     "Identity",
     "LeakyReLU",
@@ -31,11 +35,20 @@ __all__ = [
     "Step",
     "Tanh",
     "get",
+    "names",
 ]
 
 
 class Activation(Layer):
-    """Base of the elementwise activations: ``y = function(z)``, ``dz = dy * derivative``."""
+    """Base of the elementwise activations: ``y = function(z)``, ``dz = dy * derivative``.
+
+    Each subclass states its formulas as class attributes, ``formula`` (of ``f(z)``) and
+    ``derivative_formula`` (of ``f'(z)``), in text and TeX; ``explain`` renders them.
+    """
+
+    formula = Formula("f(z)", "f(z)")
+    derivative_formula = Formula("f'(z)", "f'(z)")
+    gives_probabilities = False  # whether the outputs are probabilities (sigmoid, softmax)
 
     def __init__(self, name: str | None = None) -> None:
         super().__init__(name)
@@ -65,7 +78,7 @@ class Activation(Layer):
         self._y = self.function(z)
         return self._y
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
         """``dL/dz = dL/dy * f'(z)``."""
         z = self._cached(self._z)
         grad = self._check_grad(grad, z.shape).astype(z.dtype, copy=False)
@@ -90,6 +103,9 @@ class Step(Activation):
     (``Perceptron.fit``), and why multi-layer networks use smooth activations.
     """
 
+    formula = Formula("1 if z > 0 else 0", r"1 \text{ if } z > 0 \text{ else } 0")
+    derivative_formula = Formula("0", "0")
+
     @staticmethod
     def function(z: np.ndarray) -> np.ndarray:
         """``1`` where ``z > 0``, else ``0``."""
@@ -104,6 +120,9 @@ class Step(Activation):
 class Identity(Activation):
     """``f(z) = z``, ``f'(z) = 1`` (also called linear)."""
 
+    formula = Formula("z", "z")
+    derivative_formula = Formula("1", "1")
+
     @staticmethod
     def function(z: np.ndarray) -> np.ndarray:
         """``z`` itself."""
@@ -114,7 +133,7 @@ class Identity(Activation):
         """``1``."""
         return np.ones_like(z)
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
         """``dL/dz = dL/dy`` (no multiplication needed)."""
         z = self._cached(self._z)
         return self._check_grad(grad, z.shape).astype(z.dtype, copy=False)
@@ -125,6 +144,10 @@ class Sigmoid(Activation):
 
     Computed by the two-branch ``functional.sigmoid``, finite for every input.
     """
+
+    formula = Formula("1 / (1 + exp(-z))", r"\frac{1}{1 + e^{-z}}")
+    gives_probabilities = True
+    derivative_formula = Formula("s(z) (1 - s(z))", r"\sigma(z)\,(1 - \sigma(z))")
 
     @staticmethod
     def function(z: np.ndarray) -> np.ndarray:
@@ -142,6 +165,9 @@ class Sigmoid(Activation):
 class Tanh(Activation):
     """``f(z) = tanh(z)``, ``f'(z) = 1 - tanh(z)^2``."""
 
+    formula = Formula("tanh(z)", r"\tanh(z)")
+    derivative_formula = Formula("1 - tanh(z)^2", r"1 - \tanh^2(z)")
+
     @staticmethod
     def function(z: np.ndarray) -> np.ndarray:
         """Hyperbolic tangent, in (-1, 1)."""
@@ -156,6 +182,9 @@ class Tanh(Activation):
 class ReLU(Activation):
     """``f(z) = max(0, z)``, ``f'(z) = 1 if z > 0 else 0`` (0 taken at the kink, as in
     PyTorch and Keras)."""
+
+    formula = Formula("max(0, z)", r"\max(0, z)")
+    derivative_formula = Formula("1 if z > 0 else 0", r"1 \text{ if } z > 0 \text{ else } 0")
 
     @staticmethod
     def function(z: np.ndarray) -> np.ndarray:
@@ -174,6 +203,11 @@ class LeakyReLU(Activation):
     ``alpha`` (default 0.01, PyTorch's; Keras uses 0.3) keeps a small gradient for
     negative inputs so that a unit cannot die.
     """
+
+    formula = Formula("z if z > 0 else alpha z", r"z \text{ if } z > 0 \text{ else } \alpha z")
+    derivative_formula = Formula(
+        "1 if z > 0 else alpha", r"1 \text{ if } z > 0 \text{ else } \alpha"
+    )
 
     def __init__(self, alpha: float = 0.01, name: str | None = None) -> None:
         super().__init__(name)
@@ -211,12 +245,18 @@ class Softmax(Activation):
     ``p - y`` on the logits instead (see ``lucidnet.losses``).
     """
 
+    formula = Formula("exp(z_i) / sum_j exp(z_j)", r"\frac{e^{z_i}}{\sum_j e^{z_j}}")
+    gives_probabilities = True
+    derivative_formula = Formula(
+        "diag(a) - a a^T (one Jacobian per sample)", r"\operatorname{diag}(a) - a a^T"
+    )
+
     @staticmethod
     def function(z: np.ndarray) -> np.ndarray:
         """Stable softmax over the last axis."""
         return F.softmax(z, axis=-1)
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
         """Batched Jacobian-vector product ``y * (g - <g, y>)``, row by row."""
         y = self._cached(self._y)
         g = self._check_grad(grad, y.shape).astype(y.dtype, copy=False)
@@ -226,18 +266,16 @@ class Softmax(Activation):
         return d
 
 
-_REGISTRY: dict[str, type[Activation]] = {
-    "step": Step,
-    "heaviside": Step,
-    "identity": Identity,
-    "linear": Identity,
-    "sigmoid": Sigmoid,
-    "logistic": Sigmoid,
-    "tanh": Tanh,
-    "relu": ReLU,
-    "leaky_relu": LeakyReLU,
-    "softmax": Softmax,
-}
+REGISTRY: Registry[Activation] = Registry("activation", Activation, default=Identity)
+REGISTRY.register(Step, "heaviside")
+REGISTRY.register(Identity, "linear")
+REGISTRY.register(Sigmoid, "logistic")
+REGISTRY.register(Tanh)
+REGISTRY.register(ReLU)
+REGISTRY.register(LeakyReLU, name="leaky_relu")
+REGISTRY.register(Softmax)
+for _cls in REGISTRY.classes().values():
+    LAYERS.register(_cls)  # activations are layers: the layer table lists them too
 
 
 def get(identifier: str | Activation | None) -> Activation:
@@ -247,17 +285,9 @@ def get(identifier: str | Activation | None) -> Activation:
     ``"leaky_relu"``, ``"step"``, ``"identity"`` (and the aliases ``"linear"``,
     ``"logistic"``, ``"heaviside"``). Anything else raises ValueError listing them.
     """
-    if identifier is None:
-        return Identity()
-    if isinstance(identifier, Activation):
-        return identifier
-    if isinstance(identifier, str) and identifier.lower() in _REGISTRY:
-        return _REGISTRY[identifier.lower()]()
-    raise ValueError(
-        f"unknown activation {identifier!r}; valid names: {', '.join(sorted(_REGISTRY))}"
-    )
+    return REGISTRY.get(identifier)
 
 
 def names() -> list[str]:
     """The valid activation names."""
-    return sorted(_REGISTRY)
+    return REGISTRY.names()

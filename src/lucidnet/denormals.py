@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import platform
 import struct
 import sys
@@ -32,39 +31,47 @@ _MXCSR_OFFSET = 28  # fenv_t.__mxcsr
 _FTZ_DAZ = 0x8000 | 0x0040  # MXCSR bit 15 flush-to-zero, bit 6 denormals-are-zero
 
 
+_UNSET = object()
+_libm_cache: object = _UNSET
+
+
 def _libm() -> ctypes.CDLL | None:
-    if not (sys.platform.startswith("linux") and platform.machine() in ("x86_64", "AMD64")):
-        return None
-    name = ctypes.util.find_library("m")
-    try:
-        return ctypes.CDLL(name) if name else None
-    except OSError:
-        return None
-
-
-_LIBM = _libm()
+    """The C math library, loaded on first use (never at import: ``import lucidnet``
+    starts no process and touches no library). glibc's is ``libm.so.6``, loaded by that
+    name: ``ctypes.util.find_library`` would run ``ldconfig -p`` in a subprocess."""
+    global _libm_cache
+    if _libm_cache is _UNSET:
+        lib = None
+        if sys.platform.startswith("linux") and platform.machine() in ("x86_64", "AMD64"):
+            try:
+                lib = ctypes.CDLL("libm.so.6")
+            except OSError:
+                lib = None
+        _libm_cache = lib
+    return _libm_cache  # type: ignore[return-value]
 
 
 def supported() -> bool:
     """Whether ``flush_denormals`` can set the flags on this platform."""
-    return _LIBM is not None
+    return _libm() is not None
 
 
 @contextlib.contextmanager
 def flush_denormals() -> Iterator[None]:
     """Treat subnormal floats as zero inside the ``with`` block (this thread only)."""
-    if _LIBM is None:
+    libm = _libm()
+    if libm is None:
         yield
         return
     saved = ctypes.create_string_buffer(_FENV_SIZE * 2)  # room to spare for the struct
-    if _LIBM.fegetenv(saved) != 0:
+    if libm.fegetenv(saved) != 0:
         yield
         return
     flushed = ctypes.create_string_buffer(saved.raw, len(saved.raw))
     mxcsr = struct.unpack_from("<I", flushed.raw, _MXCSR_OFFSET)[0]
     struct.pack_into("<I", flushed, _MXCSR_OFFSET, mxcsr | _FTZ_DAZ)
-    _LIBM.fesetenv(flushed)
+    libm.fesetenv(flushed)
     try:
         yield
     finally:
-        _LIBM.fesetenv(saved)
+        libm.fesetenv(saved)

@@ -33,54 +33,22 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from . import losses as losses_module
 from .activations import Activation, Identity, Sigmoid, Softmax
+from .formula import Formula
 from .layers import Dense, Dropout, Layer
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss
 from .model import Sequential
 from .perceptron import Perceptron
+from .training.penalties import PenaltyGradients
 
 __all__ = ["LayerTrace", "Trace", "explain"]
 
 Groups = list[tuple[Dense | None, Activation | None]]  # a Dense layer and its activation
-
-
-class Formula(NamedTuple):
-    """A formula in the renderers' two notations."""
-
-    text: str  # plain text: the terminal and HTML
-    tex: str  # LaTeX: Markdown
-
-
-# f'(z) of each activation; one not listed shows "f'(z)"
-DERIVATIVES = {
-    "Identity": Formula("1", "1"),
-    "ReLU": Formula("1 if z > 0 else 0", r"1 \text{ if } z > 0 \text{ else } 0"),
-    "LeakyReLU": Formula("1 if z > 0 else alpha", r"1 \text{ if } z > 0 \text{ else } \alpha"),
-    "Sigmoid": Formula("s(z) (1 - s(z))", r"\sigma(z)\,(1 - \sigma(z))"),
-    "Tanh": Formula("1 - tanh(z)^2", r"1 - \tanh^2(z)"),
-    "Step": Formula("0", "0"),
-    "Softmax": Formula(
-        "diag(a) - a a^T (one Jacobian per sample)", r"\operatorname{diag}(a) - a a^T"
-    ),
-}
-UNKNOWN_DERIVATIVE = Formula("f'(z)", "f'(z)")
-# each loss by its name; one not listed shows "L = name(y_hat, y)", in TeX "L"
-LOSS_FORMULAS = {
-    "mse": Formula("L = mean((y_hat - y)^2)", r"L = \frac{1}{n} \sum (\hat{y} - y)^2"),
-    "binary_crossentropy": Formula(
-        "L = -mean(y log(y_hat) + (1 - y) log(1 - y_hat))",
-        r"L = -\frac{1}{n} \sum \left(y \log \hat{y} + (1 - y) \log(1 - \hat{y})\right)",
-    ),
-    "crossentropy": Formula(
-        "L = -mean over samples of sum_k y_k log(y_hat_k)",
-        r"L = -\frac{1}{n} \sum_i \sum_k y_{ik} \log \hat{y}_{ik}",
-    ),
-}
 
 
 @dataclass
@@ -94,6 +62,7 @@ class LayerTrace:
     index: int  # from 1, input to output
     name: str
     activation: str  # "ReLU", "Sigmoid", ... ("Identity" when none follows the Dense)
+    derivative: Formula  # f'(z), from the activation class's ``derivative_formula``
     x: np.ndarray
     weights: np.ndarray | None
     bias: np.ndarray | None
@@ -109,6 +78,7 @@ class LayerTrace:
     new_bias: np.ndarray | None = None
     fused: bool = False  # delta came from the fused output/loss pair
     l2: float = 0.0  # the Dense layer's L2 factor: dL/dW = x^T delta + 2 l2 W
+    l1: float = 0.0  # its L1 factor: dL/dW gains l1 sign(W)
 
     @property
     def is_dense(self) -> bool:
@@ -116,7 +86,7 @@ class LayerTrace:
 
     @property
     def derivative_formula(self) -> str:
-        return DERIVATIVES.get(self.activation, UNKNOWN_DERIVATIVE).text
+        return self.derivative.text
 
     @property
     def is_softmax(self) -> bool:
@@ -137,7 +107,11 @@ class LayerTrace:
 
     @property
     def grad_weights_formula(self) -> str:
-        return "x^T delta" + (f" + 2 l2 W (l2 = {self.l2:g})" if self.l2 else "")
+        return (
+            "x^T delta"
+            + (f" + 2 l2 W (l2 = {self.l2:g})" if self.l2 else "")
+            + (f" + l1 sign(W) (l1 = {self.l1:g})" if self.l1 else "")
+        )
 
 
 @dataclass
@@ -162,9 +136,9 @@ class Trace:
     def loss_formula(self) -> str:
         if self.loss_name is None:
             return "dL/dy_hat given"
-        if self.loss_name in LOSS_FORMULAS:
-            return LOSS_FORMULAS[self.loss_name].text
-        return f"L = {self.loss_name}(y_hat, y)"
+        if self.loss_function is not None and type(self.loss_function).formula != Loss.formula:
+            return self.loss_function.formula.text
+        return f"L = {self.loss_name}(y, y_hat)"
 
     def to_text(self, decimals: int = 4) -> str:
         """Aligned vectors and matrices for the terminal (large layers abbreviated)."""
@@ -290,12 +264,12 @@ def explain(
     if y is not None:
         loss_obj = _pick_loss(model, loss, last)
         y_arr = _targets(y, y_hat, loss_obj)
-        loss_obj.check_targets(y_arr, y_hat.shape[1], "explain: y")
+        loss_obj.check_targets(y_arr, y_hat.shape[1:], "explain: y")
         with np.errstate(divide="ignore", invalid="ignore"):
-            value, grad = loss_obj.value_and_gradient(y_hat, y_arr)
+            value, grad = loss_obj.value_and_gradient(y_arr, y_hat)
         fused = losses_module.fused_logits_loss(last, loss_obj) if last is not None else None
         if fused is not None:
-            _, fused_delta = fused.value_and_gradient(traces[-1].z, y_arr)
+            _, fused_delta = fused.value_and_gradient(y_arr, traces[-1].z)
         trace.y, trace.loss_name, trace.loss_function = y_arr, loss_obj.name, loss_obj
         trace.penalty = float(net.penalty())
         trace.loss = float(value) + trace.penalty
@@ -344,12 +318,14 @@ def _forward(groups: Groups, x: np.ndarray) -> list[LayerTrace]:
                 index=i + 1,
                 name=dense.name if dense is not None else act.name,  # type: ignore[union-attr]
                 activation=type(act).__name__ if act is not None else "Identity",
+                derivative=(act if act is not None else Identity()).derivative_formula,
                 x=h,
                 weights=None if dense is None else dense.weights.copy(),
                 bias=None if dense is None or dense.bias is None else dense.bias.copy(),
                 z=np.array(z),
                 a=np.array(a),
                 l2=0.0 if dense is None else float(dense.l2),
+                l1=0.0 if dense is None else float(dense.l1),
             )
         )
         h = a
@@ -379,6 +355,7 @@ def _backward(
             t.grad_x = t.delta
         else:
             t.grad_x = np.array(dense.backward(t.delta))
+            PenaltyGradients().add(dense.parameters())  # + 2 l2 W, as the training step adds
             t.grad_weights = dense.grad_weights.copy()
             t.grad_bias = None if dense.grad_bias is None else dense.grad_bias.copy()
         grad = t.grad_x
@@ -402,5 +379,5 @@ def _update(
     trace.new_y_hat = net.predict(trace.x)
     if trace.y is not None and trace.loss_function is not None:
         with np.errstate(divide="ignore", invalid="ignore"):
-            value = trace.loss_function(trace.new_y_hat, trace.y)
+            value = trace.loss_function(trace.y, trace.new_y_hat)
         trace.new_loss = float(value) + float(net.penalty())

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .explain import DERIVATIVES, LOSS_FORMULAS, UNKNOWN_DERIVATIVE, LayerTrace, Trace
+from .explain import LayerTrace, Trace
 
 __all__ = ["Row", "Section", "sections", "to_html", "to_markdown", "to_text"]
 
@@ -141,8 +141,8 @@ def _loss(trace: Trace, decimals: int) -> Section:
         given = Row("dL/dy_hat", trace.grad_y_hat, "given", tex=_d(r"\hat{y}"))
         return Section("Loss", [given], level=2)
     name = str(trace.loss_name)
-    tex = LOSS_FORMULAS[name].tex if name in LOSS_FORMULAS else "L"
-    penalty = f"includes the L2 penalty {trace.penalty:.{decimals}f}" if trace.penalty else ""
+    tex = trace.loss_function.formula.tex if trace.loss_function is not None else "L"
+    penalty = f"includes the penalty {trace.penalty:.{decimals}f}" if trace.penalty else ""
     rows = [Row("y", trace.y, tex="y"), Row("L", trace.loss, tex=tex, note=penalty)]
     title = f"Loss: {name}   {trace.loss_formula}"
     return Section(title, rows, level=2, tex_title=f"Loss: {name}")
@@ -160,13 +160,14 @@ def _backward(t: LayerTrace) -> Section:
             which = rf"\ (\text{{sample 1 of {len(t.z)}}})" if len(t.z) > 1 else ""
             local, local_tex = t.local[0], f"J_{k}{which}"  # type: ignore[index]
             product = rf"J_{k}^T {da}"
-        local_tex += " = " + DERIVATIVES.get(t.activation, UNKNOWN_DERIVATIVE).tex
+        local_tex += " = " + t.derivative.tex
         fused = "sigmoid/softmax + cross-entropy: (y_hat - y) / batch" if t.fused else ""
         delta_tex = rf"\delta_{k} = {dz} = {product}"
         rows.append(Row(t.local_label, local, t.derivative_formula, tex=local_tex))
         rows.append(Row("delta", t.delta, t.delta_formula, tex=delta_tex, note=fused))
     if t.is_dense:
         penalty = rf" + 2 \cdot {t.l2:g} \, W_{k}" if t.l2 else ""
+        penalty += rf" + {t.l1:g} \operatorname{{sign}}(W_{k})" if t.l1 else ""
         dw_tex = rf"{dw} = x_{k}^T \delta_{k}{penalty}"
         rows.append(Row("dL/dW", t.grad_weights, t.grad_weights_formula, tex=dw_tex))
         rows.append(Row("dL/db", t.grad_bias, "sum of delta", tex=rf"{db} = \sum \delta_{k}"))

@@ -45,6 +45,7 @@ from .layers import Layer
 from .losses import Loss
 from .model import Sequential
 from .training import loss_and_gradients
+from .training.penalties import PenaltyGradients
 
 __all__ = ["GradCheckEntry", "GradCheckReport", "gradcheck"]
 
@@ -154,7 +155,7 @@ def gradcheck(
     model_or_layer : Sequential or Layer
         What to check. It is deep-copied and converted to float64; the original is
         unchanged.
-    x : array (batch, features)
+    x : array (batch, *input_shape)
         The input batch.
     y, loss : optional
         Targets and loss (instance or name). Without a loss the objective is
@@ -196,6 +197,7 @@ def gradcheck(
 
         model.forward(x64, training=training)
         grad_input = model.backward(projection)
+        PenaltyGradients().add(model.parameters())
     else:
         if y is None:
             raise ValueError("gradcheck: a loss needs targets y")
@@ -208,16 +210,18 @@ def gradcheck(
 
     grad_input = np.array(grad_input, dtype=np.float64)
     analytic = {
-        (layer.name, p.name): p.grad.copy() for layer in model.layers for p in layer.parameters()
+        (layer.name, name): p.grad.copy()
+        for layer in model.layers
+        for name, p in layer._parameters.items()
     }
     noise = 100 * np.finfo(np.float64).eps * max(1.0, abs(objective())) / eps
     report = GradCheckReport(tol=tol, eps=eps, floor=noise / tol)
     for layer in model.layers:
-        for p in layer.parameters():
+        for name, p in layer._parameters.items():
             numeric = _numeric_gradient(objective, p.value, eps)
-            analytic_grad = analytic[(layer.name, p.name)]
+            analytic_grad = analytic[(layer.name, name)]
             report.entries.append(
-                _compare(layer.name, p.name, analytic_grad, numeric, tol, report.floor)
+                _compare(layer.name, name, analytic_grad, numeric, tol, report.floor)
             )
     numeric_input = _numeric_gradient(objective, x64, eps)
     report.entries.append(

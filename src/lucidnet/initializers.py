@@ -28,7 +28,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .registry import Registry
+
 __all__ = [
+    "REGISTRY",
     "Initializer",
     "get",
     "glorot_normal",
@@ -37,6 +40,7 @@ __all__ = [
     "he_uniform",
     "lecun_normal",
     "lecun_uniform",
+    "names",
     "small_normal",
     "zeros",
 ]
@@ -104,18 +108,15 @@ def lecun_normal(shape: tuple[int, ...], rng: np.random.Generator, dtype: np.dty
     return _normal(np.sqrt(1.0 / _fans(shape)[0]), shape, rng, dtype)
 
 
-_REGISTRY: dict[str, Initializer] = {
-    "zeros": zeros,
-    "small_normal": small_normal,
-    "glorot_uniform": glorot_uniform,
-    "glorot_normal": glorot_normal,
-    "xavier_uniform": glorot_uniform,
-    "xavier_normal": glorot_normal,
-    "he_uniform": he_uniform,
-    "he_normal": he_normal,
-    "lecun_uniform": lecun_uniform,
-    "lecun_normal": lecun_normal,
-}
+REGISTRY: Registry[Initializer] = Registry("initializer")
+REGISTRY.register(zeros)
+REGISTRY.register(small_normal)
+REGISTRY.register(glorot_uniform, "xavier_uniform")
+REGISTRY.register(glorot_normal, "xavier_normal")
+REGISTRY.register(he_uniform)
+REGISTRY.register(he_normal)
+REGISTRY.register(lecun_uniform)
+REGISTRY.register(lecun_normal)
 
 
 def get(identifier: str | Initializer) -> Initializer:
@@ -123,15 +124,9 @@ def get(identifier: str | Initializer) -> Initializer:
 
     Raises ValueError naming the bad value and listing the valid names.
     """
-    if callable(identifier):
-        return identifier
-    if isinstance(identifier, str) and identifier.lower() in _REGISTRY:
-        return _REGISTRY[identifier.lower()]
-    raise ValueError(
-        f"unknown initializer {identifier!r}; valid names: {', '.join(sorted(_REGISTRY))}"
-    )
+    return REGISTRY.get(identifier)
 
 
 def names() -> list[str]:
     """The valid initializer names."""
-    return sorted(_REGISTRY)
+    return REGISTRY.names()

@@ -1,6 +1,13 @@
-"""Loss functions: a value from ``(y_pred, y_true)`` and its gradient w.r.t. ``y_pred``.
+"""Loss functions: a value from ``(y_true, y_pred)`` and its gradient w.r.t. ``y_pred``.
 
-The argument order is PyTorch's (prediction first); Keras writes ``loss(y_true, y_pred)``.
+The argument order is Keras' and scikit-learn's, the same as the metrics': the truth first,
+``loss(y_true, y_pred)``; both may be given as keywords. (PyTorch puts the prediction
+first.) Shapes that do not fit raise ValueError instead of broadcasting into a number.
+
+Each loss knows its task (``"classification"`` or ``"regression"``) and its link function
+(``"softmax"``, ``"sigmoid"`` or ``"identity"``: what turns the model's output into
+probabilities or predictions, ``loss.probabilities(y_pred)``), and its formula in text and
+TeX (``loss.formula``) for ``explain``.
 
 ==========================  ==============================  ===============================
 loss                        value                           gradient dL/dy_pred
@@ -48,9 +55,20 @@ from typing import Any
 import numpy as np
 
 from . import functional as F
+from .formula import Formula
 from .layers import Layer
+from .registry import Registry
 
-__all__ = ["MSE", "BinaryCrossEntropy", "CrossEntropy", "Loss", "fused_logits_loss", "get"]
+__all__ = [
+    "MSE",
+    "REGISTRY",
+    "BinaryCrossEntropy",
+    "CrossEntropy",
+    "Loss",
+    "fused_logits_loss",
+    "get",
+    "names",
+]
 
 
 def _sum64(a: np.ndarray) -> float:
@@ -65,27 +83,51 @@ def _mean64(a: np.ndarray) -> float:
 
 
 class Loss:
-    """Base class. ``loss(y_pred, y_true)`` returns the value, ``gradient`` its derivative."""
+    """Base class. ``loss(y_true, y_pred)`` returns the value, ``gradient`` its derivative.
+
+    Class attributes: ``name`` (what metrics and files call it), ``task``
+    (``"classification"`` or ``"regression"``) and ``formula`` (text and TeX). The
+    property ``link`` names the function from the model's output to what the loss
+    compares with the targets, applied by ``probabilities``.
+    """
 
     name = "loss"
+    task = "regression"
+    formula = Formula("L = loss(y, y_hat)", "L")
 
-    def __call__(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
+    @property
+    def link(self) -> str:
+        """``"identity"``, ``"sigmoid"`` or ``"softmax"``: applied by ``probabilities``."""
+        return "identity"
+
+    @property
+    def is_classifier(self) -> bool:
+        """Whether the loss trains a classifier (its task is classification)."""
+        return self.task == "classification"
+
+    def probabilities(self, y_pred: np.ndarray) -> np.ndarray:
+        """The model's output through the link function: probabilities for a classifier
+        trained from logits, the output itself otherwise."""
+        link = self.link
+        if link == "softmax":
+            return F.softmax(np.asarray(y_pred), axis=-1)
+        if link == "sigmoid":
+            return F.sigmoid(np.asarray(y_pred))
+        return np.asarray(y_pred)
+
+    def __call__(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         """The loss value, a float."""
-        return self.value_and_gradient(y_pred, y_true, need_gradient=False)[0]
+        return self.value_and_gradient(y_true, y_pred, need_gradient=False)[0]
 
-    def gradient(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+    def gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         """``dL/dy_pred``, same shape and dtype as ``y_pred``."""
-        return self.value_and_gradient(y_pred, y_true)[1]  # type: ignore[return-value]
+        return self.value_and_gradient(y_true, y_pred)[1]  # type: ignore[return-value]
 
     def value_and_gradient(
-        self, y_pred: np.ndarray, y_true: np.ndarray, need_gradient: bool = True
+        self, y_true: np.ndarray, y_pred: np.ndarray, need_gradient: bool = True
     ) -> tuple[float, np.ndarray | None]:
         """Both at once, sharing the work (the gradient is None if not needed)."""
         raise NotImplementedError
-
-    def get_config(self) -> dict[str, Any]:
-        """The constructor's keyword arguments (model files store them)."""
-        return {}
 
     def _pred(self, y_pred: np.ndarray) -> np.ndarray:
         p = np.asarray(y_pred)
@@ -107,17 +149,23 @@ class Loss:
         eps = np.finfo(p.dtype).eps
         return np.clip(p, eps, 1 - eps)
 
-    def check_targets(self, y_true: np.ndarray, outputs: int | None, where: str) -> None:
-        """Check a whole target set against a model with ``outputs`` outputs, once, before
-        training, so that a bad row is named by its index in the data."""
+    def check_targets(
+        self, y_true: np.ndarray, output_shape: tuple[int, ...] | None, where: str
+    ) -> None:
+        """Check a whole target set against a model whose per-sample output shape is
+        ``output_shape``, once, before training, so that a bad row is named by its index
+        in the data."""
         y = np.asarray(y_true)
-        if outputs is None or y.ndim == 0:
+        if output_shape is None:
             return
-        shape = (len(y), outputs)
-        if y.shape != shape and not (y.ndim == 1 and outputs == 1):
+        if y.ndim == 0:
+            raise ValueError(f"{where} must have one row per sample, got a scalar")
+        shape = (len(y), *output_shape)
+        if y.shape != shape and not (y.ndim == 1 and output_shape == (1,)):
             raise ValueError(
-                f"{where}: y has shape {y.shape}, but the model's output is (batch, {outputs}) "
-                f"and {self.name} needs targets of shape {shape}"
+                f"{where} has shape {y.shape}, but the model's output is "
+                f"(batch, {', '.join(map(str, output_shape))}) and {self.name} needs targets "
+                f"of shape {shape}"
             )
 
     def _same_shape_target(self, p: np.ndarray, y_true: np.ndarray) -> np.ndarray:
@@ -133,6 +181,10 @@ class Loss:
             )
         return y.astype(p.dtype, copy=False)
 
+    def get_config(self) -> dict[str, Any]:
+        """The constructor's keyword arguments (model files store them)."""
+        return {}
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
@@ -145,9 +197,11 @@ class MSE(Loss):
     """
 
     name = "mse"
+    task = "regression"
+    formula = Formula("L = mean((y_hat - y)^2)", r"L = \frac{1}{n} \sum (\hat{y} - y)^2")
 
     def value_and_gradient(
-        self, y_pred: np.ndarray, y_true: np.ndarray, need_gradient: bool = True
+        self, y_true: np.ndarray, y_pred: np.ndarray, need_gradient: bool = True
     ) -> tuple[float, np.ndarray | None]:
         p = self._pred(y_pred)
         diff = p - self._same_shape_target(p, y_true)
@@ -175,13 +229,25 @@ class BinaryCrossEntropy(Loss):
     """
 
     name = "binary_crossentropy"
+    task = "classification"
+    formula = Formula(
+        "L = -mean(y log(y_hat) + (1 - y) log(1 - y_hat))",
+        r"L = -\frac{1}{n} \sum \left(y \log \hat{y} + (1 - y) \log(1 - \hat{y})\right)",
+    )
 
     def __init__(self, from_logits: bool = False) -> None:
         self.from_logits = bool(from_logits)
 
-    def check_targets(self, y_true: np.ndarray, outputs: int | None, where: str) -> None:
+    @property
+    def link(self) -> str:
+        """``"sigmoid"`` from logits, else ``"identity"`` (the output is a probability)."""
+        return "sigmoid" if self.from_logits else "identity"
+
+    def check_targets(
+        self, y_true: np.ndarray, output_shape: tuple[int, ...] | None, where: str
+    ) -> None:
         """Shapes as the base class checks them, and every target in [0, 1]."""
-        super().check_targets(y_true, outputs, where)
+        super().check_targets(y_true, output_shape, where)
         y = np.asarray(y_true)
         bad = np.flatnonzero(~((y >= 0) & (y <= 1)).reshape(len(y), -1).all(axis=1))
         if bad.size:
@@ -191,7 +257,7 @@ class BinaryCrossEntropy(Loss):
             )
 
     def value_and_gradient(
-        self, y_pred: np.ndarray, y_true: np.ndarray, need_gradient: bool = True
+        self, y_true: np.ndarray, y_pred: np.ndarray, need_gradient: bool = True
     ) -> tuple[float, np.ndarray | None]:
         z = self._pred(y_pred)
         y = self._same_shape_target(z, y_true)
@@ -234,16 +300,31 @@ class CrossEntropy(Loss):
     """
 
     name = "crossentropy"
+    task = "classification"
+    formula = Formula(
+        "L = -mean over samples of sum_k y_k log(y_hat_k)",
+        r"L = -\frac{1}{n} \sum_i \sum_k y_{ik} \log \hat{y}_{ik}",
+    )
 
     def __init__(self, from_logits: bool = False) -> None:
         self.from_logits = bool(from_logits)
 
-    def check_targets(self, y_true: np.ndarray, outputs: int | None, where: str) -> None:
-        """Labels in ``[0, outputs)`` (named by row), or rows of ``outputs`` probabilities."""
-        if outputs is None:
+    @property
+    def link(self) -> str:
+        """``"softmax"`` from logits, else ``"identity"`` (the output is probabilities)."""
+        return "softmax" if self.from_logits else "identity"
+
+    def check_targets(
+        self, y_true: np.ndarray, output_shape: tuple[int, ...] | None, where: str
+    ) -> None:
+        """Labels in ``[0, classes)`` (named by row), or rows of ``classes`` probabilities."""
+        if output_shape is None:
             return
+        y = np.asarray(y_true)
+        if y.ndim == 0:
+            raise ValueError(f"{where} must have one row per sample, got a scalar")
         try:
-            self._labels((len(y_true), outputs), y_true)
+            self._labels((len(y), *output_shape), y)
         except ValueError as err:
             raise ValueError(f"{where}: {err}") from None
 
@@ -256,6 +337,11 @@ class CrossEntropy(Loss):
         if y.shape == (batch, 1) and classes > 1:  # a column of labels
             y = y.reshape(-1)
         if y.ndim == 2:
+            if y.shape != shape:
+                raise ValueError(
+                    f"{self.name}: one-hot (or probability) rows must have shape {shape}, "
+                    f"got {y.shape}"
+                )
             return None
         if y.shape != (batch,):
             raise ValueError(
@@ -277,7 +363,7 @@ class CrossEntropy(Loss):
         return y.astype(np.intp, copy=False)
 
     def value_and_gradient(
-        self, y_pred: np.ndarray, y_true: np.ndarray, need_gradient: bool = True
+        self, y_true: np.ndarray, y_pred: np.ndarray, need_gradient: bool = True
     ) -> tuple[float, np.ndarray | None]:
         z = self._pred(y_pred)
         labels = self._labels(z.shape, y_true)
@@ -336,16 +422,16 @@ def fused_logits_loss(last_layer: Layer, loss: Loss) -> Loss | None:
     return None
 
 
-_REGISTRY: dict[str, type[Loss]] = {
-    "mse": MSE,
-    "mean_squared_error": MSE,
-    "binary_crossentropy": BinaryCrossEntropy,
-    "bce": BinaryCrossEntropy,
-    "crossentropy": CrossEntropy,
-    "categorical_crossentropy": CrossEntropy,
-    "sparse_categorical_crossentropy": CrossEntropy,
-    "cross_entropy": CrossEntropy,
-}
+REGISTRY: Registry[Loss] = Registry("loss", Loss)
+REGISTRY.register(MSE, "mean_squared_error")
+REGISTRY.register(BinaryCrossEntropy, "bce", name="binary_crossentropy")
+REGISTRY.register(
+    CrossEntropy,
+    "categorical_crossentropy",
+    "sparse_categorical_crossentropy",
+    "cross_entropy",
+    name="crossentropy",
+)
 
 
 def get(identifier: str | Loss) -> Loss:
@@ -353,13 +439,9 @@ def get(identifier: str | Loss) -> Loss:
 
     Raises ValueError naming the bad value and listing the valid names.
     """
-    if isinstance(identifier, Loss):
-        return identifier
-    if isinstance(identifier, str) and identifier.lower() in _REGISTRY:
-        return _REGISTRY[identifier.lower()]()
-    raise ValueError(f"unknown loss {identifier!r}; valid names: {', '.join(sorted(_REGISTRY))}")
+    return REGISTRY.get(identifier)
 
 
 def names() -> list[str]:
     """The valid loss names."""
-    return sorted(_REGISTRY)
+    return REGISTRY.names()

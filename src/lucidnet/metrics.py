@@ -1,7 +1,7 @@
 """Metrics: ``metric(y_true, y_pred) -> float``, and a confusion matrix.
 
-The argument order is scikit-learn's and Keras' (truth first). Losses, which training
-differentiates, take the prediction first (PyTorch's order); metrics are only read.
+The argument order is scikit-learn's and Keras' (truth first), the same as the losses';
+both may be given as keywords. Shapes that do not fit raise ValueError.
 
 ``y_pred`` may be probabilities or scores ``(n, classes)``, a single probability column
 ``(n, 1)`` or ``(n,)`` for binary problems, or predicted labels ``(n,)`` of an integer
@@ -14,13 +14,17 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .registry import Registry
+
 __all__ = [
+    "REGISTRY",
     "accuracy",
     "binary_accuracy",
     "confusion_matrix",
     "get",
     "mae",
     "mse",
+    "names",
     "top_k_accuracy",
 ]
 
@@ -30,20 +34,37 @@ Metric = Callable[[np.ndarray, np.ndarray], float]
 def _matched(y_true: np.ndarray, y_pred: np.ndarray, who: str) -> tuple[np.ndarray, np.ndarray]:
     """``y_true`` and ``y_pred`` as arrays of one shape; ``(n,)`` pairs with ``(n, 1)``."""
     y, p = np.asarray(y_true), np.asarray(y_pred)
+    given = (y.shape, p.shape)
     if y.shape != p.shape and y.ndim + p.ndim == 3 and y.shape[0] == p.shape[0]:
         y, p = y.reshape(len(y), -1), p.reshape(len(p), -1)  # (n,) against (n, 1)
     if y.shape != p.shape:
-        raise ValueError(f"{who}: y_true has shape {y.shape} but y_pred has shape {p.shape}")
+        raise ValueError(f"{who}: y_true has shape {given[0]} but y_pred has shape {given[1]}")
     return y, p
 
 
 def _true_labels(y_true: np.ndarray, n: int) -> np.ndarray:
+    """Labels ``(n,)`` from labels ``(n,)``/``(n, 1)`` or one-hot rows ``(n, classes)``.
+
+    Labels must be whole numbers: probabilities in ``y_true`` usually mean that the
+    arguments were given in the wrong order, which would otherwise score silently.
+    """
     y = np.asarray(y_true)
     if y.ndim == 2 and y.shape[1] > 1:
         y = np.argmax(y, axis=1)  # one-hot rows
+    elif y.ndim > 2:
+        raise ValueError(f"y_true must be labels (n,) or one-hot rows (n, classes), got {y.shape}")
     y = y.reshape(-1)
     if y.shape[0] != n:
         raise ValueError(f"y_true has {y.shape[0]} samples but y_pred has {n}")
+    if y.dtype.kind == "f":
+        bad = np.flatnonzero(np.floor(y) != y)  # NaN counts as bad too
+        if bad.size:
+            raise ValueError(
+                f"y_true must hold class labels (whole numbers), but index {bad[0]} holds "
+                f"{y[bad[0]].item()!r}; metrics take (y_true, y_pred): were the arguments swapped?"
+            )
+    elif y.dtype.kind not in "iub":
+        raise ValueError(f"y_true must hold numeric class labels, got dtype {y.dtype}")
     return y
 
 
@@ -121,14 +142,12 @@ def confusion_matrix(
     return counts.reshape(num_classes, num_classes)
 
 
-_REGISTRY: dict[str, Metric] = {
-    "accuracy": accuracy,
-    "acc": accuracy,
-    "binary_accuracy": binary_accuracy,
-    "top_k_accuracy": top_k_accuracy,
-    "mse": mse,
-    "mae": mae,
-}
+REGISTRY: Registry[Metric] = Registry("metric")
+REGISTRY.register(accuracy, "acc")
+REGISTRY.register(binary_accuracy)
+REGISTRY.register(top_k_accuracy)
+REGISTRY.register(mse)
+REGISTRY.register(mae)
 
 
 def get(identifier: str | Metric) -> tuple[str, Metric]:
@@ -136,9 +155,10 @@ def get(identifier: str | Metric) -> tuple[str, Metric]:
 
     Raises ValueError naming the bad value and listing the valid names.
     """
-    if isinstance(identifier, str) and identifier.lower() in _REGISTRY:
-        fn = _REGISTRY[identifier.lower()]
-        return fn.__name__, fn
-    if callable(identifier):
-        return getattr(identifier, "__name__", type(identifier).__name__), identifier
-    raise ValueError(f"unknown metric {identifier!r}; valid names: {', '.join(sorted(_REGISTRY))}")
+    fn = REGISTRY.get(identifier)
+    return getattr(fn, "__name__", type(fn).__name__), fn
+
+
+def names() -> list[str]:
+    """The valid metric names."""
+    return REGISTRY.names()

@@ -5,11 +5,17 @@ of its output into the gradient of its input (the chain rule, one layer at a tim
 
     y = layer_n(... layer_2(layer_1(x)))
     dL/dx = layer_1.backward(layer_2.backward(... layer_n.backward(dL/dy)))
+
+The model owns nothing twice: its parameters are the layers' own ``Parameter`` objects,
+laid out in two flat buffers (values, gradients) whose views they hold, so the optimizer
+can update the whole model in a few whole-array calls. A layer belongs to one model at a
+time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import weakref
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,41 +23,65 @@ import numpy as np
 from . import losses as losses_module
 from . import metrics as metrics_module
 from . import optimizers as optimizers_module
-from .layers import Layer, Parameter
+from .layers import Layer, Shape
 from .losses import Loss
 from .optimizers import Optimizer
+from .parameters import Buffer, FlatBuffers, Parameter, ParameterList
 
 if TYPE_CHECKING:  # training imports this module; the methods below import it lazily
-    from .callbacks import History
+    from .callbacks import Callback, History
 
 __all__ = ["Sequential"]
+
+
+def _shape_text(shape: Shape | None) -> str:
+    if shape is None:
+        return "(batch, ?)"
+    return "(" + ", ".join(["batch", *map(str, shape)]) + ")"
 
 
 class Sequential:
     """A feed-forward network: ``Sequential([Dense(2, 4), ReLU(), Dense(4, 1), Sigmoid()])``.
 
     Layer names are made unique on construction (``dense``, ``dense_1``, ...), and the
-    feature counts of consecutive layers are checked there, so a mismatch is reported
-    before any data flows. ``parameters()`` returns every trainable array as
-    ``Parameter("dense_1.weights", value, grad)``.
+    shape of every layer's output is worked out there (``input_shape``, per sample, or
+    inferred from the first layer that fixes it, such as ``Dense(in, out)``), so a
+    mismatch is reported before any data flows. ``parameters()`` returns every trainable
+    array as the layers' own ``Parameter`` objects, named ``"dense_1.weights"``.
 
     Training follows Keras: ``compile(loss=..., optimizer=..., metrics=[...])``, then
-    ``fit(X, y, epochs=..., batch_size=...)``, ``evaluate(X, y)``, ``predict(X)``; for
-    classifiers also ``predict_proba`` and ``predict_classes``. The loops themselves are
+    ``fit(x, y, epochs=..., batch_size=...)``, ``evaluate(x, y)``, ``predict(x)``; for
+    classifiers also ``predict_proba`` and ``predict_classes``. The step and the loops are
     written out in ``lucidnet.training``.
     """
 
-    def __init__(self, layers: Iterable[Layer]) -> None:
+    def __init__(self, layers: Iterable[Layer], input_shape: Sequence[int] | None = None) -> None:
         self.layers: list[Layer] = list(layers)
         for i, layer in enumerate(self.layers):
             if not isinstance(layer, Layer):
                 raise TypeError(
                     f"Sequential: layer {i} must be a lucidnet Layer, got {type(layer).__name__}"
                 )
+            if not hasattr(layer, "_parameters"):
+                raise TypeError(
+                    f"Sequential: layer {i} ({type(layer).__name__}) did not run "
+                    "Layer.__init__; call super().__init__(name) in its constructor"
+                )
         if len({id(layer) for layer in self.layers}) != len(self.layers):
             raise ValueError("Sequential: the same layer object appears twice; create a new one")
+        for i, layer in enumerate(self.layers):
+            owner = layer.owner
+            if owner is not None and owner is not self:
+                raise ValueError(
+                    f"Sequential: layer {i} ({layer.name}) already belongs to another "
+                    "Sequential, which trains its parameters in its own buffers; build new "
+                    "layers, or use copy.deepcopy(layer) for an independent copy"
+                )
         self._make_names_unique()
-        self.output_features()  # raises on a feature-count mismatch
+        self._input_shape = self._infer_input_shape(input_shape)
+        self._shapes = self.shapes(self._input_shape)  # raises on a mismatch
+        for layer in self.layers:
+            layer._owner = weakref.ref(self)
         self._pack_parameters()
         self.loss: Loss | None = None
         self.optimizer: Optimizer | None = None
@@ -70,81 +100,202 @@ class Sequential:
             layer.name = name
             used.add(name)
 
-    @property
-    def input_features(self) -> int | None:
-        """The number of input features the model takes (None if no layer fixes it)."""
-        for layer in self.layers:
-            width = getattr(layer, "in_features", None)
-            if width is not None:
-                return int(width)
+    # --- shapes -----------------------------------------------------------------------------
+
+    def _infer_input_shape(self, given: Sequence[int] | None) -> Shape | None:
+        """The per-sample input shape: ``given``, or that of the first layer that fixes
+        its own, when every layer before it keeps the shape (activations, Dropout)."""
+        if given is not None:
+            shape = tuple(given)
+            if not all(
+                isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d >= 1
+                for d in shape
+            ):
+                raise ValueError(
+                    f"Sequential: input_shape must be a tuple of ints >= 1 (per sample, "
+                    f"without the batch), got {given!r}"
+                )
+            return tuple(int(d) for d in shape)
+        for i, layer in enumerate(self.layers):
+            fixed = layer.input_shape
+            if fixed is None:
+                continue
+            try:
+                keeps = all(before.output_shape(fixed) == fixed for before in self.layers[:i])
+            except ValueError:  # a layer before it takes other shapes: unknown until data
+                keeps = False
+            return tuple(fixed) if keeps else None
         return None
+
+    def shapes(self, input_shape: Sequence[int] | None = None) -> list[Shape | None]:
+        """The per-sample output shape of every layer for ``input_shape`` (None: unknown).
+
+        Raises ValueError naming the layer (position, name, type) that cannot take what
+        the layer before it gives.
+        """
+        shape: Shape | None = None if input_shape is None else tuple(input_shape)
+        out: list[Shape | None] = []
+        for i, layer in enumerate(self.layers):
+            try:
+                shape = layer.output_shape(shape)
+            except ValueError as err:
+                raise ValueError(
+                    f"Sequential: layer {i} ({layer.name}, {type(layer).__name__}) cannot take "
+                    f"the output of the layer before it: {err}"
+                ) from None
+            out.append(None if shape is None else tuple(shape))
+        return out
+
+    @property
+    def input_shape(self) -> Shape | None:
+        """The per-sample input shape (None if no layer fixes it)."""
+        return self._input_shape
+
+    @property
+    def output_shape(self) -> Shape | None:
+        """The per-sample output shape (None if unknown)."""
+        return self._shapes[-1] if self._shapes else self._input_shape
+
+    def check_input(self, x: np.ndarray, where: str) -> Shape | None:
+        """Check the batch ``x`` against the model's input shape; return the per-sample
+        output shape for it. Raises ValueError saying what was expected and received."""
+        x_shape = tuple(np.shape(x))
+        if len(x_shape) < 1:
+            raise ValueError(f"{where}: x must have a batch dimension, got a scalar")
+        sample = x_shape[1:]
+        expected = self._input_shape
+        if expected is not None:
+            if sample != expected:
+                hint = ""
+                if x_shape == expected:
+                    hint = "; a single sample needs a batch dimension (x[None] or reshape(1, -1))"
+                raise ValueError(
+                    f"{where}: x has shape {x_shape}, but the model takes "
+                    f"{_shape_text(expected)}{hint}"
+                )
+            return self.output_shape
+        if not sample:
+            raise ValueError(f"{where}: x must be (samples, *features), got shape {x_shape}")
+        return self.shapes(sample)[-1] if self.layers else sample
+
+    # --- parameters -------------------------------------------------------------------------
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """After ``copy.deepcopy`` the layers hold independent copies of what were views;
-        lay them out in fresh flat buffers again."""
+        adopt them and lay them out in fresh flat buffers again."""
         self.__dict__.update(state)
+        for layer in self.layers:
+            layer._owner = weakref.ref(self)
         self._pack_parameters()
 
-    @property
-    def flat_buffers(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """``(values, gradients)``: the flat buffers the parameters are views of (None if
-        the layers mix dtypes)."""
-        return self._flat
-
     def _pack_parameters(self) -> None:
-        """Lay every parameter out in one flat buffer, and every gradient in another.
+        """Name every parameter ``"<layer>.<parameter>"`` and lay them out in one flat
+        buffer, every gradient in another.
 
-        Each layer's arrays become views into them (same shapes, same numbers), so an
-        optimizer can update the whole model with a few calls on two flat arrays, and
-        checks such as "is every gradient finite?" take one call. Parameters of several
-        dtypes (a float32 layer beside a float64 one) are left as they are.
+        Each ``Parameter``'s ``value`` and ``grad`` become views into them (same shapes,
+        same numbers), so an optimizer can update the whole model with a few calls on two
+        flat arrays, and checks such as "is every gradient finite?" take one call.
+        Parameters of several dtypes (a float32 layer beside a float64 one) are left as
+        they are, and the list carries no flat buffers.
         """
-        self._parameters: list[Parameter] = []
-        params = [(layer, p) for layer in self.layers for p in layer.parameters()]
+        params: list[Parameter] = []
+        for layer in self.layers:
+            for local, p in layer._parameters.items():
+                p.name = f"{layer.name}.{local}"
+                params.append(p)
+            for local, b in layer._buffers.items():
+                b.name = f"{layer.name}.{local}"
         # the first layer with parameters: training stops the backward pass there
         self.first_trainable = next(
-            (i for i, layer in enumerate(self.layers) if layer.parameters()), len(self.layers)
+            (i for i, layer in enumerate(self.layers) if layer._parameters), len(self.layers)
         )
-        dtypes = {p.value.dtype for _, p in params}
+        dtypes = {p.value.dtype for p in params}
         if len(dtypes) != 1:
-            self._flat = None
-            self._parameters = self._collect_parameters()
+            self._parameters = ParameterList(params)
             return
-        size = sum(p.value.size for _, p in params)
+        size = sum(p.value.size for p in params)
         values = np.empty(size, dtype=dtypes.pop())
         grads = np.zeros_like(values)
         start = 0
-        views: dict[int, tuple[dict[str, np.ndarray], dict[str, np.ndarray]]] = {}
-        for layer, p in params:
+        for p in params:
             stop = start + p.value.size
             value_view = values[start:stop].reshape(p.value.shape)
             value_view[...] = p.value
-            grad_view = grads[start:stop].reshape(p.value.shape)
-            layer_values, layer_grads = views.setdefault(id(layer), ({}, {}))
-            layer_values[p.name], layer_grads[p.name] = value_view, grad_view
+            p.value = value_view
+            p.grad = grads[start:stop].reshape(p.value.shape)
             start = stop
-        for layer in self.layers:
-            if id(layer) in views:
-                layer.bind_parameters(*views[id(layer)])
-        self._flat = (values, grads)
-        self._parameters = self._collect_parameters()
+        self._parameters = ParameterList(params, FlatBuffers(values, grads))
 
-    def _collect_parameters(self) -> list[Parameter]:
-        return [
-            Parameter(f"{layer.name}.{p.name}", p.value, p.grad)
-            for layer in self.layers
-            for p in layer.parameters()
-        ]
+    @property
+    def flat_buffers(self) -> FlatBuffers | None:
+        """``(values, grads)``: the flat buffers the parameters are views of (None if the
+        layers mix dtypes)."""
+        return self._parameters.flat
 
-    def output_features(self, in_features: int | None = None) -> int | None:
-        """Feature count after the last layer (None if no layer fixes it)."""
-        features = in_features
+    def parameters(self) -> ParameterList:
+        """Every trainable ``Parameter`` (the layers' own objects), named
+        ``"<layer>.<parameter>"``, with the flat buffers they are views of.
+
+        The list is made when the parameters are laid out (construction, ``astype``).
+        """
+        return self._parameters
+
+    def buffers(self) -> list[Buffer]:
+        """Every saved, untrained array (running statistics), named like parameters."""
+        return [b for layer in self.layers for b in layer.buffers()]
+
+    def penalty(self) -> float:
+        """The parameters' penalties (L1, L2), part of the training loss."""
+        from .training.penalties import penalty
+
+        return penalty(self._parameters)
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype of the parameters (float32 if the model has none)."""
+        params = self._parameters
+        return params[0].value.dtype if params else np.dtype(np.float32)
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of every parameter array, then every buffer, in ``parameters()`` and
+        ``buffers()`` order (Keras: trainable, then non-trainable weights)."""
+        return [a.value.copy() for a in [*self._parameters, *self.buffers()]]
+
+    def set_weights(self, weights: Sequence[np.ndarray]) -> None:
+        """Copy ``weights`` (as from ``get_weights``) into the live parameters and buffers."""
+        arrays: list[Buffer] = [*self._parameters, *self.buffers()]
+        if len(weights) != len(arrays):
+            raise ValueError(
+                f"set_weights: expected {len(arrays)} arrays ({len(self._parameters)} "
+                f"parameters, {len(arrays) - len(self._parameters)} buffers), got {len(weights)}"
+            )
+        for a, w in zip(arrays, weights, strict=True):
+            w = np.asarray(w)
+            if w.shape != a.value.shape:
+                raise ValueError(f"set_weights: {a.name} has shape {a.value.shape}, got {w.shape}")
+        for a, w in zip(arrays, weights, strict=True):
+            a.assign(w)
+
+    def count_parameters(self) -> int:
+        """Total number of trainable numbers."""
+        return sum(p.value.size for p in self._parameters)
+
+    def astype(self, dtype: object) -> Sequential:
+        """Convert every layer's parameters and buffers to ``dtype`` in place; return the
+        model. Its optimizer state starts afresh for the converted arrays."""
         for layer in self.layers:
-            features = layer.output_features(features)
-        return features
+            layer._owner = None  # one layout at the end, not one per layer
+            try:
+                layer.astype(dtype)
+            finally:
+                layer._owner = weakref.ref(self)
+        self._pack_parameters()
+        return self
+
+    # --- computation --------------------------------------------------------------------------
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """Run every layer on the batch ``x: (batch, features)`` and return the output.
+        """Run every layer on the batch ``x: (batch, *input_shape)``; return the output.
 
         ``training=True`` is passed to each layer (it changes what Dropout does).
         """
@@ -155,14 +306,20 @@ class Sequential:
 
     __call__ = forward
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         """Propagate ``dL/dy`` back through every layer; return ``dL/dx``.
 
-        Each layer stores its parameter gradients on the way.
+        Each layer writes its parameter gradients on the way. Without ``need_input_grad``
+        the pass stops at the first layer with parameters, which skips its input
+        gradient, and returns None.
         """
-        for layer in reversed(self.layers):
+        layers = self.layers
+        stop = 0 if need_input_grad else min(self.first_trainable, len(layers) - 1)
+        for layer in reversed(layers[stop + 1 :]):
             grad = layer.backward(grad)
-        return grad
+        if not layers:
+            return grad
+        return layers[stop].backward(grad, need_input_grad=need_input_grad)
 
     def predict(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
         """Inference output for ``x`` (``training=False``), in batches if ``batch_size``."""
@@ -173,43 +330,14 @@ class Sequential:
             or batch_size < 1
         ):
             raise ValueError(f"predict: batch_size must be an int >= 1, got {batch_size!r}")
+        if self._input_shape is not None and x.shape[1:] != self._input_shape:
+            self.check_input(x, "predict")  # raises, saying what was expected
         if batch_size is None or len(x) <= batch_size:
             return self.forward(x, training=False)
         parts = [self.forward(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
         return np.concatenate(parts)
 
-    def parameters(self) -> list[Parameter]:
-        """Every trainable array with its gradient, named ``"<layer>.<parameter>"``.
-
-        The list is made when the parameters are laid out (construction, ``astype``) and
-        handed out as a copy: training asks for it every step.
-        """
-        return list(self._parameters)
-
-    def penalty(self) -> float:
-        """The sum of the layers' regularization terms (L2), part of the training loss."""
-        return sum(layer.penalty() for layer in self.layers)
-
-    @property
-    def dtype(self) -> np.dtype:
-        """The dtype of the parameters (float32 if the model has none)."""
-        params = self.parameters()
-        return params[0].value.dtype if params else np.dtype(np.float32)
-
-    def get_weights(self) -> list[np.ndarray]:
-        """Copies of every parameter array, in ``parameters()`` order."""
-        return [p.value.copy() for p in self.parameters()]
-
-    def set_weights(self, weights: Sequence[np.ndarray]) -> None:
-        """Copy ``weights`` (as from ``get_weights``) into the live parameter arrays."""
-        params = self.parameters()
-        if len(weights) != len(params):
-            raise ValueError(f"set_weights: expected {len(params)} arrays, got {len(weights)}")
-        for p, w in zip(params, weights, strict=True):
-            w = np.asarray(w)
-            if w.shape != p.value.shape:
-                raise ValueError(f"set_weights: {p.name} has shape {p.value.shape}, got {w.shape}")
-            np.copyto(p.value, w, casting="same_kind")
+    # --- training -----------------------------------------------------------------------------
 
     def compile(
         self,
@@ -229,11 +357,37 @@ class Sequential:
         self.metrics = [metrics_module.get(m) for m in (metrics or [])]
         return self
 
-    def fit(self, x: Any, y: Any, **kwargs: Any) -> History:
-        """Train; see ``lucidnet.training.fit`` for the arguments. Returns the History."""
+    def fit(
+        self,
+        x: Any,
+        y: Any,
+        epochs: int = 1,
+        batch_size: int = 32,
+        validation_split: float = 0.0,
+        validation_data: tuple[Any, Any] | None = None,
+        shuffle: bool = True,
+        callbacks: Sequence[Callback] | None = None,
+        verbose: int = 1,
+        seed: int | None = None,
+        initial_epoch: int = 0,
+    ) -> History:
+        """Train on ``(x, y)``; return the History. See ``lucidnet.training.fit``."""
         from .training import fit
 
-        return fit(self, x, y, **kwargs)
+        return fit(
+            self,
+            x,
+            y,
+            epochs=epochs,
+            batch_size=batch_size,
+            validation_split=validation_split,
+            validation_data=validation_data,
+            shuffle=shuffle,
+            callbacks=callbacks,
+            verbose=verbose,
+            seed=seed,
+            initial_epoch=initial_epoch,
+        )
 
     def evaluate(self, x: Any, y: Any, batch_size: int | None = None) -> dict[str, float]:
         """``{"loss": ..., "<metric>": ...}`` on ``(x, y)``, in inference mode."""
@@ -241,15 +395,23 @@ class Sequential:
 
         return evaluate(self, x, y, batch_size=batch_size)
 
+    @property
+    def is_classifier(self) -> bool:
+        """The one rule for "is this a classifier?": the compiled loss's task is
+        classification, or the output layer gives probabilities (sigmoid, softmax: a
+        classifier trained with MSE, as seed 001's XOR, still counts)."""
+        last = self.layers[-1] if self.layers else None
+        gives_probabilities = bool(getattr(last, "gives_probabilities", False))
+        return gives_probabilities or (self.loss is not None and self.loss.is_classifier)
+
     def predict_proba(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
         """Class probabilities ``(n, classes)``, or ``(n, 1)`` for one sigmoid output.
 
-        The model's output, passed through softmax or sigmoid when the compiled loss works
-        from logits (``from_logits=True``).
+        The model's output through the compiled loss's link function (softmax or sigmoid
+        when the loss works from logits, the identity otherwise).
         """
-        from .training import _probabilities
-
-        return _probabilities(self, self.predict(x, batch_size=batch_size))
+        out = self.predict(x, batch_size=batch_size)
+        return out if self.loss is None else self.loss.probabilities(out)
 
     def predict_classes(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
         """Predicted class labels ``(n,)``: the argmax, or ``p > 0.5`` for one output."""
@@ -261,38 +423,37 @@ class Sequential:
 
         save(self, path, include_optimizer=include_optimizer)
 
-    def count_parameters(self) -> int:
-        """Total number of trainable numbers."""
-        return sum(p.value.size for p in self.parameters())
+    # --- text -----------------------------------------------------------------------------------
 
-    def astype(self, dtype: object) -> Sequential:
-        """Convert every layer's parameters to ``dtype`` in place; return the model."""
-        for layer in self.layers:
-            layer.astype(dtype)
-        self._pack_parameters()
-        return self
+    def summary(self, print_fn: Callable[[str], Any] | None = None) -> None:
+        """Print a table of layers, output shapes and parameter counts, with the totals
+        (Keras' ``summary``). ``print_fn`` receives the text instead of ``print``;
+        ``str(model)`` returns it."""
+        (print if print_fn is None else print_fn)(self._summary_text())
 
-    def summary(self) -> str:
-        """A table of layers, output shapes and parameter counts, with the total.
-
-        Returns the text (``print(model.summary())``).
-        """
+    def _summary_text(self) -> str:
         rows = [("Layer (type)", "Output shape", "Params")]
-        features: int | None = None
-        for layer in self.layers:
-            features = layer.output_features(features)
+        for layer, shape in zip(self.layers, self._shapes, strict=True):
             count = sum(p.value.size for p in layer.parameters())
-            shape = f"(batch, {features if features is not None else '?'})"
-            rows.append((f"{layer.name} ({type(layer).__name__})", shape, f"{count:,}"))
+            rows.append(
+                (f"{layer.name} ({type(layer).__name__})", _shape_text(shape), f"{count:,}")
+            )
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
         line = "-" * (sum(widths) + 4)
 
         def fmt(row: tuple[str, str, str]) -> str:
             return f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:>{widths[2]}}"
 
-        body = [fmt(rows[0]), line, *(fmt(r) for r in rows[1:]), line]
+        body = [f"Input shape: {_shape_text(self._input_shape)}", fmt(rows[0]), line]
+        body += [*(fmt(r) for r in rows[1:]), line]
         body.append(f"Total params: {self.count_parameters():,}")
+        n_buffers = sum(b.value.size for b in self.buffers())
+        if n_buffers:
+            body.append(f"Non-trainable (buffers): {n_buffers:,}")
         return "\n".join(body)
+
+    def __str__(self) -> str:
+        return self._summary_text()
 
     def __repr__(self) -> str:
         inner = ", ".join(repr(layer) for layer in self.layers)

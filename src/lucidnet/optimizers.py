@@ -29,10 +29,11 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from .layers import Parameter
+from .parameters import Parameter, ParameterList
+from .registry import Registry
 from .validation import check_fraction, check_positive
 
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "get"]
+__all__ = ["REGISTRY", "SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "get", "names"]
 
 State = dict[str, np.ndarray]
 
@@ -60,16 +61,29 @@ class Optimizer:
     steps each parameter has taken.
 
     **Whole-buffer updates.** A ``Sequential`` keeps all its parameters in one flat
-    buffer and all gradients in another (``Parameter`` values are views into them).
-    When the parameters passed to ``step`` are exactly such consecutive views, the rule
-    runs once on the two flat buffers, with its own buffers flat too: a handful of NumPy
-    calls per step for the whole model instead of a handful per array. ``state[name]``
-    then holds views into those flat buffers, so it reads the same either way.
+    buffer and all gradients in another (``Parameter`` values are views into them), and
+    its ``parameters()`` list says so (``ParameterList.flat``). Handed such a list, the
+    rule runs once on the two flat buffers, with its own buffers flat too: a handful of
+    NumPy calls per step for the whole model instead of a handful per array. Nothing is
+    guessed from memory addresses. ``state[name]`` then holds views into those flat
+    buffers, so it reads the same either way.
     """
 
-    def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
+    default_lr = 0.001  # each rule's default learning rate
+
+    def __init__(
+        self, lr: float | None = None, weight_decay: float = 0.0, learning_rate: float | None = None
+    ) -> None:
         self._label = type(self).__name__
-        self.lr = check_positive(lr, f"{self._label}: learning rate")
+        if lr is not None and learning_rate is not None:
+            raise ValueError(
+                f"{self._label}: give lr or learning_rate (the same setting), not both; "
+                f"got lr={lr!r}, learning_rate={learning_rate!r}"
+            )
+        rate = lr if lr is not None else learning_rate
+        self.lr = check_positive(
+            self.default_lr if rate is None else rate, f"{self._label}: learning rate"
+        )
         self.weight_decay = _check_non_negative(weight_decay, f"{self._label}: weight_decay")
         self.iterations = 0
         self.state: dict[str, State] = {}
@@ -77,8 +91,18 @@ class Optimizer:
         self._flat: _FlatState | None = None
 
     def step(self, parameters: Iterable[Parameter]) -> None:
-        """Update each ``value`` in place from its ``grad``."""
-        params = list(parameters)
+        """Update each ``value`` in place from its ``grad``.
+
+        Handed a ``ParameterList`` that carries flat buffers (``model.parameters()``), the
+        rule runs once on the two flat arrays; any other list is updated parameter by
+        parameter.
+        """
+        params = parameters if isinstance(parameters, ParameterList) else list(parameters)
+        known = self._flat
+        if known is not None and known.same_arrays(params):  # the usual case: no re-check
+            self.iterations += 1
+            self._step_flat(params, known.values, known.grads)
+            return
         names = [p.name for p in params]
         if len(set(names)) != len(names):
             raise ValueError(
@@ -86,19 +110,15 @@ class Optimizer:
                 "pass model.parameters(), not the parameters of several layers mixed"
             )
         self.iterations += 1
-        known = self._flat
-        if known is not None and known.same_arrays(params):  # the usual case: no re-check
-            self._step_flat(params, known.values, known.grads)
-            return
-        flat = _flat_layout(params)
-        if flat is not None and self._step_flat(params, *flat):
+        flat = params.flat if isinstance(params, ParameterList) else None
+        if flat is not None and self._step_flat(params, flat.values, flat.grads):
             return
         self._flat = None
-        for name, value, grad in params:
-            if self._arrays.get(name) is not value:
-                self._arrays[name] = value
-                self.state[name] = {}
-            self._apply(value, grad, self.state[name])
+        for p in params:
+            if self._arrays.get(p.name) is not p.value:
+                self._arrays[p.name] = p.value
+                self.state[p.name] = {}
+            self._apply(p.value, p.grad, self.state[p.name])
 
     def _apply(self, value: np.ndarray, grad: np.ndarray, state: State) -> None:
         """Count the step, decay the weights (decoupled), then the rule."""
@@ -156,6 +176,15 @@ class Optimizer:
             buf = state[key] = np.zeros_like(like)
         return buf
 
+    @property
+    def learning_rate(self) -> float:
+        """The learning rate (Keras' name for ``lr``; the same attribute)."""
+        return self.lr
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        self.lr = value
+
     def get_config(self) -> dict[str, float | bool]:
         """The hyperparameters, as keyword arguments of the constructor."""
         return {"lr": self.lr, "weight_decay": self.weight_decay}
@@ -179,14 +208,17 @@ class SGD(Optimizer):
         w <- w - lr * (g + mu * v)       (nesterov=True: look ahead along v)
     """
 
+    default_lr = 0.01
+
     def __init__(
         self,
-        lr: float = 0.01,
+        lr: float | None = None,
         momentum: float = 0.0,
         nesterov: bool = False,
         weight_decay: float = 0.0,
+        learning_rate: float | None = None,
     ) -> None:
-        super().__init__(lr, weight_decay)
+        super().__init__(lr, weight_decay, learning_rate)
         self.momentum = check_fraction(momentum, "SGD: momentum")
         self.nesterov = bool(nesterov)
         if self.nesterov and self.momentum == 0:
@@ -233,14 +265,15 @@ class RMSprop(Optimizer):
 
     def __init__(
         self,
-        lr: float = 0.001,
+        lr: float | None = None,
         rho: float = 0.9,
         eps: float = 1e-7,
         momentum: float = 0.0,
         centered: bool = False,
         weight_decay: float = 0.0,
+        learning_rate: float | None = None,
     ) -> None:
-        super().__init__(lr, weight_decay)
+        super().__init__(lr, weight_decay, learning_rate)
         self.rho = check_fraction(rho, "RMSprop: rho")
         self.eps = check_positive(eps, "RMSprop: eps")
         self.momentum = check_fraction(momentum, "RMSprop: momentum")
@@ -310,14 +343,15 @@ class Adam(Optimizer):
 
     def __init__(
         self,
-        lr: float = 0.001,
+        lr: float | None = None,
         beta1: float = 0.9,
         beta2: float = 0.999,
         eps: float = 1e-8,
         amsgrad: bool = False,
         weight_decay: float = 0.0,
+        learning_rate: float | None = None,
     ) -> None:
-        super().__init__(lr, weight_decay)
+        super().__init__(lr, weight_decay, learning_rate)
         self.beta1 = check_fraction(beta1, f"{self._label}: beta1")
         self.beta2 = check_fraction(beta2, f"{self._label}: beta2")
         self.eps = check_positive(eps, f"{self._label}: eps")
@@ -369,41 +403,15 @@ class AdamW(Adam):
 
     def __init__(
         self,
-        lr: float = 0.001,
+        lr: float | None = None,
         beta1: float = 0.9,
         beta2: float = 0.999,
         eps: float = 1e-8,
         amsgrad: bool = False,
         weight_decay: float = 0.01,
+        learning_rate: float | None = None,
     ) -> None:
-        super().__init__(lr, beta1, beta2, eps, amsgrad, weight_decay)
-
-
-def _flat_layout(params: list[Parameter]) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(values, grads)`` if the parameters are, in order, consecutive views that exactly
-    tile two flat buffers (as ``Sequential`` lays them out); otherwise None."""
-    if not params:
-        return None
-    values, grads = params[0].value.base, params[0].grad.base
-    if values is None or grads is None or values.ndim != 1 or grads.shape != values.shape:
-        return None
-    if grads.dtype != values.dtype:
-        return None
-    offset = 0
-    for _, value, grad in params:
-        if value.base is not values or grad.base is not grads:
-            return None
-        if not (value.flags.c_contiguous and grad.flags.c_contiguous):
-            return None
-        if _offset(value, values) != offset or _offset(grad, grads) != offset:
-            return None
-        offset += value.size
-    return (values, grads) if offset == values.size else None
-
-
-def _offset(view: np.ndarray, base: np.ndarray) -> int:
-    start = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
-    return start // base.itemsize
+        super().__init__(lr, beta1, beta2, eps, amsgrad, weight_decay, learning_rate)
 
 
 class _FlatState:
@@ -413,13 +421,18 @@ class _FlatState:
         self, params: list[Parameter], values: np.ndarray, grads: np.ndarray, state: State
     ):
         self.params, self.values, self.grads, self.state = params, values, grads, state
+        # what the parameters held when this state was built (they are live objects)
+        self.arrays = [(p.name, p.value, p.grad) for p in params]
         self.linked = 0  # how many of the state's buffers the per-name views cover
 
     def same_arrays(self, params: list[Parameter]) -> bool:
         """Whether ``params`` are the very arrays (and names) this state was built for."""
-        return len(params) == len(self.params) and all(
-            p.value is q.value and p.grad is q.grad and p.name == q.name
-            for p, q in zip(params, self.params, strict=True)
+        flat = getattr(params, "flat", None)
+        if params is self.params and flat is not None and flat.values is self.values:
+            return True  # the model's own list, as it laid it out (the usual case)
+        return len(params) == len(self.arrays) and all(
+            p.value is value and p.grad is grad and p.name == name
+            for p, (name, value, grad) in zip(params, self.arrays, strict=True)
         )
 
     @classmethod
@@ -462,12 +475,9 @@ class _FlatState:
         self.linked = len(self.state)
 
 
-_REGISTRY: dict[str, type[Optimizer]] = {
-    "sgd": SGD,
-    "rmsprop": RMSprop,
-    "adam": Adam,
-    "adamw": AdamW,
-}
+REGISTRY: Registry[Optimizer] = Registry("optimizer", Optimizer)
+for _cls in (SGD, RMSprop, Adam, AdamW):
+    REGISTRY.register(_cls)
 
 
 def get(identifier: str | Optimizer) -> Optimizer:
@@ -476,15 +486,9 @@ def get(identifier: str | Optimizer) -> Optimizer:
     Names are case-insensitive: ``"sgd"``, ``"rmsprop"``, ``"adam"``, ``"adamw"``.
     Raises ValueError naming the bad value and listing the valid names.
     """
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, str) and identifier.lower() in _REGISTRY:
-        return _REGISTRY[identifier.lower()]()
-    raise ValueError(
-        f"unknown optimizer {identifier!r}; valid names: {', '.join(sorted(_REGISTRY))}"
-    )
+    return REGISTRY.get(identifier)
 
 
 def names() -> list[str]:
     """The valid optimizer names."""
-    return sorted(_REGISTRY)
+    return REGISTRY.names()

@@ -121,16 +121,8 @@ def _results_card(history: Any, test: dict[str, float], n_test: int) -> str:
 
 
 def _task(model: Sequential, y_test: np.ndarray) -> str:
-    """ "classification" when the network ends in a sigmoid or a softmax or its loss is a
-    cross-entropy (a classifier trained with MSE, as seed 001's XOR, still counts);
-    "regression" otherwise."""
-    from .activations import Sigmoid, Softmax
-
-    last = model.layers[-1] if model.layers else None
-    loss = getattr(getattr(model, "loss", None), "name", "")
-    if isinstance(last, (Sigmoid, Softmax)) or "crossentropy" in str(loss):
-        return "classification"
-    return "regression"
+    """ "classification" or "regression", by the model's one rule (``is_classifier``)."""
+    return "classification" if model.is_classifier else "regression"
 
 
 def _test_metrics(
@@ -293,7 +285,7 @@ def training_report(
     test = _test_metrics(model, x, y, out)
 
     top = [_results_card(history, test, len(x))]
-    top.append(_card("Model", f"<pre>{html.escape(model.summary())}</pre>", _compiled(model)))
+    top.append(_card("Model", f"<pre>{html.escape(str(model))}</pre>", _compiled(model)))
     cards = [f'<div class="row">{"".join(top)}</div>']
     if history is not None and any(getattr(history, "history", history).values()):
         curves = _plot_img(plotting.training_curves(history), "training curves")

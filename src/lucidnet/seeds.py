@@ -84,8 +84,14 @@ def train(
     y: np.ndarray,
     loss: Loss | str = "binary_crossentropy",
     epochs: int = 2000,
-    lr: float = 0.5,
+    lr: float | None = None,
+    learning_rate: float | None = None,
 ) -> list[float]:
-    """Full-batch gradient descent for ``epochs`` steps; return the loss of each step."""
-    optimizer = SGD(lr)
+    """Full-batch gradient descent for ``epochs`` steps; return the loss of each step.
+
+    ``lr`` (or ``learning_rate``, Keras' name) defaults to 0.5.
+    """
+    if lr is None and learning_rate is None:
+        lr = 0.5
+    optimizer = SGD(lr, learning_rate=learning_rate)
     return [train_step(model, x, y, loss, optimizer) for _ in range(epochs)]

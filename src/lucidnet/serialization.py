@@ -13,7 +13,8 @@ Why this shape:
 
 - **No code runs on load.** JSON is data; the arrays are read with
   ``np.load(..., allow_pickle=False)``; layer types come from a fixed table of lucidnet
-  classes, never from names looked up at run time. Pickle is never used.
+  classes, or from the classes the caller passes as ``custom_objects``, never from names
+  looked up at run time. Pickle is never used.
 - **Every corruption is caught.** The checksum covers every byte after the header, so a
   truncated or bit-flipped file fails before any parsing; then every array is checked
   against the JSON (missing, extra, shape, dtype) and the JSON against the layer table.
@@ -42,11 +43,11 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from . import activations as activations_module
+from . import layers as layers_module
 from . import losses as losses_module
 from . import metrics as metrics_module
 from . import optimizers as optimizers_module
-from .layers import Dense, Dropout, Layer
+from .layers import Layer
 from .model import Sequential
 
 __all__ = ["ModelFileError", "load", "save"]
@@ -56,35 +57,11 @@ VERSION = 1
 _HEADER = len(MAGIC) + 1 + 32
 _JSON_KEY = "__model__.json"
 
-# The only classes a file can name. Looking names up anywhere else would let a file pick
-# what code runs.
-LAYER_TYPES: dict[str, type[Layer]] = {
-    cls.__name__: cls
-    for cls in (
-        Dense,
-        Dropout,
-        activations_module.Identity,
-        activations_module.Step,
-        activations_module.Sigmoid,
-        activations_module.Tanh,
-        activations_module.ReLU,
-        activations_module.LeakyReLU,
-        activations_module.Softmax,
-    )
-}
-LOSS_TYPES: dict[str, type[losses_module.Loss]] = {
-    cls.__name__: cls
-    for cls in (losses_module.MSE, losses_module.BinaryCrossEntropy, losses_module.CrossEntropy)
-}
-OPTIMIZER_TYPES: dict[str, type[optimizers_module.Optimizer]] = {
-    cls.__name__: cls
-    for cls in (
-        optimizers_module.SGD,
-        optimizers_module.RMSprop,
-        optimizers_module.Adam,
-        optimizers_module.AdamW,
-    )
-}
+# The only classes a file can name: the family tables, plus what the caller of ``load``
+# passes as ``custom_objects``. Looking names up anywhere else would let a file pick what
+# code runs.
+LOSS_TYPES: dict[str, type[losses_module.Loss]] = losses_module.REGISTRY.classes()
+OPTIMIZER_TYPES: dict[str, type[optimizers_module.Optimizer]] = optimizers_module.REGISTRY.classes()
 
 
 class ModelFileError(ValueError):
@@ -97,7 +74,7 @@ class ModelFileError(ValueError):
 def _metric_names(model: Sequential) -> list[str]:
     names = []
     for name, fn in model.metrics:
-        if metrics_module._REGISTRY.get(name) is not fn:
+        if name not in metrics_module.names() or metrics_module.REGISTRY.lookup(name) is not fn:
             raise ValueError(
                 f"save: metric {name!r} is a custom function; model files store only the "
                 "built-in metric names. Compile without it before saving, or re-add it "
@@ -113,18 +90,25 @@ def save(model: Sequential, path: str | os.PathLike, include_optimizer: bool = T
         raise TypeError(f"save: expected a Sequential, got {type(model).__name__}")
     arrays: dict[str, np.ndarray] = {}
     layers = []
+    layer_types = layers_module.REGISTRY.classes()
     for i, layer in enumerate(model.layers):
         kind = type(layer).__name__
-        if LAYER_TYPES.get(kind) is not type(layer):
-            raise ValueError(f"save: layer {i} ({kind}) is not a built-in lucidnet layer")
+        if layer_types.get(kind, type(layer)) is not type(layer):
+            raise ValueError(
+                f"save: layer {i} ({layer.name}) is a {type(layer).__module__}.{kind}, not "
+                f"lucidnet's {kind}; give the class another name"
+            )
         layers.append({"type": kind, "config": layer.get_config()})
-        for p in layer.parameters():
-            arrays[f"layers/{i}/{p.name}"] = p.value
+        for local, p in layer._parameters.items():
+            arrays[f"layers/{i}/{local}"] = p.value
+        for local, b in layer._buffers.items():
+            arrays[f"layers/{i}/{local}"] = b.value
     description: dict[str, Any] = {
         "format": "lucidnet-model",
         "version": VERSION,
         "lucidnet_version": __version__,
         "layers": layers,
+        "input_shape": None if model.input_shape is None else list(model.input_shape),
         "compile": None,
         "optimizer_state": None,
     }
@@ -193,9 +177,17 @@ def _fail(path: Path, problem: str) -> ModelFileError:
     return ModelFileError(f"{path}: {problem}")
 
 
-def load(path: str | os.PathLike) -> Sequential:
-    """Read a model written by ``save``: layers, weights, and (if saved) compile settings
-    and optimizer state.
+def load(
+    path: str | os.PathLike, custom_objects: dict[str, type[Layer]] | None = None
+) -> Sequential:
+    """Read a model written by ``save``: layers, weights, buffers, and (if saved) compile
+    settings and optimizer state.
+
+    ``custom_objects`` maps class names to your own ``Layer`` subclasses
+    (``{"MyLayer": MyLayer}``): the file names a class, but only the classes you pass (and
+    lucidnet's own) can be built. A layer class is rebuilt with
+    ``cls.from_config(config)`` (by default ``cls(**config)``), then its parameters and
+    buffers are filled from the file.
 
     Raises ``FileNotFoundError`` if there is no such file and ``ModelFileError`` for
     anything else wrong with it. The checks run before anything big is allocated: the
@@ -203,15 +195,23 @@ def load(path: str | os.PathLike) -> Sequential:
     bounds the memory a load can take.
     """
     path = Path(path)
+    builtin = layers_module.REGISTRY.classes()
+    table = dict(builtin)
+    for name, cls in (custom_objects or {}).items():
+        if not (isinstance(cls, type) and issubclass(cls, Layer)):
+            raise TypeError(f"load: custom_objects[{name!r}] must be a Layer subclass, got {cls!r}")
+        if builtin.get(name, cls) is not cls:
+            raise ValueError(f"load: custom_objects[{name!r}] would replace lucidnet's {name}")
+        table[name] = cls
     try:
-        return _load(path)
+        return _load(path, table)
     except (ModelFileError, FileNotFoundError):
         raise
     except Exception as err:  # a safety net at the trust boundary; the checks have messages
         raise _fail(path, f"cannot be read ({type(err).__name__}: {err})") from None
 
 
-def _load(path: Path) -> Sequential:
+def _load(path: Path, table: dict[str, type[Layer]]) -> Sequential:
     description, arrays = _read_payload(path)
     if description.get("version") != VERSION:
         raise _fail(path, f"description version {description.get('version')!r} not supported")
@@ -221,16 +221,23 @@ def _load(path: Path) -> Sequential:
         raise _fail(path, "the description lists no layers")
     if len(specs) > MAX_LAYERS:
         raise _fail(path, f"{len(specs)} layers is more than the {MAX_LAYERS} allowed")
-    layers = [_build_layer(path, i, spec, arrays) for i, spec in enumerate(specs)]
+    layers = [_build_layer(path, i, spec, arrays, table) for i, spec in enumerate(specs)]
+    input_shape = description.get("input_shape")
+    if input_shape is not None and not (
+        isinstance(input_shape, list)
+        and 0 < len(input_shape) <= 32
+        and all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in input_shape)
+    ):
+        raise _fail(path, f"input_shape {input_shape!r:.100} is not a list of sizes >= 1")
     try:
-        model = Sequential(layers)
+        model = Sequential(layers, input_shape=input_shape)
     except (TypeError, ValueError) as err:
         raise _fail(path, f"the layers do not fit together ({err})") from None
     used = {_JSON_KEY}
     for i, layer in enumerate(model.layers):
-        for p in layer.parameters():
-            key = f"layers/{i}/{p.name}"
-            np.copyto(p.value, arrays[key])  # shapes and dtypes were checked in _build_layer
+        for local, a in [*layer._parameters.items(), *layer._buffers.items()]:
+            key = f"layers/{i}/{local}"
+            np.copyto(a.value, arrays[key])  # shapes and dtypes were checked in _build_layer
             used.add(key)
     _restore_compile(path, model, description, arrays, used)
     unused = sorted(set(arrays) - used)
@@ -325,30 +332,53 @@ def _build(table: dict[str, type], spec: Any, what: str, path: Path) -> Any:
         raise _fail(path, f"{what}: cannot build {kind} ({err})") from None
 
 
-def _build_layer(path: Path, i: int, spec: Any, arrays: dict[str, np.ndarray]) -> Layer:
-    """Layer ``i``, after checking that the file holds its parameters in the right shapes
-    and dtype (so that a config cannot make us allocate more than the file holds)."""
-    if isinstance(spec, dict) and spec.get("type") == "Dense":
-        config = spec.get("config")
-        if not isinstance(config, dict):
-            raise _fail(path, f"layer {i}: malformed entry")
-        n_in, n_out = config.get("in_features"), config.get("out_features")
-        dtype = config.get("dtype", "float32")
-        expected = {"weights": [n_in, n_out]}
-        if config.get("bias", True):
-            expected["bias"] = [n_out]
-        for name, shape in expected.items():
-            a = arrays.get(f"layers/{i}/{name}")
-            if a is None:
-                raise _fail(path, f"array 'layers/{i}/{name}' for layer {i} is missing")
-            if list(a.shape) != shape or a.dtype.name != dtype:
-                raise _fail(
-                    path,
-                    f"array 'layers/{i}/{name}' is {a.dtype.name}{list(a.shape)}, but layer "
-                    f"{i} ({config.get('name')}) needs {dtype}{shape}",
-                )
-        spec = {"type": "Dense", "config": {**config, "init": "zeros"}}  # weights come next
-    return _build(LAYER_TYPES, spec, f"layer {i}", path)
+def _build_layer(
+    path: Path, i: int, spec: Any, arrays: dict[str, np.ndarray], table: dict[str, type[Layer]]
+) -> Layer:
+    """Layer ``i``, after checking that the file holds its arrays in the right shapes and
+    dtype: before building, from the class's ``array_shapes(config)`` where it gives them
+    (so that a config cannot make us allocate more than the file holds), and after."""
+    where = f"layer {i}"
+    if not isinstance(spec, dict) or not isinstance(spec.get("config", {}), dict):
+        raise _fail(path, f"{where}: malformed entry {spec!r:.200}")
+    kind, config = spec.get("type"), spec.get("config", {})
+    if not isinstance(kind, str) or kind not in table:
+        known = ", ".join(sorted(table))
+        raise _fail(
+            path,
+            f"{where}: unknown type {kind!r:.100} (known: {known}); for a layer class of your "
+            "own, pass load(path, custom_objects={name: class})",
+        )
+    cls = table[kind]
+    dtype = config.get("dtype", "float32")
+    expected = cls.array_shapes(config) or {}
+    for name, shape in expected.items():
+        a = arrays.get(f"layers/{i}/{name}")
+        if a is None:
+            raise _fail(path, f"array 'layers/{i}/{name}' for {where} is missing")
+        if a.shape != tuple(shape) or a.dtype.name != dtype:
+            raise _fail(
+                path,
+                f"array 'layers/{i}/{name}' is {a.dtype.name}{list(a.shape)}, but {where} "
+                f"({config.get('name')}) needs {dtype}{list(shape)}",
+            )
+    try:
+        layer = cls.from_config(config)
+    except (TypeError, ValueError, OverflowError) as err:
+        raise _fail(path, f"{where}: cannot build {kind} ({err})") from None
+    if not isinstance(layer, Layer):
+        raise _fail(path, f"{where}: {kind}.from_config returned {type(layer).__name__}")
+    for local, a in [*layer._parameters.items(), *layer._buffers.items()]:
+        stored = arrays.get(f"layers/{i}/{local}")
+        if stored is None:
+            raise _fail(path, f"array 'layers/{i}/{local}' for {where} ({layer.name}) is missing")
+        if stored.shape != a.value.shape or stored.dtype != a.value.dtype:
+            raise _fail(
+                path,
+                f"array 'layers/{i}/{local}' is {stored.dtype.name}{list(stored.shape)}, but "
+                f"{where} ({layer.name}) needs {a.value.dtype.name}{list(a.value.shape)}",
+            )
+    return layer
 
 
 def _restore_compile(
@@ -367,7 +397,7 @@ def _restore_compile(
     optimizer = _build(OPTIMIZER_TYPES, settings.get("optimizer"), "optimizer", path)
     metrics = settings.get("metrics", [])
     if not isinstance(metrics, list) or not all(
-        isinstance(m, str) and m in metrics_module._REGISTRY for m in metrics
+        isinstance(m, str) and m in metrics_module.names() for m in metrics
     ):
         raise _fail(path, f"compile: unknown metrics {metrics!r:.200}")
     model.compile(loss, optimizer, metrics)

@@ -63,7 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--activation", default="relu", help="hidden activation (default relu)")
     train.add_argument("--dropout", type=float, default=0.2, help="dropout rate (default 0.2)")
     train.add_argument("--optimizer", default="adam", help="sgd, rmsprop, adam, adamw")
-    train.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
+    train.add_argument(
+        "--lr",
+        "--learning-rate",
+        dest="lr",
+        type=float,
+        default=1e-3,
+        help="learning rate (default 1e-3)",
+    )
     train.add_argument(
         "--schedule",
         default="constant",
@@ -141,7 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument(
         "--target", help="its target: values like 1 or 0,1; a class label for a softmax network"
     )
-    explain.add_argument("--lr", type=float, help="learning rate of one update step")
+    explain.add_argument(
+        "--lr", "--learning-rate", dest="lr", type=float, help="learning rate of one update step"
+    )
     explain.add_argument("--format", choices=("text", "markdown", "html"), default="text")
     explain.add_argument("--decimals", type=int, default=4, help="default 4")
     explain.add_argument("--out", help="write to FILE instead of printing")

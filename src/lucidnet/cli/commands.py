@@ -20,13 +20,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     model = load(args.model)
     if model.loss is None:
         raise ValueError(f"{args.model}: the model was saved without a loss; cannot evaluate")
-    task = "regress" if model.loss.name == "mse" else "classify"
+    task = "classify" if model.loss.is_classifier else "regress"
     data = load_data(args.data, seed=args.seed, target=args.target, task=task)
-    width = model.input_features
-    if width is not None and data.x_test.shape[1] != width:
-        raise ValueError(
-            f"--data {args.data}: {data.x_test.shape[1]} features, but the model takes {width}"
-        )
+    model.check_input(data.x_test, f"--data {args.data}")
     print(f"test        {_format_metrics(model.evaluate(data.x_test, data.y_test, 1024))}")
     return 0
 
@@ -58,12 +54,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     model = load(args.model)
     x = _read_inputs(args.input)
-    width = model.input_features
-    if width is not None and x.shape[1] != width:
-        raise ValueError(f"{args.input}: {x.shape[1]} columns, but the model takes {width}")
+    model.check_input(x, args.input)
     out = model.predict_proba(x, batch_size=1024)
-    is_classifier = model.loss is not None and model.loss.name != "mse"
-    result = out if (args.proba or not is_classifier) else predicted_labels(out)
+    result = out if (args.proba or not model.is_classifier) else predicted_labels(out)
     if args.out:
         if args.out.lower().endswith(".npy"):
             np.save(args.out, result, allow_pickle=False)
@@ -80,7 +73,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     from ..serialization import load
 
     model = load(args.model)
-    print(model.summary())
+    model.summary()
     if model.loss is not None:
         print(f"Loss: {model.loss!r}  Optimizer: {model.optimizer!r}")
     return 0
@@ -103,7 +96,7 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     model = Sequential(layers)
     x = rng.standard_normal((args.batch, sizes[0]))
     report = gradcheck(model, x, seed=args.seed)
-    print(model.summary())
+    model.summary()
     print(report)
     return 0 if report.passed else EXIT_ERROR
 

@@ -88,7 +88,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         model.compile("mse", optimizer, metrics=["mae"])
     else:
         model.compile("crossentropy", optimizer, metrics=["accuracy"])
-    print(model.summary())
+    model.summary()
     print(f"training on {len(data.x_train)} samples, testing on {len(data.x_test)}")
     callbacks = []
     if args.schedule == "cosine":

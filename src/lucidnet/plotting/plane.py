@@ -34,9 +34,9 @@ __all__ = ["activation_maps", "boundary_animation", "decision_boundary"]
 
 
 def _plane_input(model: Sequential, x: Any, who: str) -> np.ndarray:
-    width = model.input_features
-    if width is not None and width != 2:
-        raise ValueError(f"{who}: the model takes {width} inputs; this picture needs 2")
+    shape = model.input_shape
+    if shape is not None and shape != (2,):
+        raise ValueError(f"{who}: the model takes inputs of shape {shape}; this picture needs (2,)")
     if x is None:
         return np.array([[-2.0, -2.0], [2.0, 2.0]])
     points = np.asarray(x, dtype=np.float64)

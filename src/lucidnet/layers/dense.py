@@ -1,0 +1,219 @@
+"""The fully connected layer ``z = x W + b``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import initializers
+from ..parameters import parameter_property
+from ..validation import check_rng, float_dtype
+from .base import Layer, Shape
+
+__all__ = ["Dense"]
+
+
+class Dense(Layer):
+    """Fully connected layer ``z = x @ W + b``.
+
+    Shapes: ``x: (batch, in_features)``, ``W: (in_features, out_features)``,
+    ``b: (out_features,)``, ``z: (batch, out_features)``.
+
+    This is seed 002's convention (``W in R^{input_size x output_size}``, one column per
+    neuron). Seeds 001 and 003 write ``z = W x + b`` with one *row* per neuron and a single
+    column vector ``x``; their matrix is the transpose of ``weights`` here. Rows of samples
+    let one matrix product handle the whole batch.
+
+    Backward, with ``g = dL/dz: (batch, out_features)`` (the chain rule, summed over the
+    batch because every sample uses the same ``W`` and ``b``)::
+
+        dL/dW = x.T @ g          (in_features, out_features)
+        dL/db = g.sum(axis=0)    (out_features,)
+        dL/dx = g @ W.T          (batch, in_features)
+
+    Penalties sit on the weights parameter: with ``l2 > 0`` the training loss gains
+    ``l2 * sum(W^2)`` (the Keras ``kernel_regularizer`` convention; the bias is not
+    penalized) and ``dL/dW`` gains ``2 * l2 * W``; with ``l1 > 0``, ``l1 * sum|W|`` and
+    ``l1 * sign(W)``. The training step adds them, not ``backward``.
+
+    Parameters
+    ----------
+    in_features, out_features : int
+        Number of inputs and of neurons.
+    init : str or callable
+        Weight initializer (see ``lucidnet.initializers``); the bias starts at zero.
+    bias : bool
+        Whether to add ``b``.
+    dtype : float32 (default) or float64
+        Dtype of the parameters; inputs are cast to it, outputs have it.
+    seed : int, numpy.random.Generator or None
+        Source of the initial weights. The same int gives the same weights.
+    l2, l1 : float
+        Penalty factors (>= 0) on the weights.
+    name : str, optional
+        Name used in messages and parameter names; Sequential makes it unique.
+    """
+
+    weights = parameter_property("weights")
+    bias = parameter_property("bias")
+    grad_weights = parameter_property("weights", grad=True)
+    grad_bias = parameter_property("bias", grad=True)
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        init: str | initializers.Initializer = "glorot_uniform",
+        bias: bool = True,
+        dtype: object = np.float32,
+        seed: int | np.random.Generator | None = None,
+        l2: float = 0.0,
+        l1: float = 0.0,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name)
+        for arg, value in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{self.name}: {arg} must be an int >= 1, got {value!r}")
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        dt = float_dtype(dtype)
+        self.init = init
+        initializer = initializers.get(init)
+        shape = (self.in_features, self.out_features)
+        weights = np.asarray(initializer(shape, check_rng(seed), dt), dt)
+        if weights.shape != shape:
+            raise ValueError(
+                f"{self.name}: initializer {init!r} returned shape {weights.shape}, "
+                f"expected {shape}"
+            )
+        self.add_parameter(
+            "weights", weights, l1=_factor(self, "l1", l1), l2=_factor(self, "l2", l2)
+        )
+        if bias:
+            self.add_parameter("bias", np.zeros(self.out_features, dtype=dt))
+        self._x: np.ndarray | None = None
+        self._ones: np.ndarray | None = None  # ones, for the bias gradient ones @ g
+
+    @property
+    def l2(self) -> float:
+        """The L2 factor on the weights (a setting of the weights parameter)."""
+        return self.parameter("weights").l2
+
+    @l2.setter
+    def l2(self, value: float) -> None:
+        self.parameter("weights").l2 = _factor(self, "l2", value)
+
+    @property
+    def l1(self) -> float:
+        """The L1 factor on the weights (a setting of the weights parameter)."""
+        return self.parameter("weights").l1
+
+    @l1.setter
+    def l1(self, value: float) -> None:
+        self.parameter("weights").l1 = _factor(self, "l1", value)
+
+    @property
+    def input_shape(self) -> Shape:
+        """``(in_features,)``."""
+        return (self.in_features,)
+
+    def output_shape(self, input_shape: Shape | None) -> Shape:
+        """``(out_features,)``; raises if ``input_shape`` is known and not ``(in_features,)``."""
+        self._check_input_shape(input_shape)
+        return (self.out_features,)
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """``z = x @ W + b`` for ``x: (batch, in_features)``."""
+        x = np.asarray(x)
+        dtype = self.weights.dtype
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            hint = " (a single sample needs reshape(1, -1))" if x.ndim == 1 else ""
+            raise ValueError(
+                f"{self.name}: expected input of shape (batch, {self.in_features}), "
+                f"got {x.shape}{hint}"
+            )
+        if x.dtype != dtype:
+            try:
+                x = x.astype(dtype)
+            except (TypeError, ValueError) as err:
+                raise ValueError(
+                    f"{self.name}: input must be numeric, got dtype {x.dtype}"
+                ) from err
+        self._x = x  # a reference, not a copy: change x only after backward
+        z = x @ self.weights
+        bias = self.bias
+        if bias is not None:
+            z += bias
+        return z
+
+    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        """Write ``dL/dW = x.T @ g`` and ``dL/db = sum(g)``; return ``dL/dx = g @ W.T``.
+
+        Without ``need_input_grad`` (the first layer of a network, whose input gradient
+        nobody uses) the product ``g @ W.T``, a third of the work, is skipped.
+        """
+        x = self._cached(self._x)
+        g = self._check_grad(grad, (x.shape[0], self.out_features))
+        w = self.parameter("weights")
+        g = g.astype(w.value.dtype, copy=False)
+        np.matmul(x.T, g, out=w.grad)
+        b = self._parameters.get("bias")
+        if b is not None:
+            # dL/db = sum of g over the batch, computed as the product ones @ g: a BLAS
+            # matrix-vector product, 2-3x faster than np.sum's row reduction at batch 1024
+            ones = self._ones
+            if ones is None or len(ones) != len(g) or ones.dtype != g.dtype:
+                ones = self._ones = np.ones(len(g), dtype=g.dtype)
+            np.matmul(ones, g, out=b.grad)
+        return g @ w.value.T if need_input_grad else None
+
+    def get_config(self) -> dict[str, Any]:
+        """Sizes, bias, dtype, penalties and name (the weights travel separately)."""
+        config: dict[str, Any] = {
+            "in_features": self.in_features,
+            "out_features": self.out_features,
+            "bias": self.bias is not None,
+            "dtype": self.weights.dtype.name,
+            "l2": self.l2,
+            "name": self.name,
+        }
+        if self.l1:
+            config["l1"] = self.l1
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Dense:
+        """The layer with zero weights: a model file fills them in next."""
+        return cls(**{**config, "init": "zeros"})
+
+    @classmethod
+    def array_shapes(cls, config: dict[str, Any]) -> dict[str, Shape] | None:
+        """``weights: (in, out)`` and ``bias: (out,)`` from the configuration."""
+        n_in, n_out = config.get("in_features"), config.get("out_features")
+        if not all(isinstance(n, int) and not isinstance(n, bool) for n in (n_in, n_out)):
+            return None
+        shapes: dict[str, Shape] = {"weights": (n_in, n_out)}  # type: ignore[dict-item]
+        if config.get("bias", True):
+            shapes["bias"] = (n_out,)  # type: ignore[assignment]
+        return shapes
+
+    def __repr__(self) -> str:
+        pen = "".join(f", {k}={getattr(self, k)}" for k in ("l2", "l1") if getattr(self, k))
+        return (
+            f"Dense({self.in_features}, {self.out_features}, bias={self.bias is not None}, "
+            f"dtype={self.weights.dtype.name}{pen}, name={self.name!r})"
+        )
+
+
+def _factor(layer: Layer, what: str, value: float) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError) as err:
+        raise ValueError(
+            f"{layer.name}: {what} must be a finite number >= 0, got {value!r}"
+        ) from err
+    if not (v >= 0 and np.isfinite(v)):
+        raise ValueError(f"{layer.name}: {what} must be a finite number >= 0, got {value!r}")
+    return v

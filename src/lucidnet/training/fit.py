@@ -1,0 +1,269 @@
+"""``fit`` and ``evaluate`` (Keras' ``model.fit``), and the one-call helpers ``train_step``
+and ``loss_and_gradients``, all on the ``Trainer`` of ``step.py``.
+
+``fit`` runs the Trainer's step over shuffled mini-batches for a number of epochs, with
+validation, metrics, callbacks and progress output; the model methods
+``compile``/``fit``/``evaluate`` call the functions here. Data are checked once, whole,
+before any step: shapes against the model (``(batch, *input_shape)``), finiteness (named
+by row and column), targets against the loss and the output shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..batches import Batches
+from ..callbacks import Callback, History
+from ..denormals import flush_denormals
+from ..losses import Loss
+from ..model import Sequential
+from ..optimizers import Optimizer
+from ..progress import ProgressLogger
+from ..validation import check_finite
+from .step import LossAndGradients, Trainer, TrainingDiverged
+
+__all__ = ["evaluate", "fit", "loss_and_gradients", "train_step"]
+
+
+def loss_and_gradients(
+    model: Sequential, x: np.ndarray, y: np.ndarray, loss: Loss | str, training: bool = True
+) -> LossAndGradients:
+    """Forward and backward for one batch; every gradient buffer holds ``dL/dθ`` after.
+
+    The loss and the gradients include the parameters' penalties (``Dense(l2=...)``).
+    When the last layer and the loss form a fused pair, the loss is computed from the last
+    layer's input (the logits) and its gradient ``p - y`` enters the backward pass one
+    layer earlier.
+    """
+    return Trainer(model, loss).gradients(np.asarray(x), np.asarray(y), training=training)
+
+
+def train_step(
+    model: Sequential,
+    x: np.ndarray,
+    y: np.ndarray,
+    loss: Loss | str,
+    optimizer: Optimizer,
+) -> float:
+    """One gradient-descent step on the batch ``(x, y)``; return the loss before the step.
+
+    Pass the same optimizer instance every step: it holds the state (momentum, moments).
+    Raises ValueError naming the row and column of a NaN or infinity in ``x`` or ``y``,
+    and ``TrainingDiverged`` if the loss, a gradient or an updated weight is not finite;
+    the model then keeps the weights it had before the step.
+    """
+    if not isinstance(optimizer, Optimizer):
+        raise ValueError(
+            f"train_step: optimizer must be an Optimizer instance, got {optimizer!r}; pass "
+            "the same instance every step (a name would start a fresh one, losing its state)"
+        )
+    check_finite(x, "training input x")
+    check_finite(y, "training target y")
+    before = model.get_weights()  # a copy per step: this is the simple, checked path
+    try:
+        with flush_denormals():
+            value, _ = Trainer(model, loss, optimizer).step(x, y, before, "those before this step")
+    except TrainingDiverged as err:
+        raise TrainingDiverged(
+            f"{err}; the model keeps its last finite weights. Lower the learning rate or "
+            "scale the inputs."
+        ) from None
+    return value
+
+
+# --- fit and evaluate ---------------------------------------------------------------------
+
+
+def _prepare(
+    model: Sequential, loss: Loss, x: Any, y: Any, what: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs as the model's dtype and targets as arrays, checked once, whole, before any
+    step: shapes against the model, finiteness, and targets against the loss."""
+    x = np.asarray(x)
+    y = np.asarray(y)
+    output_shape = model.check_input(x, what)
+    if y.ndim == 0:
+        raise ValueError(f"{what}: y must have one row per sample, got a scalar")
+    if len(y) != len(x):
+        raise ValueError(f"{what}: x has {len(x)} samples but y has {len(y)}")
+    if len(x) == 0:
+        raise ValueError(f"{what}: no samples")
+    try:
+        x = x.astype(model.dtype, copy=False)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{what}: x must be numeric, got dtype {x.dtype}") from err
+    if y.dtype.kind == "f":
+        y = y.astype(model.dtype, copy=False)
+    elif y.dtype.kind not in "iub":
+        raise ValueError(f"{what}: y must be numeric, got dtype {y.dtype}")
+    check_finite(x, f"{what}: x")
+    check_finite(y, f"{what}: y")
+    loss.check_targets(y, output_shape, f"{what}: y")
+    return x, y
+
+
+def evaluate(model: Sequential, x: Any, y: Any, batch_size: int | None = None) -> dict[str, float]:
+    """Loss (penalties included) and metrics of the compiled model on ``(x, y)``.
+
+    Runs in inference mode (``training=False``), in batches of ``batch_size`` (all at
+    once if None). Returns ``{"loss": ..., "<metric>": ...}``.
+    """
+    loss, metrics = _compiled(model)
+    x, y = _prepare(model, loss, x, y, "evaluate")
+    return Trainer(model, loss).evaluate(x, y, metrics, batch_size)
+
+
+def _compiled(model: Sequential) -> tuple[Loss, list[tuple[str, Any]]]:
+    loss = getattr(model, "loss", None)
+    if loss is None or getattr(model, "optimizer", None) is None:
+        raise RuntimeError(
+            "the model is not compiled: call model.compile(loss=..., optimizer=...) first"
+        )
+    return loss, model.metrics
+
+
+def _split_validation(
+    model: Sequential,
+    loss: Loss,
+    x: np.ndarray,
+    y: np.ndarray,
+    validation_split: float,
+    validation_data: tuple[Any, Any] | None,
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+    if validation_data is not None:
+        if validation_split:
+            raise ValueError("fit: give validation_data or validation_split, not both")
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError("fit: validation_data must be a tuple (x_val, y_val)")
+        return x, y, _prepare(model, loss, *validation_data, "fit: validation_data")
+    if not validation_split:
+        return x, y, None
+    if not 0 < validation_split < 1:
+        raise ValueError(f"fit: validation_split must be in (0, 1), got {validation_split!r}")
+    split_at = int(len(x) * (1 - validation_split))  # the last rows, before any shuffling
+    if split_at < 1 or split_at >= len(x):
+        raise ValueError(
+            f"fit: validation_split={validation_split} of {len(x)} samples leaves an empty set"
+        )
+    return x[:split_at], y[:split_at], (x[split_at:], y[split_at:])
+
+
+def fit(
+    model: Sequential,
+    x: Any,
+    y: Any,
+    epochs: int = 1,
+    batch_size: int = 32,
+    validation_split: float = 0.0,
+    validation_data: tuple[Any, Any] | None = None,
+    shuffle: bool = True,
+    callbacks: Sequence[Callback] | None = None,
+    verbose: int = 1,
+    seed: int | None = None,
+    initial_epoch: int = 0,
+) -> History:
+    """Train the compiled ``model`` on ``(x, y)``; return the History of every epoch.
+
+    Parameters
+    ----------
+    x : array (samples, *input_shape)
+    y : targets (labels or arrays, as the loss expects), one row per sample
+    epochs : int
+        Passes over the training data.
+    batch_size : int
+        Rows per gradient step; the last batch of an epoch keeps the remainder.
+    validation_split : float in (0, 1)
+        Fraction of the *last* rows held out for validation (before shuffling, as Keras).
+    validation_data : (x_val, y_val)
+        Explicit validation set (instead of ``validation_split``).
+    shuffle : bool
+        Reshuffle the training rows every epoch.
+    callbacks : list of Callback
+        EarlyStopping, LearningRateScheduler, ReduceLROnPlateau, ModelCheckpoint, ...
+    verbose : 0, 1 or 2
+        Silent, a live bar (falls back to lines when not on a terminal), a line per epoch.
+    seed : int or None
+        Seeds the shuffling and the dropout layers built without a seed of their own: the
+        same seed (with seeded layers) gives bit-identical weights and history. Each
+        epoch's randomness is derived from ``(seed, epoch)``, so a run split in two (see
+        ``initial_epoch``) equals the run in one piece.
+    initial_epoch : int
+        The epoch to start from (Keras' meaning): ``fit(..., epochs=4, initial_epoch=2)``
+        trains epochs 2 and 3, continuing a model saved after epoch 2.
+
+    Returns
+    -------
+    History
+        ``history.history`` maps ``loss``, each metric, ``val_loss``, ``val_<metric>`` and
+        ``lr`` to one value per epoch. Training values are means over the epoch's batches
+        (in training mode, so with dropout active); validation values are computed after
+        the epoch, in inference mode.
+
+    Raises
+    ------
+    TrainingDiverged
+        If the loss or a gradient becomes NaN or infinite (the update is skipped: the
+        model keeps the weights before that step), or an update makes a weight NaN or
+        infinite (the weights of the epoch's start are restored). It carries ``epoch``
+        and ``batch``.
+    """
+    loss, metrics = _compiled(model)
+    optimizer: Optimizer = model.optimizer
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"fit: epochs must be an int >= 0, got {epochs!r}")
+    if (
+        isinstance(initial_epoch, bool)
+        or not isinstance(initial_epoch, (int, np.integer))
+        or not 0 <= initial_epoch <= epochs
+    ):
+        raise ValueError(f"fit: initial_epoch must be an int in [0, epochs], got {initial_epoch!r}")
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
+    ):
+        raise ValueError(f"fit: seed must be an int >= 0 or None, got {seed!r}")
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"fit: verbose must be 0, 1 or 2, got {verbose!r}")
+    if isinstance(callbacks, Callback):
+        callbacks = [callbacks]
+    x, y = _prepare(model, loss, x, y, "fit")
+    x, y, validation = _split_validation(model, loss, x, y, validation_split, validation_data)
+    base_seed = int(np.random.SeedSequence().entropy) if seed is None else int(seed)  # type: ignore[arg-type]
+    batches = Batches(x, y, batch_size, shuffle=shuffle)
+    trainer = Trainer(model, loss, optimizer)
+
+    history = History()
+    progress = [ProgressLogger(verbose)] if verbose else []
+    every = [history, *(callbacks or []), *progress]
+    params = {"epochs": int(epochs), "steps": len(batches), "samples": len(x), "verbose": verbose}
+    for cb in every:
+        cb.set_model(model)
+        cb.set_params(params)
+    model.stop_training = False
+    logs: dict[str, float] = {}
+    for cb in every:
+        cb.on_train_begin()
+    try:
+        for epoch in range(int(initial_epoch), int(epochs)):
+            trainer.seed_epoch(batches, base_seed, epoch)
+            for cb in every:
+                cb.on_epoch_begin(epoch)
+            with flush_denormals():  # subnormal arithmetic is 10-100x slower (denormals.py)
+                logs = trainer.run_epoch(batches, epoch, metrics, every)
+            if validation is not None:
+                val = trainer.evaluate(*validation, metrics, batch_size)
+                logs.update({f"val_{k}": v for k, v in val.items()})
+            logs["lr"] = optimizer.lr
+            for cb in every:
+                cb.on_epoch_end(epoch, logs)
+            if model.stop_training:
+                break
+    except BaseException:
+        for cb in progress:
+            cb.on_train_end()  # close the bar; the other callbacks do not see a normal end
+        raise
+    for cb in every:
+        cb.on_train_end(logs)
+    return history

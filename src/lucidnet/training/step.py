@@ -1,0 +1,306 @@
+"""The Trainer: one training step and one epoch, the loop body every training loop shares.
+
+One step on a batch ``(x, y)``::
+
+    y_pred = model.forward(x, training=True)        # predictions
+    value  = loss(y, y_pred)                         # how wrong they are
+    model.backward(loss.gradient(y, y_pred))         # dL/dθ for every parameter
+    gradient_hook(model.parameters())                # e.g. an all-reduce across processes
+    check: value and every gradient finite           # else stop, weights untouched
+    add penalties: value += l2 sum(w^2) ...          # once, from the parameters' settings
+    optimizer.step(model.parameters())               # θ <- θ - lr * dL/dθ
+
+with one refinement: the fused output pairs (``Sigmoid`` + binary cross-entropy,
+``Softmax`` + cross-entropy) take the gradient ``p - y`` straight on the logits (see
+``lucidnet.losses``). The hook runs before the finiteness check so that every process of
+a data-parallel run sees the same reduced gradients and takes the same decision: none can
+raise while another waits.
+
+``fit``, ``train_step``, the scikit-learn estimators (through ``fit``), the boundary
+animation and ``gradcheck`` all run on this object; none has a loop of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .. import losses as losses_module
+from ..batches import Batches
+from ..callbacks import Callback
+from ..layers import Layer
+from ..losses import Loss
+from ..model import Sequential
+from ..optimizers import Optimizer
+from ..parameters import ParameterList
+from .penalties import PenaltyGradients
+
+__all__ = ["LossAndGradients", "Trainer", "TrainingDiverged"]
+
+GradientHook = Callable[[ParameterList], None]
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss or a gradient became NaN or infinite; the update was not applied.
+
+    ``epoch`` and ``batch`` (from 0) say where, when raised by ``fit``.
+    """
+
+    def __init__(self, message: str, epoch: int | None = None, batch: int | None = None):
+        super().__init__(message)
+        self.epoch, self.batch = epoch, batch
+
+
+class LossAndGradients(NamedTuple):
+    """What one forward and backward pass found."""
+
+    loss: float  # the loss value of the batch, penalties included
+    y_pred: np.ndarray  # the model's output, (batch, *output_shape)
+    grad_input: np.ndarray | None  # dL/dx (None when not asked for)
+
+
+def all_finite(a: np.ndarray) -> bool:
+    """Whether every value of ``a`` is finite: NaN and infinities reach the maximum or the
+    minimum (two calls, no temporary array, and unlike a sum no overflow)."""
+    if a.size == 0:
+        return True
+    return bool(np.isfinite(np.maximum.reduce(a, axis=None))) and bool(
+        np.isfinite(np.minimum.reduce(a, axis=None))
+    )
+
+
+class Trainer:
+    """One step (``step``) and one epoch (``run_epoch``) of ``model`` with ``loss`` and
+    ``optimizer``; ``gradient_hook(parameters)`` runs between backward and the checks.
+
+    The optimizer keeps its state (momentum, moments): use one Trainer, or at least one
+    optimizer, for a whole training run.
+    """
+
+    def __init__(
+        self,
+        model: Sequential,
+        loss: Loss | str,
+        optimizer: Optimizer | None = None,
+        gradient_hook: GradientHook | None = None,
+    ) -> None:
+        self.model = model
+        self.loss = losses_module.get(loss)
+        self.optimizer = optimizer
+        self.gradient_hook = gradient_hook
+        self._penalties = PenaltyGradients()
+
+    # --- forward and backward -------------------------------------------------------------
+
+    def forward_loss(
+        self, x: np.ndarray, y: np.ndarray, training: bool, need_gradient: bool
+    ) -> tuple[float, np.ndarray, np.ndarray | None, int]:
+        """Forward pass and loss (no penalties); return ``(value, y_pred, gradient, start)``.
+
+        ``gradient`` is ``dL/d(input of layer start)``, where backward must begin: the output
+        for an ordinary loss, the last layer's input (the logits) for a fused pair.
+        """
+        layers = self.model.layers
+        loss = self.loss
+        fused = losses_module.fused_logits_loss(layers[-1], loss) if layers else None
+        if fused is None:
+            y_pred = self.model.forward(x, training=training)
+            value, g = loss.value_and_gradient(y, y_pred, need_gradient=need_gradient)
+            return value, y_pred, g, len(layers)
+        logits = np.asarray(x)
+        for layer in layers[:-1]:
+            logits = layer.forward(logits, training=training)
+        y_pred = layers[-1].forward(logits, training=training)
+        value, g = fused.value_and_gradient(y, logits, need_gradient=need_gradient)
+        return value, y_pred, g, len(layers) - 1
+
+    def _backward(self, grad: np.ndarray, start: int, need_input_grad: bool) -> np.ndarray | None:
+        """Backward through ``layers[:start]``; without ``need_input_grad`` it stops at the
+        first layer with parameters, which skips its input gradient."""
+        layers = self.model.layers[:start]
+        if not layers:
+            return grad if need_input_grad else None
+        stop = 0 if need_input_grad else min(self.model.first_trainable, len(layers) - 1)
+        for layer in reversed(layers[stop + 1 :]):
+            grad = layer.backward(grad)
+        return layers[stop].backward(grad, need_input_grad=need_input_grad)
+
+    def gradients(
+        self, x: np.ndarray, y: np.ndarray, training: bool = True, need_input_grad: bool = True
+    ) -> LossAndGradients:
+        """Forward, loss, backward, the hook and the penalties, without the checks and the
+        update: every parameter's ``grad`` holds ``dL/dθ`` after (what ``gradcheck``
+        verifies)."""
+        value, y_pred, grad, start = self.forward_loss(x, y, training, need_gradient=True)
+        grad_input = self._backward(grad, start, need_input_grad)  # type: ignore[arg-type]
+        params = self.model.parameters()
+        if self.gradient_hook is not None:
+            self.gradient_hook(params)
+        value += self._penalties.add(params)
+        return LossAndGradients(value, y_pred, grad_input)
+
+    # --- one step -----------------------------------------------------------------------------
+
+    def step(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        fallback: list[np.ndarray],
+        fallback_name: str,
+        check_update: bool = True,
+    ) -> tuple[float, np.ndarray]:
+        """One update on the batch; return the loss (penalties included, before the step)
+        and the predictions.
+
+        Raises TrainingDiverged, never leaving NaN in the model: a non-finite loss or
+        gradient skips the update (the weights stay as they were); non-finite weights,
+        found after the update (``check_update``) or when the next step's loss is NaN, are
+        replaced by ``fallback`` (described by ``fallback_name``).
+        """
+        if self.optimizer is None:
+            raise RuntimeError("Trainer.step: the trainer has no optimizer")
+        model = self.model
+        value, y_pred, grad, start = self.forward_loss(x, y, True, need_gradient=True)
+        self._backward(grad, start, need_input_grad=False)  # type: ignore[arg-type]
+        params = model.parameters()
+        if self.gradient_hook is not None:
+            self.gradient_hook(params)
+        problem = None
+        if not np.isfinite(value):
+            problem = f"loss is {value}"
+        elif (bad := self.first_non_finite(gradients=True)) is not None:
+            problem = f"the gradient of {bad} is not finite"
+        if problem is not None:
+            self.restore_if_not_finite(
+                fallback, fallback_name, f"{problem}; the update was skipped"
+            )
+        value += self._penalties.add(params)
+        self.optimizer.step(params)
+        if check_update:
+            self.restore_if_not_finite(fallback, fallback_name, None)
+        return value, y_pred
+
+    def first_non_finite(self, gradients: bool) -> str | None:
+        """The name of the first parameter (or gradient) holding NaN or infinity, or None.
+
+        One check on the model's flat buffer when it has one; only when that fails are the
+        arrays looked at one by one.
+        """
+        params = self.model.parameters()
+        flat = params.flat
+        if flat is not None and all_finite(flat.grads if gradients else flat.values):
+            return None
+        named = [(p.name, p.grad if gradients else p.value) for p in params]
+        return next((name for name, a in named if not all_finite(a)), None)
+
+    def restore_if_not_finite(
+        self, fallback: list[np.ndarray], fallback_name: str, problem: str | None
+    ) -> None:
+        """Raise TrainingDiverged for ``problem`` or for non-finite weights, restoring
+        ``fallback`` first if the weights are not finite. Return if nothing is wrong."""
+        bad = self.first_non_finite(gradients=False)
+        if bad is not None:
+            self.model.set_weights(fallback)
+            restored = f"the weights were restored to {fallback_name}"
+            if problem is None:
+                raise TrainingDiverged(f"the update made {bad} non-finite; {restored}")
+            raise TrainingDiverged(f"{problem}; {bad} is not finite either; {restored}")
+        if problem is not None:
+            raise TrainingDiverged(problem)
+
+    # --- one epoch -----------------------------------------------------------------------------
+
+    def seed_epoch(self, batches: Batches, base_seed: int, epoch: int) -> None:
+        """Give the shuffling and the layers with randomness generators from ``(seed, epoch)``.
+
+        Layer ``i`` gets ``default_rng([seed, epoch, i + 1])``, the shuffling
+        ``default_rng([seed, epoch, 0])``: independent streams, the same in every run.
+        """
+        batches.rng = np.random.default_rng([base_seed, epoch, 0])
+        for i, layer in enumerate(self.model.layers):
+            if type(layer).start_epoch is not Layer.start_epoch:  # only layers that use it
+                layer.start_epoch(epoch, np.random.default_rng([base_seed, epoch, i + 1]))
+
+    def run_epoch(
+        self,
+        batches: Batches,
+        epoch: int,
+        metrics: Sequence[tuple[str, Any]] = (),
+        callbacks: Sequence[Callback] = (),
+    ) -> dict[str, float]:
+        """One pass over the batches; return the epoch's mean loss and metrics.
+
+        Stops after the current batch if a callback sets ``model.stop_training``.
+        """
+        model = self.model
+        # The fallback if an update makes a weight non-finite: one copy per epoch, not per step.
+        start_weights = model.get_weights()
+        start_name = f"those at the start of epoch {epoch + 1}"
+        means = RunningMeans(self.loss, metrics)
+        last = len(batches) - 1
+        for batch, (xb, yb) in enumerate(batches):
+            try:
+                value, y_pred = self.step(xb, yb, start_weights, start_name, check_update=False)
+                if batch == last or model.stop_training:  # no later loss will check this update
+                    self.restore_if_not_finite(start_weights, start_name, None)
+            except TrainingDiverged as err:
+                raise TrainingDiverged(
+                    f"training diverged at epoch {epoch + 1}, batch {batch + 1}: {err}. "
+                    "Lower the learning rate or scale the inputs.",
+                    epoch=epoch,
+                    batch=batch,
+                ) from None
+            means.add(value, yb, y_pred)
+            running = means.means()
+            for cb in callbacks:
+                cb.on_batch_end(batch, running)
+            if model.stop_training:
+                break
+        return means.means()
+
+    def evaluate(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        metrics: Sequence[tuple[str, Any]] = (),
+        batch_size: int | None = None,
+    ) -> dict[str, float]:
+        """Loss (penalties included) and metrics on prepared ``(x, y)``, in inference mode,
+        in batches of ``batch_size`` (all at once if None)."""
+        size = len(x) if batch_size is None else batch_size
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+            raise ValueError(f"evaluate: batch_size must be an int >= 1, got {batch_size!r}")
+        means = RunningMeans(self.loss, metrics)
+        penalty = self.model.penalty()
+        for start in range(0, len(x), size):
+            xb, yb = x[start : start + size], y[start : start + size]
+            value, y_pred, _, _ = self.forward_loss(xb, yb, False, need_gradient=False)
+            means.add(value + penalty, yb, y_pred)
+        return means.means()
+
+
+class RunningMeans:
+    """Sample-weighted means of the loss and the metrics over the batches of an epoch.
+
+    Metrics see the model's output through the loss's link function (probabilities for a
+    classifier trained from logits).
+    """
+
+    def __init__(self, loss: Loss, metrics: Sequence[tuple[str, Any]]) -> None:
+        self.loss, self.metrics = loss, metrics
+        self.sums = {"loss": 0.0, **{name: 0.0 for name, _ in metrics}}
+        self.count = 0
+
+    def add(self, value: float, y: np.ndarray, y_pred: np.ndarray) -> None:
+        k = len(y)
+        self.count += k
+        self.sums["loss"] += value * k
+        if self.metrics:
+            probs = self.loss.probabilities(y_pred)
+            for name, fn in self.metrics:
+                self.sums[name] += float(fn(y, probs)) * k
+
+    def means(self) -> dict[str, float]:
+        return {key: total / max(self.count, 1) for key, total in self.sums.items()}

@@ -1,0 +1,481 @@
+"""The conformance harness: every layer class in ``lucidnet.layers.REGISTRY`` passes it.
+
+A layer joins by being in the table. A class whose constructor needs arguments must have
+an example construction in ``EXAMPLES`` below; the harness fails for one that has none,
+so that no layer can be added without passing it. ``ShiftScale``, defined here, is a
+test-only layer with a buffer (a BatchNorm-like running mean), saved and loaded through
+``custom_objects``: it covers the buffer path.
+"""
+
+import copy
+import inspect
+
+import numpy as np
+import pytest
+
+import lucidnet as ln
+from lucidnet.layers import REGISTRY, Layer
+from lucidnet.parameters import parameter_property
+
+
+class ShiftScale(Layer):
+    """``y = (x - running_mean) * gamma`` over the last axis (any leading shape).
+
+    ``running_mean`` is a buffer: in training, each forward moves it towards the batch
+    mean (``m <- momentum m + (1 - momentum) mean(x)``) before using it; the gradient
+    treats it as a constant. Outside training it is only read.
+    """
+
+    gamma = parameter_property("gamma")
+
+    def __init__(self, features, momentum=0.5, dtype="float32", name=None):
+        super().__init__(name)
+        self.features, self.momentum = int(features), float(momentum)
+        self.add_parameter("gamma", np.ones(self.features, dtype=dtype))
+        self.add_buffer("running_mean", np.zeros(self.features, dtype=dtype))
+        self._centred = None
+
+    def output_shape(self, input_shape):
+        if input_shape is not None and (not input_shape or input_shape[-1] != self.features):
+            raise ValueError(
+                f"{self.name}: expects inputs of shape (batch, ..., {self.features}), "
+                f"but receives (batch, {', '.join(map(str, input_shape))})"
+            )
+        return input_shape
+
+    def forward(self, x, training=False):
+        x = np.asarray(x, dtype=self.dtype)
+        mean = self._buffers["running_mean"].value
+        if training:
+            batch_mean = x.reshape(-1, self.features).mean(axis=0)
+            mean *= self.momentum
+            mean += (1 - self.momentum) * batch_mean
+        self._centred = x - mean
+        return self._centred * self.gamma
+
+    def backward(self, grad, need_input_grad=True):
+        centred = self._cached(self._centred)
+        grad = self._check_grad(grad, centred.shape)
+        p = self.parameter("gamma")
+        p.grad[...] = (grad * centred).reshape(-1, self.features).sum(axis=0)
+        return grad * self.gamma if need_input_grad else None
+
+    def get_config(self):
+        return {
+            "features": self.features,
+            "momentum": self.momentum,
+            "dtype": self.dtype.name,
+            "name": self.name,
+        }
+
+
+FEATURES = 4  # the last axis of every shape-agnostic input below
+
+# Example constructions, by class name: (case id, make(dtype) -> layer). Every registered
+# class whose constructor needs arguments must be here; others may add cases.
+EXAMPLES = {
+    "Dense": [
+        ("dense", lambda dtype: ln.Dense(FEATURES, 3, dtype=dtype, seed=0)),
+        ("dense_no_bias", lambda dtype: ln.Dense(FEATURES, 2, bias=False, dtype=dtype, seed=1)),
+        ("dense_l2_l1", lambda dtype: ln.Dense(FEATURES, 2, dtype=dtype, l2=0.1, l1=0.05, seed=2)),
+    ],
+    "Dropout": [("dropout", lambda dtype: ln.Dropout(0.4, seed=0))],
+    "LeakyReLU": [("leaky_relu", lambda dtype: ln.LeakyReLU(0.2))],
+}
+TEST_ONLY = {"ShiftScale": ShiftScale}
+TEST_ONLY_EXAMPLES = {
+    "ShiftScale": [("shift_scale", lambda dtype: ShiftScale(FEATURES, dtype=dtype))]
+}
+
+
+def _needs_arguments(cls):
+    signature = inspect.signature(cls.__init__)
+    return any(
+        p.default is inspect.Parameter.empty
+        and p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        for name, p in signature.parameters.items()
+        if name != "self"
+    )
+
+
+def _cases():
+    cases = []
+    for name, cls in {**REGISTRY.classes(), **TEST_ONLY}.items():
+        examples = {**EXAMPLES, **TEST_ONLY_EXAMPLES}.get(name)
+        if examples is None and not _needs_arguments(cls):
+            examples = [(name.lower(), lambda dtype, cls=cls: cls())]
+        for case_id, make in examples or []:
+            cases.append(pytest.param(cls, make, id=case_id))
+    return cases
+
+
+CASES = _cases()
+
+
+def _has_parameters(case):
+    _cls, make = case.values
+    return bool(make(np.float32).parameters())
+
+
+PARAMETRIC = [case for case in CASES if _has_parameters(case)]
+
+
+def test_every_registered_layer_class_has_an_example():
+    missing = [
+        name
+        for name, cls in REGISTRY.classes().items()
+        if name not in EXAMPLES and _needs_arguments(cls)
+    ]
+    assert not missing, f"add example constructions to EXAMPLES for {missing}"
+    covered = {case.values[0] for case in CASES}
+    assert set(REGISTRY.classes().values()) <= covered
+    assert ShiftScale in covered
+
+
+def test_the_harness_covers_the_known_layers():
+    names = set(REGISTRY.classes())
+    assert {"Dense", "Dropout", "ReLU", "Sigmoid", "Softmax", "Tanh", "Identity", "Step"} <= names
+    assert "LeakyReLU" in names
+
+
+def test_the_example_table_names_only_registered_classes():
+    assert set(EXAMPLES) <= set(REGISTRY.classes())
+
+
+def _shapes(layer, seed):
+    """Random per-sample input shapes the layer takes: its own if it fixes one, else a
+    vector, a matrix and a 3-D block, all ending in FEATURES."""
+    if layer.input_shape is not None:
+        return [tuple(layer.input_shape)]
+    rng = np.random.default_rng(seed)
+    a, b = rng.integers(2, 5, 2)
+    return [(FEATURES,), (int(a), FEATURES), (int(b), int(a), FEATURES)]
+
+
+def _input(shape, dtype, seed):
+    """Values in +-[0.2, 2): away from the kinks at 0 (ReLU, Step, L1)."""
+    rng = np.random.default_rng(seed)
+    magnitude = rng.uniform(0.2, 2.0, shape)
+    return (magnitude * rng.choice([-1.0, 1.0], shape)).astype(dtype)
+
+
+def _randomize(layer, seed):
+    """Parameters and buffers away from their initial values (and from 0)."""
+    rng = np.random.default_rng(seed)
+    for a in [*layer.parameters(), *layer.buffers()]:
+        a.assign(_input(a.value.shape, np.float64, int(rng.integers(1 << 30))))
+    return layer
+
+
+def _param_free(layer):
+    return not layer.parameters() and not layer.buffers()
+
+
+def _batches(seed):
+    return [1, int(np.random.default_rng(seed).integers(2, 6))]
+
+
+@pytest.mark.parametrize(("cls", "make"), CASES)
+def test_output_shape_matches_forward(cls, make):
+    layer = make(np.float32)
+    assert isinstance(layer, cls) and isinstance(layer, Layer)
+    for i, shape in enumerate(_shapes(layer, seed=1)):
+        for batch in _batches(seed=i):
+            x = _input((batch, *shape), np.float32, seed=i)
+            for training in (False, True):
+                y = layer.forward(x, training=training)
+                assert y.shape[0] == batch
+                assert layer.output_shape(shape) == y.shape[1:], (shape, training)
+                grad_x = layer.backward(np.ones_like(y))
+                assert grad_x.shape == x.shape
+        assert layer.output_shape(None) in (None, layer.output_shape(shape))
+
+
+@pytest.mark.parametrize(("cls", "make"), CASES)
+def test_output_shape_rejects_what_the_layer_cannot_take(cls, make):
+    layer = make(np.float32)
+    if layer.input_shape is None and cls is not ShiftScale:
+        assert layer.output_shape((5, 7)) == (5, 7)  # shape-agnostic: anything goes
+        return
+    with pytest.raises(ValueError, match=layer.name) as info:
+        layer.output_shape((FEATURES + 1,))
+    assert str(FEATURES + 1) in str(info.value)
+    with pytest.raises(ValueError, match=r"layer 1 \(.*\) cannot take the output"):
+        ln.Sequential([ln.Dense(2, FEATURES + 1), layer])
+
+
+@pytest.mark.parametrize(("cls", "make"), CASES)
+def test_gradient_check_inputs_and_every_parameter(cls, make):
+    layer = _randomize(make(np.float32), seed=3)
+    training = isinstance(layer, ln.Dropout)
+    if training:
+        layer.freeze_mask = True
+    for i, shape in enumerate(_shapes(layer, seed=2)):
+        x = _input((3, *shape), np.float64, seed=10 + i)
+        report = ln.gradcheck(layer, x, training=training)
+        assert report.passed, f"{cls.__name__} on {shape}\n{report}"
+        checked = [e.parameter for e in report.entries]
+        assert checked == [*(p.name for p in layer.parameters()), "input"]
+        shapes = [e.shape for e in report.entries[:-1]]
+        assert shapes == [p.value.shape for p in layer.parameters()]
+
+
+def test_the_dropout_gradient_check_runs_with_a_mask():
+    layer = ln.Dropout(0.5, seed=0)
+    layer.freeze_mask = True
+    x = _input((4, FEATURES), np.float64, seed=0)
+    report = ln.gradcheck(layer, x, training=True)
+    assert report.passed, str(report)
+    y = layer.forward(x, training=True)
+    assert (y == 0).any() and (y != 0).any()  # the check ran on a real mask
+    np.testing.assert_array_equal(layer.forward(x, training=True), y)  # frozen
+
+
+@pytest.mark.parametrize(("cls", "make"), CASES)
+def test_gradient_check_catches_a_broken_backward(cls, make):
+    """The harness's gradient check can fail: the same layer with its input gradient
+    scaled by 1.5 does not pass."""
+
+    class Broken(cls):
+        def backward(self, grad, need_input_grad=True):
+            out = super().backward(grad, need_input_grad)
+            return None if out is None else out * 1.5
+
+    layer = make(np.float64)
+    broken = copy.deepcopy(layer)
+    broken.__class__ = Broken
+    broken = _randomize(broken, seed=3)
+    training = isinstance(layer, ln.Dropout)
+    broken.freeze_mask = training
+    shape = _shapes(layer, seed=2)[0]
+    report = ln.gradcheck(broken, _input((3, *shape), np.float64, seed=4), training=training)
+    if isinstance(layer, ln.Step):  # its gradient is 0: scaling keeps it right
+        assert report.passed
+        return
+    assert [e.parameter for e in report.failures()] == ["input"]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("cls", "make"), CASES)
+def test_dtype_is_kept_and_astype_converts(cls, make, dtype):
+    other = np.float64 if dtype == np.float32 else np.float32
+    layer = make(dtype)
+    shape = _shapes(layer, seed=5)[-1]
+    for a in [*layer.parameters(), *layer.buffers()]:
+        assert a.value.dtype == dtype
+    for x_dtype in (np.float32, np.float64):
+        y = layer.forward(_input((2, *shape), x_dtype, seed=6), training=False)
+        expected = x_dtype if _param_free(layer) else dtype
+        assert y.dtype == expected, f"{x_dtype.__name__} input gave {y.dtype}"
+        g = layer.backward(np.ones_like(y))
+        assert g.dtype == expected
+        for p in layer.parameters():
+            assert p.grad.dtype == dtype
+    assert layer.astype(other) is layer
+    for a in [*layer.parameters(), *layer.buffers()]:
+        assert a.value.dtype == other
+    for p in layer.parameters():
+        assert p.grad.dtype == other and p.grad.shape == p.value.shape
+    if not _param_free(layer):
+        assert layer.dtype == other
+        y = layer.forward(_input((2, *shape), dtype, seed=6))
+        assert y.dtype == other
+
+
+@pytest.mark.parametrize(("cls", "make"), CASES)
+def test_deepcopy_gives_independent_arrays(cls, make):
+    layer = _randomize(make(np.float32), seed=7)
+    model = ln.Sequential([layer])
+    twin = copy.deepcopy(layer)
+    assert twin.owner is None and layer.owner is model
+    ln.Sequential([twin])  # a copy may join a model of its own
+    pairs = list(
+        zip(
+            [*layer.parameters(), *layer.buffers()],
+            [*twin.parameters(), *twin.buffers()],
+            strict=True,
+        )
+    )
+    for a, b in pairs:
+        np.testing.assert_array_equal(a.value, b.value)
+        assert not np.shares_memory(a.value, b.value)
+        if isinstance(a, ln.Parameter):
+            assert not np.shares_memory(a.grad, b.grad)
+    for a, b in pairs:
+        b.value[...] += 1
+        assert not np.array_equal(a.value, b.value)
+    shape = _shapes(layer, seed=8)[0]
+    x = _input((3, *shape), np.float32, seed=9)
+    if pairs:
+        assert not np.array_equal(layer.forward(x), twin.forward(x))
+    else:
+        np.testing.assert_array_equal(layer.forward(x), twin.forward(x))
+    model_twin = copy.deepcopy(model)
+    for a, b in zip(model.parameters(), model_twin.parameters(), strict=True):
+        np.testing.assert_array_equal(a.value, b.value)
+        assert not np.shares_memory(a.value, b.value)
+        assert np.shares_memory(b.value, model_twin.parameters().flat.values)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("cls", "make"), CASES)
+def test_save_load_round_trip(cls, make, dtype, tmp_path):
+    layer = _randomize(make(dtype), seed=11)
+    shape = _shapes(layer, seed=12)[-1]
+    model = ln.Sequential([layer], input_shape=shape)
+    path = tmp_path / "layer.lucid"
+    ln.save(model, path)
+    loaded = ln.load(path, custom_objects=TEST_ONLY)
+    (twin,) = loaded.layers
+    assert type(twin) is cls
+    assert twin.get_config() == layer.get_config()
+    assert [p.name for p in loaded.parameters()] == [p.name for p in model.parameters()]
+    assert [b.name for b in loaded.buffers()] == [b.name for b in model.buffers()]
+    for a, b in zip(
+        [*model.parameters(), *model.buffers()],
+        [*loaded.parameters(), *loaded.buffers()],
+        strict=True,
+    ):
+        assert b.value.dtype == a.value.dtype
+        np.testing.assert_array_equal(b.value, a.value)
+    x = _input((4, *shape), dtype, seed=13)
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+
+
+def test_save_load_keeps_the_models_input_shape(tmp_path):
+    # a shape no layer fixes: only the model knows it
+    model = ln.Sequential([ShiftScale(FEATURES), ln.ReLU()], input_shape=(2, 3, FEATURES))
+    path = tmp_path / "shape.lucid"
+    ln.save(model, path)
+    loaded = ln.load(path, custom_objects=TEST_ONLY)
+    assert loaded.input_shape == (2, 3, FEATURES)
+    assert loaded.output_shape == (2, 3, FEATURES)
+    with pytest.raises(ValueError, match=r"predict: x has shape \(1, 4\)"):
+        loaded.predict(np.zeros((1, FEATURES)))
+
+
+@pytest.mark.parametrize(("cls", "make"), PARAMETRIC)
+def test_astype_inside_a_model_keeps_it_training(cls, make):
+    layer = _randomize(make(np.float32), seed=14)
+    shape = _shapes(layer, seed=15)[-1]
+    model = ln.Sequential([layer], input_shape=shape)
+    old_flat = model.parameters().flat
+    layer.astype(np.float64)
+    params = model.parameters()
+    assert params.flat is not None and params.flat is not old_flat
+    assert params.flat.values.dtype == np.float64
+    assert [id(p) for p in params] == [id(p) for p in layer.parameters()]
+    for p in params:
+        assert np.shares_memory(p.value, params.flat.values)
+        assert np.shares_memory(p.grad, params.flat.grads)
+    rng = np.random.default_rng(16)
+    x = _input((16, *shape), np.float64, seed=17)
+    y = rng.standard_normal((16, *model.output_shape))
+    model.compile("mse", ln.SGD(0.05))
+    before = [p.value.copy() for p in layer.parameters()]
+    loss_before = model.evaluate(x, y)["loss"]
+    model.fit(x, y, epochs=3, batch_size=8, verbose=0, seed=0)
+    for p, old in zip(layer.parameters(), before, strict=True):
+        assert p.value.dtype == np.float64
+        assert not np.array_equal(p.value, old), f"{p.name} was not trained after astype"
+    assert model.evaluate(x, y)["loss"] < loss_before
+    np.testing.assert_array_equal(model.predict(x), layer.forward(x))
+
+
+# --- the buffer path --------------------------------------------------------------------
+
+
+def _buffer_model():
+    return ln.Sequential([ShiftScale(FEATURES), ln.Dense(FEATURES, 1, seed=0)])
+
+
+def _regression(n=32, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(3.0, 1.0, (n, FEATURES)).astype(np.float32)
+    return x, x @ np.array([[1.0], [-1.0], [0.5], [2.0]], np.float32)
+
+
+def test_buffers_are_listed_and_never_trained():
+    model = _buffer_model()
+    assert [b.name for b in model.buffers()] == ["shift_scale.running_mean"]
+    assert [p.name for p in model.parameters()] == [
+        "shift_scale.gamma",
+        "dense.weights",
+        "dense.bias",
+    ]
+    assert model.count_parameters() == FEATURES + FEATURES + 1
+    assert "Non-trainable (buffers): 4" in str(model)
+    buffer = model.layers[0].buffers()[0]
+    assert not np.shares_memory(buffer.value, model.parameters().flat.values)
+    x, y = _regression()
+    model.compile("mse", ln.SGD(0.01))
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0, seed=0)
+    # the buffer moved only through forward's running mean, towards the data's mean
+    assert np.all(buffer.value > 2.0)
+    assert not hasattr(buffer, "grad")
+    for name in model.optimizer.get_state():
+        assert "running_mean" not in name
+
+
+def test_get_weights_and_set_weights_cover_buffers():
+    model = _buffer_model()
+    x, _ = _regression()
+    model.forward(x, training=True)
+    weights = model.get_weights()
+    assert len(weights) == 4
+    np.testing.assert_array_equal(weights[3], model.buffers()[0].value)
+    assert np.all(weights[3] != 0)
+    other = _buffer_model()
+    other.set_weights(weights)
+    np.testing.assert_array_equal(other.buffers()[0].value, weights[3])
+    np.testing.assert_array_equal(other.predict(x), model.predict(x))
+    with pytest.raises(ValueError, match=r"expected 4 arrays \(3 parameters, 1 buffers\), got 3"):
+        other.set_weights(weights[:3])
+    bad = [*weights[:3], np.zeros(FEATURES + 1)]
+    with pytest.raises(ValueError, match=r"shift_scale\.running_mean has shape \(4,\), got \(5,\)"):
+        other.set_weights(bad)
+
+
+def test_save_load_keeps_buffers_and_optimizer_state(tmp_path):
+    model = _buffer_model()
+    x, y = _regression()
+    model.compile("mse", ln.Adam(0.01))
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0, seed=0)
+    path = tmp_path / "buffers.lucid"
+    ln.save(model, path)
+    loaded = ln.load(path, custom_objects=TEST_ONLY)
+    np.testing.assert_array_equal(loaded.buffers()[0].value, model.buffers()[0].value)
+    for a, b in zip(loaded.get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+    # training continues identically from the file (buffers and Adam's moments included)
+    model.fit(x, y, epochs=3, batch_size=8, verbose=0, seed=0, initial_epoch=2)
+    loaded.fit(x, y, epochs=3, batch_size=8, verbose=0, seed=0, initial_epoch=2)
+    for a, b in zip(loaded.get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_early_stopping_restores_buffers():
+    class Score(ln.Callback):
+        """Makes epoch 1 the best of a made-up score; records each epoch's weights."""
+
+        def __init__(self):
+            super().__init__()
+            self.weights = []
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs["score"] = [3.0, 1.0, 2.0, 4.0, 5.0][epoch]
+            self.weights.append(self.model.get_weights())
+
+    model = _buffer_model()
+    x, y = _regression()
+    model.compile("mse", ln.SGD(0.001))
+    score = Score()
+    stop = ln.EarlyStopping(monitor="score", patience=10, restore_best_weights=True)
+    model.fit(x, y, epochs=5, batch_size=8, verbose=0, seed=0, callbacks=[score, stop])
+    assert stop.best_epoch == 1
+    best, last = score.weights[1], score.weights[-1]
+    assert not np.array_equal(best[3], last[3])  # the buffer moved after the best epoch
+    for a, b in zip(model.get_weights(), best, strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(model.buffers()[0].value, best[3])
