@@ -183,6 +183,17 @@ def test_network_diagram_abbreviates_wide_layers(tmp_path):
         plotting.network_diagram(ln.Sequential([ln.ReLU()]))
 
 
+def test_network_pictures_refuse_a_layer_they_cannot_draw():
+    class Scale(ln.Layer):  # any layer that is not Dense, an activation or Dropout
+        pass
+
+    model = ln.Sequential([Scale(), ln.Dense(2, 3), ln.ReLU(), ln.Dense(3, 1)])
+    with pytest.raises(ValueError, match=r"layer 0 \(scale, Scale\) has no place"):
+        plotting.network_diagram(model)
+    with pytest.raises(ValueError, match=r"layer 0 \(scale, Scale\) has no place"):
+        plotting.first_layer_weights(model, shape=(1, 2))
+
+
 def test_activation_maps_one_row_per_layer(tmp_path, moons):
     model = ln.Sequential(
         [

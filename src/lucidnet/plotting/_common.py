@@ -117,11 +117,20 @@ def _check_int(value: Any, least: int, what: str) -> int:
 
 
 def _dense_blocks(model: Sequential, who: str) -> list[tuple[Dense, list[Layer]]]:
-    """Each Dense layer with the layers after it up to the next Dense (its activation)."""
-    from ..layers import Dense
+    """Each Dense layer with the layers after it up to the next Dense (its activation).
+
+    Only Dense layers, activations and Dropout have a place in these pictures; any other
+    layer raises rather than being left out of the drawing."""
+    from ..activations import Activation
+    from ..layers import Dense, Dropout
 
     blocks: list[tuple[Dense, list[Layer]]] = []
-    for layer in model.layers:
+    for i, layer in enumerate(model.layers):
+        if not isinstance(layer, (Dense, Activation, Dropout)):
+            raise ValueError(
+                f"{who}: layer {i} ({layer.name}, {type(layer).__name__}) has no place in this "
+                "picture, which draws Dense layers with their activations and Dropout"
+            )
         if isinstance(layer, Dense):
             blocks.append((layer, []))
         elif blocks:
