@@ -382,6 +382,20 @@ def test_astype_inside_a_model_keeps_it_training(cls, make):
     np.testing.assert_array_equal(model.predict(x), layer.forward(x))
 
 
+@pytest.mark.parametrize(("cls", "make"), PARAMETRIC)
+def test_forward_reads_the_live_parameters_inside_a_model(cls, make):
+    """A layer must read its arrays through its Parameter objects on every call (a copy
+    kept in __init__ would keep the numbers from before the model's layout, and training
+    would update arrays that forward never reads)."""
+    layer = _randomize(make(np.float64), seed=18)
+    shape = _shapes(layer, seed=19)[-1]
+    model = ln.Sequential([layer], input_shape=shape)
+    x = _input((4, *shape), np.float64, seed=20)
+    before = model.predict(x)
+    model.flat_buffers.values[...] *= 1.5  # what an optimizer step does: write the buffer
+    assert not np.allclose(model.predict(x), before), f"{cls.__name__} reads stale arrays"
+
+
 # --- the buffer path --------------------------------------------------------------------
 
 

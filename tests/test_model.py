@@ -177,3 +177,152 @@ def test_a_deep_copy_has_its_own_flat_buffers():
     assert not np.shares_memory(values, model.flat_buffers[0])
     clone.layers[0].weights[0, 0] = 123.0
     assert model.layers[0].weights[0, 0] != 123.0
+
+
+# --- one owner per parameter, across copies, layouts and late changes ---------------------
+
+
+def _xor_model():
+    model = ln.Sequential([ln.Dense(2, 4, seed=0), ln.Tanh(), ln.Dense(4, 1, seed=1)])
+    model.compile("mse", ln.Adam(0.05))
+    return model
+
+
+def test_copy_copy_gives_independent_layers_and_models():
+    import copy
+
+    x, y = ln.datasets.xor()
+    model = _xor_model()
+    twin = copy.copy(model)  # a shallow copy would share the parameter objects
+    layer_copy = copy.copy(model.layers[0])
+    ln.Sequential([layer_copy, ln.Tanh()])  # adopting the copy must not touch the original
+    assert model.layers[0].owner is model and twin.layers[0].owner is twin
+    before = model.predict(x)
+    model.fit(x, y, epochs=20, verbose=0, seed=0)
+    assert not np.allclose(model.predict(x), before)  # the original still trains
+    np.testing.assert_array_equal(twin.predict(x), before)  # and the copy did not move
+
+
+def test_deepcopy_and_astype_keep_the_optimizer_state():
+    import copy
+
+    x, y = ln.datasets.xor()
+    model = _xor_model()
+    model.fit(x, y, epochs=3, batch_size=2, verbose=0, seed=0)
+    twin = copy.deepcopy(model)
+    assert twin.optimizer.state["dense.weights"]["step"] == 6
+    model.fit(x, y, epochs=4, initial_epoch=3, batch_size=2, verbose=0, seed=0)
+    twin.fit(x, y, epochs=4, initial_epoch=3, batch_size=2, verbose=0, seed=0)
+    for a, b in zip(model.get_weights(), twin.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    moments = model.optimizer.state["dense.weights"]["m"].copy()
+    model.astype(np.float32)  # the same dtype: a new layout, the same moments
+    np.testing.assert_array_equal(model.optimizer.state["dense.weights"]["m"], moments)
+    model.astype(np.float64)
+    state = model.optimizer.state["dense.weights"]
+    assert state["m"].dtype == np.float64 and state["step"] == 8
+    np.testing.assert_allclose(state["m"], moments, rtol=1e-7)
+
+
+def test_astype_after_training_then_save_and_load(tmp_path):
+    x, y = ln.datasets.xor()
+    model = _xor_model()
+    model.fit(x, y, epochs=2, verbose=0, seed=0)
+    model.astype(np.float64)
+    model.save(tmp_path / "m.lucid")
+    again = ln.load(tmp_path / "m.lucid")
+    assert again.dtype == np.float64
+    np.testing.assert_array_equal(again.predict(x), model.predict(x))
+
+
+def test_assigning_a_parameters_value_or_grad_copies_into_the_live_array():
+    x, y = ln.datasets.xor()
+    model = _xor_model()
+    p = model.parameters()[0]
+    view = p.value
+    p.value = np.zeros((2, 4))
+    assert p.value is view and np.all(model.flat_buffers.values[:8] == 0)
+    model.fit(x, y, epochs=5, verbose=0, seed=0)
+    assert np.any(model.layers[0].weights != 0)  # the zeros were trained, not a detached copy
+    with pytest.raises(ValueError, match=r"dense\.weights: expected an array of shape \(2, 4\)"):
+        p.value = np.zeros((4, 2))
+    with pytest.raises(ValueError, match=r"dense\.weights: l2 must be a finite number >= 0"):
+        p.l2 = -1
+
+
+def test_a_backward_that_assigns_grad_trains():
+    class Scale(ln.Layer):
+        def __init__(self):
+            super().__init__()
+            self.add_parameter("s", np.ones(2))
+            self._x = None
+
+        @property
+        def input_shape(self):
+            return (2,)
+
+        def forward(self, x, training=False):
+            self._x = np.asarray(x, dtype=np.float64)
+            return self._x * self.parameter("s").value
+
+        def backward(self, grad, need_input_grad=True):
+            s = self.parameter("s")
+            s.grad = (grad * self._x).sum(axis=0)  # assignment: copied into the live buffer
+            return grad * s.value
+
+    x = np.array([[1.0, 2.0], [3.0, 4.0]])
+    y = 3 * x
+    model = ln.Sequential([Scale()])
+    model.compile("mse", ln.SGD(0.01))
+    history = model.fit(x, y, epochs=300, batch_size=2, verbose=0, seed=0)
+    assert history.history["loss"][-1] < 0.01 * history.history["loss"][0]
+    np.testing.assert_allclose(model.layers[0].parameter("s").value, [3, 3], atol=0.05)
+
+
+def test_layers_are_fixed_and_a_late_parameter_joins_the_layout():
+    model = _xor_model()
+    with pytest.raises(AttributeError):
+        model.layers.append(ln.Dense(1, 1))  # a tuple: forward and training cannot diverge
+    layer = model.layers[0]
+    layer.add_parameter("extra", np.ones(3, dtype=np.float32))
+    names = [p.name for p in model.parameters()]
+    assert "dense.extra" in names
+    assert model.flat_buffers.values.size == model.count_parameters() == 8 + 4 + 4 + 1 + 3
+
+
+def test_input_shape_is_inferred_only_through_layers_that_keep_the_shape():
+    class FlattenLike(ln.Layer):  # keeps (48,) as (48,), but not (3, 4, 4)
+        def output_shape(self, input_shape):
+            return None if input_shape is None else (int(np.prod(input_shape)),)
+
+        def forward(self, x, training=False):
+            self._shape = np.shape(x)
+            return np.reshape(x, (len(x), -1))
+
+        def backward(self, grad, need_input_grad=True):
+            return np.reshape(grad, self._shape)
+
+    assert ln.Sequential([ln.ReLU(), ln.Dropout(0.1), ln.Dense(3, 1)]).input_shape == (3,)
+    model = ln.Sequential([FlattenLike(), ln.Dense(48, 2), ln.Softmax()])
+    assert model.input_shape is None and model.output_shape == (2,)
+    x = np.random.default_rng(0).normal(size=(8, 3, 4, 4))
+    model.compile("crossentropy", "adam")
+    model.fit(x, np.arange(8) % 2, epochs=1, verbose=0, seed=0)
+    with pytest.raises(ValueError, match=r"expects inputs of shape \(batch, 48\), but receives"):
+        model.fit(np.zeros((8, 3, 4, 5)), np.zeros(8), epochs=1, verbose=0)
+
+
+def test_a_layer_of_a_model_kept_alive_elsewhere_names_the_reason():
+    x, y = ln.datasets.xor()
+    layers = [ln.Dense(2, 1, seed=0)]
+    model = ln.Sequential(layers)
+    model.compile("mse", "sgd")
+    history = model.fit(x, y, epochs=1, verbose=0)
+    del model
+    with pytest.raises(ValueError, match=r"still referenced, e\.g\. by a History"):
+        ln.Sequential(layers)
+    del history
+    import gc
+
+    gc.collect()
+    assert ln.Sequential(layers).layers[0] is layers[0]  # free again once nothing holds it

@@ -572,3 +572,24 @@ def test_long_models_get_unique_names_quickly():
     model = ln.Sequential([ln.ReLU() for _ in range(20_000)])
     names = [layer.name for layer in model.layers]
     assert len(set(names)) == 20_000 and names[:3] == ["relu", "relu_1", "relu_2"]
+
+
+def test_a_custom_layer_without_dtype_in_its_config_loads_after_astype(tmp_path):
+    class Scale(ln.Layer):
+        def __init__(self, n, name=None):
+            super().__init__(name)
+            self.n = n
+            self.add_parameter("s", np.full(n, 0.5, dtype=np.float32))
+
+        def forward(self, x, training=False):
+            return np.asarray(x) * self.parameter("s").value
+
+        def get_config(self):
+            return {"n": self.n, "name": self.name}
+
+    model = ln.Sequential([Scale(3), ln.Dense(3, 1, seed=0)]).astype(np.float64)
+    model.layers[0].parameter("s").value = [0.1, 0.2, 0.3]
+    model.save(tmp_path / "m.lucid")
+    again = ln.load(tmp_path / "m.lucid", custom_objects={"Scale": Scale})
+    assert again.layers[0].dtype == np.float64
+    np.testing.assert_array_equal(again.layers[0].parameter("s").value, [0.1, 0.2, 0.3])

@@ -49,6 +49,7 @@ class Activation(Layer):
     formula = Formula("f(z)", "f(z)")
     derivative_formula = Formula("f'(z)", "f'(z)")
     gives_probabilities = False  # whether the outputs are probabilities (sigmoid, softmax)
+    keeps_shape = True
 
     def __init__(self, name: str | None = None) -> None:
         super().__init__(name)

@@ -14,6 +14,7 @@ time.
 
 from __future__ import annotations
 
+import copy
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -26,7 +27,7 @@ from . import optimizers as optimizers_module
 from .layers import Layer, Shape
 from .losses import Loss
 from .optimizers import Optimizer
-from .parameters import Buffer, FlatBuffers, Parameter, ParameterList
+from .parameters import Buffer, FlatBuffers, Parameter, ParameterList, penalty
 
 if TYPE_CHECKING:  # training imports this module; the methods below import it lazily
     from .callbacks import Callback, History
@@ -56,7 +57,8 @@ class Sequential:
     """
 
     def __init__(self, layers: Iterable[Layer], input_shape: Sequence[int] | None = None) -> None:
-        self.layers: list[Layer] = list(layers)
+        # a tuple: a layer appended afterwards would run in forward but never be trained
+        self.layers: tuple[Layer, ...] = tuple(layers)
         for i, layer in enumerate(self.layers):
             if not isinstance(layer, Layer):
                 raise TypeError(
@@ -75,7 +77,8 @@ class Sequential:
                 raise ValueError(
                     f"Sequential: layer {i} ({layer.name}) already belongs to another "
                     "Sequential, which trains its parameters in its own buffers; build new "
-                    "layers, or use copy.deepcopy(layer) for an independent copy"
+                    "layers, or use copy.deepcopy(layer) for an independent copy (a model "
+                    "that is still referenced, e.g. by a History from fit, keeps its layers)"
                 )
         self._make_names_unique()
         self._input_shape = self._infer_input_shape(input_shape)
@@ -104,7 +107,8 @@ class Sequential:
 
     def _infer_input_shape(self, given: Sequence[int] | None) -> Shape | None:
         """The per-sample input shape: ``given``, or that of the first layer that fixes
-        its own, when every layer before it keeps the shape (activations, Dropout)."""
+        its own, when every layer before it keeps the shape (``keeps_shape``: the
+        activations, Dropout)."""
         if given is not None:
             shape = tuple(given)
             if not all(
@@ -120,10 +124,7 @@ class Sequential:
             fixed = layer.input_shape
             if fixed is None:
                 continue
-            try:
-                keeps = all(before.output_shape(fixed) == fixed for before in self.layers[:i])
-            except ValueError:  # a layer before it takes other shapes: unknown until data
-                keeps = False
+            keeps = all(before.keeps_shape for before in self.layers[:i])
             return tuple(fixed) if keeps else None
         return None
 
@@ -188,6 +189,11 @@ class Sequential:
             layer._owner = weakref.ref(self)
         self._pack_parameters()
 
+    def __copy__(self) -> Sequential:
+        """``copy.copy`` gives an independent model, as ``copy.deepcopy`` does: a layer
+        belongs to one model at a time."""
+        return copy.deepcopy(self)
+
     def _pack_parameters(self) -> None:
         """Name every parameter ``"<layer>.<parameter>"`` and lay them out in one flat
         buffer, every gradient in another.
@@ -221,10 +227,30 @@ class Sequential:
             stop = start + p.value.size
             value_view = values[start:stop].reshape(p.value.shape)
             value_view[...] = p.value
-            p.value = value_view
-            p.grad = grads[start:stop].reshape(p.value.shape)
+            p._bind(value=value_view, grad=grads[start:stop].reshape(p.value.shape))
             start = stop
         self._parameters = ParameterList(params, FlatBuffers(values, grads))
+        self._keep_optimizer_state()
+
+    def _keep_optimizer_state(self) -> None:
+        """After a new layout (``astype``, a deep copy, a layer that grew a parameter), hand
+        the optimizer its state for the new arrays, cast to their dtype, so that training
+        goes on where it was (momentum, Adam's moments and step counts)."""
+        optimizer = self.__dict__.get("optimizer")
+        if optimizer is None or not optimizer.state:
+            return
+        params = {p.name: p.value for p in self._parameters}
+        kept = {}
+        for name, buffers in optimizer.get_state().items():
+            value = params.get(name)
+            if value is None:
+                continue
+            kept[name] = {
+                key: buf if key == "step" else buf.astype(value.dtype)
+                for key, buf in buffers.items()
+                if key == "step" or buf.shape == value.shape
+            }
+        optimizer.set_state(kept, self._parameters, optimizer.iterations)
 
     @property
     def flat_buffers(self) -> FlatBuffers | None:
@@ -246,8 +272,6 @@ class Sequential:
 
     def penalty(self) -> float:
         """The parameters' penalties (L1, L2), part of the training loss."""
-        from .training.penalties import penalty
-
         return penalty(self._parameters)
 
     @property
@@ -306,19 +330,23 @@ class Sequential:
 
     __call__ = forward
 
-    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+    def backward(
+        self, grad: np.ndarray, need_input_grad: bool = True, end: int | None = None
+    ) -> np.ndarray | None:
         """Propagate ``dL/dy`` back through every layer; return ``dL/dx``.
 
         Each layer writes its parameter gradients on the way. Without ``need_input_grad``
         the pass stops at the first layer with parameters, which skips its input
-        gradient, and returns None.
+        gradient, and returns None. ``end`` starts the pass below layer ``end`` instead
+        of at the top (``grad`` is then ``dL/d(output of layer end - 1)``: training
+        starts below a fused output activation).
         """
-        layers = self.layers
+        layers = self.layers if end is None else self.layers[:end]
+        if not layers:
+            return grad if need_input_grad else None
         stop = 0 if need_input_grad else min(self.first_trainable, len(layers) - 1)
         for layer in reversed(layers[stop + 1 :]):
             grad = layer.backward(grad)
-        if not layers:
-            return grad
         return layers[stop].backward(grad, need_input_grad=need_input_grad)
 
     def predict(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:

@@ -31,21 +31,11 @@ import numpy as np
 
 from .parameters import Parameter, ParameterList
 from .registry import Registry
-from .validation import check_fraction, check_positive
+from .validation import check_fraction, check_non_negative, check_positive
 
 __all__ = ["REGISTRY", "SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "get", "names"]
 
 State = dict[str, np.ndarray]
-
-
-def _check_non_negative(value: float, what: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{what} must be a number >= 0, got {value!r}") from err
-    if not (v >= 0.0 and np.isfinite(v)):
-        raise ValueError(f"{what} must be >= 0, got {value!r}")
-    return v
 
 
 class Optimizer:
@@ -84,7 +74,7 @@ class Optimizer:
         self.lr = check_positive(
             self.default_lr if rate is None else rate, f"{self._label}: learning rate"
         )
-        self.weight_decay = _check_non_negative(weight_decay, f"{self._label}: weight_decay")
+        self.weight_decay = check_non_negative(weight_decay, f"{self._label}: weight_decay")
         self.iterations = 0
         self.state: dict[str, State] = {}
         self._arrays: dict[str, np.ndarray] = {}  # the array each name's state belongs to

@@ -20,17 +20,16 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["Buffer", "FlatBuffers", "Parameter", "ParameterList", "parameter_property"]
+from .validation import check_non_negative
 
-
-def _check_factor(value: float, what: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{what} must be a finite number >= 0, got {value!r}") from err
-    if not (v >= 0 and np.isfinite(v)):
-        raise ValueError(f"{what} must be a finite number >= 0, got {value!r}")
-    return v
+__all__ = [
+    "Buffer",
+    "FlatBuffers",
+    "Parameter",
+    "ParameterList",
+    "parameter_property",
+    "penalty",
+]
 
 
 def _copy_into(target: np.ndarray, value: Any, where: str) -> None:
@@ -46,16 +45,36 @@ def _copy_into(target: np.ndarray, value: Any, where: str) -> None:
 
 
 class Buffer:
-    """State saved with the model but not trained: ``name`` and its live ``value``."""
+    """State saved with the model but not trained: ``name`` and its live ``value``.
+
+    Assigning ``buffer.value = a`` copies ``a`` into the live array (same shape, cast to
+    its dtype): a holder can never end up with an array the others do not see. Only the
+    model, laying out its flat buffers, and ``astype`` put a new array in place
+    (``_bind``).
+    """
 
     __slots__ = ("name", "value")
+    _live = ("value",)  # attributes whose assignment copies into the array
 
     def __init__(self, name: str, value: np.ndarray) -> None:
         self.name = name
-        self.value = value
+        self._bind(value=value)
+
+    def __setattr__(self, attr: str, new: Any) -> None:
+        if attr in self._live and hasattr(self, attr):
+            _copy_into(
+                getattr(self, attr), new, f"{self.name}" + ("" if attr == "value" else f" {attr}")
+            )
+            return
+        object.__setattr__(self, attr, new)
+
+    def _bind(self, **arrays: np.ndarray) -> None:
+        """Put new arrays in place (the model's flat-buffer views, a converted dtype)."""
+        for attr, array in arrays.items():
+            object.__setattr__(self, attr, array)
 
     def assign(self, value: Any) -> None:
-        """Copy ``value`` into the buffer (same shape; cast to its dtype)."""
+        """Copy ``value`` into the live array (same shape; cast to its dtype)."""
         _copy_into(self.value, value, self.name)
 
     def __repr__(self) -> str:
@@ -67,10 +86,13 @@ class Parameter(Buffer):
 
     ``name`` is the parameter's name in its layer (``"weights"``) until a model adopts the
     layer; the model then names it ``"<layer>.<parameter>"`` (``"dense_1.weights"``), the
-    key of optimizer state and of model files.
+    key of optimizer state and of model files. Assigning ``value`` or ``grad`` copies into
+    the live array (a ``backward`` may write ``p.grad = x.T @ g``); ``l1`` and ``l2`` are
+    checked whenever they are set.
     """
 
     __slots__ = ("grad", "l1", "l2")
+    _live = ("value", "grad")
 
     def __init__(
         self,
@@ -81,14 +103,34 @@ class Parameter(Buffer):
         l2: float = 0.0,
     ) -> None:
         super().__init__(name, value)
-        self.grad = np.zeros_like(value) if grad is None else grad
-        self.l1 = _check_factor(l1, f"{name}: l1")
-        self.l2 = _check_factor(l2, f"{name}: l2")
+        self._bind(grad=np.zeros_like(value) if grad is None else grad)
+        self.l1 = l1
+        self.l2 = l2
+
+    def __setattr__(self, attr: str, new: Any) -> None:
+        if attr in ("l1", "l2"):
+            new = check_non_negative(new, f"{getattr(self, 'name', 'parameter')}: {attr}")
+        super().__setattr__(attr, new)
 
     @property
     def penalized(self) -> bool:
         """Whether a penalty applies to this parameter."""
         return bool(self.l1 or self.l2)
+
+
+def penalty(params: Any) -> float:
+    """``sum(l1 |w| + l2 w^2)`` over ``params`` (for L2 a dot product, no copy).
+
+    The penalty's gradient, ``l1 sign(w) + 2 l2 w``, is added by the training step
+    (``lucidnet.training.penalties``).
+    """
+    total = 0.0
+    for p in params:
+        if p.l2:
+            total += p.l2 * float(np.vdot(p.value, p.value))
+        if p.l1:
+            total += p.l1 * float(np.add.reduce(np.abs(p.value), axis=None, dtype=np.float64))
+    return total
 
 
 class FlatBuffers(NamedTuple):

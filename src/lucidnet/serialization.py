@@ -368,6 +368,16 @@ def _build_layer(
         raise _fail(path, f"{where}: cannot build {kind} ({err})") from None
     if not isinstance(layer, Layer):
         raise _fail(path, f"{where}: {kind}.from_config returned {type(layer).__name__}")
+    stored = {
+        arrays[key].dtype
+        for key in (f"layers/{i}/{local}" for local in [*layer._parameters, *layer._buffers])
+        if key in arrays
+    }
+    if len(stored) == 1 and layer.dtype is not None and stored != {layer.dtype}:
+        # a layer whose config does not record its dtype, saved after astype
+        (dtype,) = stored
+        if dtype.kind == "f":
+            layer.astype(dtype)
     for local, a in [*layer._parameters.items(), *layer._buffers.items()]:
         stored = arrays.get(f"layers/{i}/{local}")
         if stored is None:

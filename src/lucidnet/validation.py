@@ -10,7 +10,14 @@ from numbers import Real
 
 import numpy as np
 
-__all__ = ["check_finite", "check_fraction", "check_positive", "check_rng", "is_number"]
+__all__ = [
+    "check_finite",
+    "check_fraction",
+    "check_non_negative",
+    "check_positive",
+    "check_rng",
+    "is_number",
+]
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -67,6 +74,18 @@ def check_positive(value: float, what: str) -> float:
         raise ValueError(f"{what} must be a number > 0, got {value!r}") from err
     if not v > 0 or not np.isfinite(v):
         raise ValueError(f"{what} must be > 0, got {value!r}")
+    return v
+
+
+def check_non_negative(value: float, what: str) -> float:
+    """``value`` as a float >= 0 and finite (a penalty factor, a decay), or ValueError
+    echoing it."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{what} must be a finite number >= 0, got {value!r}") from err
+    if not (v >= 0.0 and np.isfinite(v)):
+        raise ValueError(f"{what} must be a finite number >= 0, got {value!r}")
     return v
 
 

@@ -23,13 +23,14 @@ PyTorch terms there is an implicit ``zero_grad``). Penalties (L1, L2) are not pa
 
 from __future__ import annotations
 
+import copy
 import re
 import weakref
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..parameters import Buffer, Parameter
+from ..parameters import Buffer, Parameter, penalty
 from ..validation import float_dtype
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ class Layer:
             raise ValueError(f"{self.name}: an array named {name!r} exists already")
         p = Parameter(name, np.asarray(value), l1=l1, l2=l2)
         self._parameters[name] = p
+        self._relayout()
         return p
 
     def add_buffer(self, name: str, value: np.ndarray) -> Buffer:
@@ -78,7 +80,15 @@ class Layer:
             raise ValueError(f"{self.name}: an array named {name!r} exists already")
         b = Buffer(name, np.asarray(value))
         self._buffers[name] = b
+        self._relayout()
         return b
+
+    def _relayout(self) -> None:
+        """A new array in a layer that is already in a model (built lazily, say): the
+        model lays its parameters out again, so that it trains the new one too."""
+        owner = self.owner
+        if owner is not None:
+            owner._pack_parameters()
 
     def parameter(self, name: str) -> Parameter:
         """The parameter object ``name`` (raises KeyError naming the valid ones)."""
@@ -99,11 +109,11 @@ class Layer:
 
     def penalty(self) -> float:
         """``sum(l1 |w| + l2 w^2)`` over the layer's parameters (0 when none applies)."""
-        from ..training.penalties import penalty
-
-        return penalty(self.parameters())
+        return penalty(self._parameters.values())
 
     # --- shapes -----------------------------------------------------------------------------
+
+    keeps_shape = False  # True for layers whose output always has their input's shape
 
     @property
     def input_shape(self) -> Shape | None:
@@ -167,10 +177,10 @@ class Layer:
         """
         dt = float_dtype(dtype)
         for p in self._parameters.values():
-            p.value = p.value.astype(dt)
-            p.grad = np.zeros_like(p.value)
+            value = p.value.astype(dt)
+            p._bind(value=value, grad=np.zeros_like(value))
         for b in self._buffers.values():
-            b.value = b.value.astype(dt)
+            b._bind(value=b.value.astype(dt))
         owner = self.owner
         if owner is not None:
             owner._pack_parameters()
@@ -186,6 +196,12 @@ class Layer:
         state = self.__dict__.copy()
         state["_owner"] = None
         return state
+
+    def __copy__(self) -> Layer:
+        """``copy.copy`` gives an independent copy, as ``copy.deepcopy`` does: a shallow
+        copy would share the parameter objects, and two models training them would each
+        lay them out in their own buffers."""
+        return copy.deepcopy(self)
 
     def get_config(self) -> dict[str, Any]:
         """The constructor's keyword arguments, JSON-ready (model files store them)."""

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import initializers
 from ..parameters import parameter_property
-from ..validation import check_rng, float_dtype
+from ..validation import check_non_negative, check_rng, float_dtype
 from .base import Layer, Shape
 
 __all__ = ["Dense"]
@@ -89,7 +89,10 @@ class Dense(Layer):
                 f"expected {shape}"
             )
         self.add_parameter(
-            "weights", weights, l1=_factor(self, "l1", l1), l2=_factor(self, "l2", l2)
+            "weights",
+            weights,
+            l1=check_non_negative(l1, f"{self.name}: l1"),
+            l2=check_non_negative(l2, f"{self.name}: l2"),
         )
         if bias:
             self.add_parameter("bias", np.zeros(self.out_features, dtype=dt))
@@ -103,7 +106,7 @@ class Dense(Layer):
 
     @l2.setter
     def l2(self, value: float) -> None:
-        self.parameter("weights").l2 = _factor(self, "l2", value)
+        self.parameter("weights").l2 = check_non_negative(value, f"{self.name}: l2")
 
     @property
     def l1(self) -> float:
@@ -112,7 +115,7 @@ class Dense(Layer):
 
     @l1.setter
     def l1(self, value: float) -> None:
-        self.parameter("weights").l1 = _factor(self, "l1", value)
+        self.parameter("weights").l1 = check_non_negative(value, f"{self.name}: l1")
 
     @property
     def input_shape(self) -> Shape:
@@ -127,7 +130,9 @@ class Dense(Layer):
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """``z = x @ W + b`` for ``x: (batch, in_features)``."""
         x = np.asarray(x)
-        dtype = self.weights.dtype
+        params = self._parameters  # one lookup each: this is the hot path
+        w = params["weights"].value
+        dtype = w.dtype
         if x.ndim != 2 or x.shape[1] != self.in_features:
             hint = " (a single sample needs reshape(1, -1))" if x.ndim == 1 else ""
             raise ValueError(
@@ -142,10 +147,10 @@ class Dense(Layer):
                     f"{self.name}: input must be numeric, got dtype {x.dtype}"
                 ) from err
         self._x = x  # a reference, not a copy: change x only after backward
-        z = x @ self.weights
-        bias = self.bias
-        if bias is not None:
-            z += bias
+        z = x @ w
+        b = params.get("bias")
+        if b is not None:
+            z += b.value
         return z
 
     def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
@@ -205,15 +210,3 @@ class Dense(Layer):
             f"Dense({self.in_features}, {self.out_features}, bias={self.bias is not None}, "
             f"dtype={self.weights.dtype.name}{pen}, name={self.name!r})"
         )
-
-
-def _factor(layer: Layer, what: str, value: float) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError) as err:
-        raise ValueError(
-            f"{layer.name}: {what} must be a finite number >= 0, got {value!r}"
-        ) from err
-    if not (v >= 0 and np.isfinite(v)):
-        raise ValueError(f"{layer.name}: {what} must be a finite number >= 0, got {value!r}")
-    return v

@@ -34,6 +34,8 @@ class Dropout(Layer):
     shape: a gradient check needs the function fixed while it perturbs the input.
     """
 
+    keeps_shape = True
+
     def __init__(
         self,
         rate: float,

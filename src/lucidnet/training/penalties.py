@@ -17,20 +17,9 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..parameters import Parameter
+from ..parameters import Parameter, penalty
 
 __all__ = ["PenaltyGradients", "penalty"]
-
-
-def penalty(params: Iterable[Parameter]) -> float:
-    """``sum(l1 |w| + l2 w^2)`` over ``params`` (dot products, no copies for L2)."""
-    total = 0.0
-    for p in params:
-        if p.l2:
-            total += p.l2 * float(np.vdot(p.value, p.value))
-        if p.l1:
-            total += p.l1 * float(np.add.reduce(np.abs(p.value), axis=None, dtype=np.float64))
-    return total
 
 
 class PenaltyGradients:

@@ -91,6 +91,9 @@ class Trainer:
         self.optimizer = optimizer
         self.gradient_hook = gradient_hook
         self._penalties = PenaltyGradients()
+        layers = model.layers  # a tuple: fixed for the model's life
+        # the logits form of the loss when the output layer and the loss are a fused pair
+        self._fused = losses_module.fused_logits_loss(layers[-1], self.loss) if layers else None
 
     # --- forward and backward -------------------------------------------------------------
 
@@ -103,11 +106,10 @@ class Trainer:
         for an ordinary loss, the last layer's input (the logits) for a fused pair.
         """
         layers = self.model.layers
-        loss = self.loss
-        fused = losses_module.fused_logits_loss(layers[-1], loss) if layers else None
+        fused = self._fused
         if fused is None:
             y_pred = self.model.forward(x, training=training)
-            value, g = loss.value_and_gradient(y, y_pred, need_gradient=need_gradient)
+            value, g = self.loss.value_and_gradient(y, y_pred, need_gradient=need_gradient)
             return value, y_pred, g, len(layers)
         logits = np.asarray(x)
         for layer in layers[:-1]:
@@ -116,17 +118,6 @@ class Trainer:
         value, g = fused.value_and_gradient(y, logits, need_gradient=need_gradient)
         return value, y_pred, g, len(layers) - 1
 
-    def _backward(self, grad: np.ndarray, start: int, need_input_grad: bool) -> np.ndarray | None:
-        """Backward through ``layers[:start]``; without ``need_input_grad`` it stops at the
-        first layer with parameters, which skips its input gradient."""
-        layers = self.model.layers[:start]
-        if not layers:
-            return grad if need_input_grad else None
-        stop = 0 if need_input_grad else min(self.model.first_trainable, len(layers) - 1)
-        for layer in reversed(layers[stop + 1 :]):
-            grad = layer.backward(grad)
-        return layers[stop].backward(grad, need_input_grad=need_input_grad)
-
     def gradients(
         self, x: np.ndarray, y: np.ndarray, training: bool = True, need_input_grad: bool = True
     ) -> LossAndGradients:
@@ -134,7 +125,7 @@ class Trainer:
         update: every parameter's ``grad`` holds ``dL/dθ`` after (what ``gradcheck``
         verifies)."""
         value, y_pred, grad, start = self.forward_loss(x, y, training, need_gradient=True)
-        grad_input = self._backward(grad, start, need_input_grad)  # type: ignore[arg-type]
+        grad_input = self.model.backward(grad, need_input_grad, end=start)  # type: ignore[arg-type]
         params = self.model.parameters()
         if self.gradient_hook is not None:
             self.gradient_hook(params)
@@ -163,7 +154,7 @@ class Trainer:
             raise RuntimeError("Trainer.step: the trainer has no optimizer")
         model = self.model
         value, y_pred, grad, start = self.forward_loss(x, y, True, need_gradient=True)
-        self._backward(grad, start, need_input_grad=False)  # type: ignore[arg-type]
+        model.backward(grad, need_input_grad=False, end=start)  # type: ignore[arg-type]
         params = model.parameters()
         if self.gradient_hook is not None:
             self.gradient_hook(params)
