@@ -88,14 +88,17 @@ class Dense(Layer):
                 f"{self.name}: initializer {init!r} returned shape {weights.shape}, "
                 f"expected {shape}"
             )
-        self.add_parameter(
+        # the Parameter objects, kept for the hot path: each stays the same object for the
+        # layer's life, and its arrays are read through it on every call
+        self._w = self.add_parameter(
             "weights",
             weights,
             l1=check_non_negative(l1, f"{self.name}: l1"),
             l2=check_non_negative(l2, f"{self.name}: l2"),
         )
-        if bias:
-            self.add_parameter("bias", np.zeros(self.out_features, dtype=dt))
+        self._b = (
+            self.add_parameter("bias", np.zeros(self.out_features, dtype=dt)) if bias else None
+        )
         self._x: np.ndarray | None = None
         self._ones: np.ndarray | None = None  # ones, for the bias gradient ones @ g
 
@@ -130,8 +133,7 @@ class Dense(Layer):
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """``z = x @ W + b`` for ``x: (batch, in_features)``."""
         x = np.asarray(x)
-        params = self._parameters  # one lookup each: this is the hot path
-        w = params["weights"].value
+        w = self._w.value
         dtype = w.dtype
         if x.ndim != 2 or x.shape[1] != self.in_features:
             hint = " (a single sample needs reshape(1, -1))" if x.ndim == 1 else ""
@@ -148,9 +150,8 @@ class Dense(Layer):
                 ) from err
         self._x = x  # a reference, not a copy: change x only after backward
         z = x @ w
-        b = params.get("bias")
-        if b is not None:
-            z += b.value
+        if self._b is not None:
+            z += self._b.value
         return z
 
     def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
@@ -161,10 +162,10 @@ class Dense(Layer):
         """
         x = self._cached(self._x)
         g = self._check_grad(grad, (x.shape[0], self.out_features))
-        w = self.parameter("weights")
+        w = self._w
         g = g.astype(w.value.dtype, copy=False)
         np.matmul(x.T, g, out=w.grad)
-        b = self._parameters.get("bias")
+        b = self._b
         if b is not None:
             # dL/db = sum of g over the batch, computed as the product ones @ g: a BLAS
             # matrix-vector product, 2-3x faster than np.sum's row reduction at batch 1024
