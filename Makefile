@@ -52,3 +52,14 @@ $(BENCH_STAMP): pyproject.toml
 
 bench: $(BENCH_STAMP)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BENCH_VENV)/bin/python bench/run.py --out $(BENCH_OUT) $(BENCH_ARGS)
+
+# make bench-ab AB_BASE=<commit>: interleaved A/B of lucidnet at that commit against the
+# working tree (cases a at batch 32/128/1024, c and d, PyTorch as the common yardstick);
+# prints a Markdown table. `AB_ARGS="--quick"`, `AB_ARGS="--rounds 15 --out /tmp/ab.md"`.
+AB_BASE :=
+AB_ARGS :=
+
+.PHONY: bench-ab
+
+bench-ab: $(BENCH_STAMP)
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BENCH_VENV)/bin/python bench/ab.py --base "$(AB_BASE)" $(AB_ARGS)

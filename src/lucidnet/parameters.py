@@ -62,9 +62,10 @@ class Buffer:
 
     def __setattr__(self, attr: str, new: Any) -> None:
         if attr in self._live and hasattr(self, attr):
-            _copy_into(
-                getattr(self, attr), new, f"{self.name}" + ("" if attr == "value" else f" {attr}")
-            )
+            current = getattr(self, attr)
+            if new is not current:  # (p.value += d has already written into it)
+                where = self.name if attr == "value" else f"{self.name} {attr}"
+                _copy_into(current, new, where)
             return
         object.__setattr__(self, attr, new)
 
@@ -181,8 +182,8 @@ class parameter_property:
         what = f"{layer.name}.{self.name}" + (" gradient" if self.grad else "")
         if p is None:
             raise AttributeError(f"{layer.name} has no parameter {self.name!r}")
+        if value is (p.grad if self.grad else p.value):
+            return  # an in-place operator (layer.weights -= d) has already written into it
         if self.grad:
-            if value is p.grad:  # an in-place operator (layer.grad_bias /= n) wrote it already
-                return
             raise AttributeError(f"{what} is written by backward; it cannot be assigned")
         _copy_into(p.value, value, what)
