@@ -382,6 +382,20 @@ def test_astype_inside_a_model_keeps_it_training(cls, make):
     np.testing.assert_array_equal(model.predict(x), layer.forward(x))
 
 
+@pytest.mark.parametrize(("cls", "make"), CASES)
+def test_keeps_shape_is_true_only_for_layers_that_keep_every_shape(cls, make):
+    """``keeps_shape`` lets a model infer its input shape through the layer: it must hold
+    for every shape the layer takes, in output_shape and in forward."""
+    layer = make(np.float32)
+    if not layer.keeps_shape:
+        return
+    assert layer.input_shape is None, f"{cls.__name__} keeps shapes but fixes its input"
+    for shape in [(FEATURES,), (2, FEATURES), (3, 2, FEATURES)]:
+        assert layer.output_shape(shape) == shape
+        x = _input((2, *shape), np.float32, seed=21)
+        assert layer.forward(x, training=True).shape == x.shape
+
+
 @pytest.mark.parametrize(("cls", "make"), PARAMETRIC)
 def test_forward_reads_the_live_parameters_inside_a_model(cls, make):
     """A layer must read its arrays through its Parameter objects on every call (a copy

@@ -340,3 +340,15 @@ def test_dense_bias_gradient_is_the_batch_sum_for_every_batch_size():
         g = rng.standard_normal((rows, 2)).astype(np.float32)
         dense.backward(g)
         np.testing.assert_allclose(dense.grad_bias, g.sum(axis=0), rtol=1e-6, atol=1e-6)
+
+
+def test_astype_converts_float_buffers_and_keeps_integer_ones():
+    class Counter(ln.Layer):
+        def __init__(self):
+            super().__init__()
+            self.add_buffer("mean", np.zeros(3, dtype=np.float32))
+            self.add_buffer("seen", np.zeros((), dtype=np.int64))
+
+    layer = Counter().astype(np.float64)
+    assert layer.buffers()[0].value.dtype == np.float64
+    assert layer.buffers()[1].value.dtype == np.int64

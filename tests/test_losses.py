@@ -456,3 +456,24 @@ def test_crossentropy_accepts_a_column_of_labels() -> None:
     z = np.array([[0.3, -0.2, 0.5], [1.0, 2.0, -1.0]])
     loss = CrossEntropy(from_logits=True)
     assert loss(np.array([[2], [1]]), z) == loss(np.array([2, 1]), z)
+
+
+def test_a_subclass_of_the_output_activation_is_not_fused():
+    class SharpSoftmax(lucidnet.Softmax):  # softmax(2 z): not the function the fused pair assumes
+        @staticmethod
+        def function(z):
+            return lucidnet.functional.softmax(2 * z, axis=-1)
+
+        def backward(self, grad, need_input_grad=True):
+            y = self._cached(self._y)
+            return 2 * y * (grad - np.sum(grad * y, axis=-1, keepdims=True))
+
+    assert losses.fused_logits_loss(SharpSoftmax(), lucidnet.CrossEntropy()) is None
+    assert losses.fused_logits_loss(lucidnet.Softmax(), lucidnet.CrossEntropy()) is not None
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(16, 3)), rng.integers(0, 4, 16)
+    model = lucidnet.Sequential([lucidnet.Dense(3, 4, seed=0, dtype=np.float64), SharpSoftmax()])
+    model.compile("crossentropy", lucidnet.SGD(0.1))
+    expected = lucidnet.CrossEntropy()(y, model.predict(x))
+    assert model.evaluate(x, y)["loss"] == pytest.approx(expected, rel=1e-12)
+    assert lucidnet.gradcheck(model, x[:4], y[:4], "crossentropy").passed

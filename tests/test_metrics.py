@@ -350,3 +350,19 @@ def test_registry_bad_names_list_the_valid_ones(bad):
     assert "valid names: acc, accuracy, binary_accuracy, mae, mse, top_k_accuracy" in str(
         info.value
     )
+
+
+def test_labels_outside_the_classes_of_y_pred_raise():
+    scores = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1]])
+    with pytest.raises(ValueError, match=r"label 3 at index 1 is not a class of y_pred"):
+        metrics.accuracy([0, 3], scores)
+    with pytest.raises(ValueError, match=r"label -1 at index 0 is not a class of y_pred"):
+        metrics.top_k_accuracy([-1, 1], scores, k=2)
+    assert metrics.top_k_accuracy([2, 1], scores, k=2) == 0.5
+
+
+def test_binary_accuracy_with_swapped_arguments_raises():
+    y, p = np.array([[1], [0], [1]]), np.array([[0.9], [0.2], [0.4]])
+    assert metrics.binary_accuracy(y, p) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match=r"y_true must hold 0 or 1, .* is 0\.9; .*swapped"):
+        metrics.binary_accuracy(p, y)

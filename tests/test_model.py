@@ -326,3 +326,23 @@ def test_a_layer_of_a_model_kept_alive_elsewhere_names_the_reason():
 
     gc.collect()
     assert ln.Sequential(layers).layers[0] is layers[0]  # free again once nothing holds it
+
+
+def test_layers_cannot_be_replaced_after_construction():
+    model = _xor_model()
+    with pytest.raises(AttributeError):
+        model.layers = (*model.layers, ln.Dense(1, 1))
+
+
+def test_astype_on_one_layer_keeps_the_optimizer_state_of_all():
+    x, y = ln.datasets.xor()
+    model = _xor_model()
+    model.fit(x, y, epochs=2, batch_size=2, verbose=0, seed=0)
+    model.layers[0].astype(np.float64)  # mixed dtypes: no flat buffers, state kept per array
+    assert model.flat_buffers is None
+    steps = {name: int(s["step"]) for name, s in model.optimizer.state.items()}
+    assert steps == dict.fromkeys(steps, 4)
+    assert model.optimizer.state["dense.weights"]["m"].dtype == np.float64
+    model.fit(x, y, epochs=3, initial_epoch=2, batch_size=2, verbose=0, seed=0)
+    steps = {name: int(s["step"]) for name, s in model.optimizer.state.items()}
+    assert steps == dict.fromkeys(steps, 6)

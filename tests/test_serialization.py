@@ -593,3 +593,37 @@ def test_a_custom_layer_without_dtype_in_its_config_loads_after_astype(tmp_path)
     again = ln.load(tmp_path / "m.lucid", custom_objects={"Scale": Scale})
     assert again.layers[0].dtype == np.float64
     np.testing.assert_array_equal(again.layers[0].parameter("s").value, [0.1, 0.2, 0.3])
+
+
+def test_a_layer_with_array_shapes_but_no_dtype_in_its_config_loads_after_astype(tmp_path):
+    class Scale(ln.Layer):
+        def __init__(self, n, name=None):
+            super().__init__(name)
+            self.n = n
+            self.add_parameter("s", np.full(n, 0.5, dtype=np.float32))
+
+        def forward(self, x, training=False):
+            return np.asarray(x) * self.parameter("s").value
+
+        def get_config(self):
+            return {"n": self.n, "name": self.name}
+
+        @classmethod
+        def array_shapes(cls, config):
+            return {"s": (config["n"],)}
+
+    model = ln.Sequential([Scale(3)]).astype(np.float64)
+    model.save(tmp_path / "m.lucid")
+    again = ln.load(tmp_path / "m.lucid", custom_objects={"Scale": Scale})
+    assert again.layers[0].dtype == np.float64
+    description = {
+        "format": "lucidnet-model",
+        "version": 1,
+        "layers": [{"type": "Scale", "config": {"n": 4, "name": "s"}}],  # the file holds 3
+        "compile": None,
+        "optimizer_state": None,
+        "arrays": {"layers/0/s": {"shape": [3], "dtype": "float64"}},
+    }
+    _write(tmp_path / "bad.lucid", description, {"layers/0/s": np.zeros(3)})
+    with pytest.raises(ModelFileError, match=r"is float64\[3\], but layer 0 \(s\) needs"):
+        ln.load(tmp_path / "bad.lucid", custom_objects={"Scale": Scale})

@@ -197,15 +197,15 @@ def _groups(layers: list[Layer], notes: list[str]) -> Groups:
 
 def _default_loss(last: Activation | None) -> Loss:
     """The loss a network's output suggests: its matching cross-entropy, else MSE."""
-    if isinstance(last, Sigmoid):
+    if type(last) is Sigmoid:  # exactly, as training fuses them
         return BinaryCrossEntropy()
-    if isinstance(last, Softmax):
+    if type(last) is Softmax:
         return CrossEntropy()
     return losses_module.MSE()
 
 
 def _local_derivative(act: Activation, z: np.ndarray, a: np.ndarray) -> np.ndarray:
-    if isinstance(act, Softmax):  # per sample: diag(a) - a a^T
+    if type(act) is Softmax:  # per sample: diag(a) - a a^T
         return np.einsum("bi,ij->bij", a, np.eye(a.shape[1], dtype=a.dtype)) - np.einsum(
             "bi,bj->bij", a, a
         )

@@ -414,10 +414,10 @@ def fused_logits_loss(last_layer: Layer, loss: Loss) -> Loss | None:
     from .activations import Sigmoid, Softmax  # activations imports layers, not losses
 
     if isinstance(loss, BinaryCrossEntropy) and not loss.from_logits:
-        if isinstance(last_layer, Sigmoid):
+        if type(last_layer) is Sigmoid:  # exactly: a subclass may change f or its backward
             return BinaryCrossEntropy(from_logits=True)
     if isinstance(loss, CrossEntropy) and not loss.from_logits:
-        if isinstance(last_layer, Softmax):
+        if type(last_layer) is Softmax:
             return CrossEntropy(from_logits=True)
     return None
 

@@ -42,11 +42,12 @@ def _matched(y_true: np.ndarray, y_pred: np.ndarray, who: str) -> tuple[np.ndarr
     return y, p
 
 
-def _true_labels(y_true: np.ndarray, n: int) -> np.ndarray:
+def _true_labels(y_true: np.ndarray, n: int, classes: int | None = None) -> np.ndarray:
     """Labels ``(n,)`` from labels ``(n,)``/``(n, 1)`` or one-hot rows ``(n, classes)``.
 
-    Labels must be whole numbers: probabilities in ``y_true`` usually mean that the
-    arguments were given in the wrong order, which would otherwise score silently.
+    Labels must be whole numbers (probabilities in ``y_true`` usually mean that the
+    arguments were given in the wrong order, which would otherwise score silently) and,
+    when the number of ``classes`` is known, in ``[0, classes)``.
     """
     y = np.asarray(y_true)
     if y.ndim == 2 and y.shape[1] > 1:
@@ -65,6 +66,13 @@ def _true_labels(y_true: np.ndarray, n: int) -> np.ndarray:
             )
     elif y.dtype.kind not in "iub":
         raise ValueError(f"y_true must hold numeric class labels, got dtype {y.dtype}")
+    if classes is not None and y.size:
+        bad = np.flatnonzero((y < 0) | (y >= classes))
+        if bad.size:
+            raise ValueError(
+                f"y_true label {y[bad[0]].item()!r} at index {bad[0]} is not a class of "
+                f"y_pred, whose {classes} columns are the classes 0 to {classes - 1}"
+            )
     return y
 
 
@@ -85,13 +93,22 @@ def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
     The predicted class is the argmax for several columns and ``p > 0.5`` for one.
     """
-    pred = predicted_labels(y_pred)
-    return float(np.mean(pred == _true_labels(y_true, pred.shape[0])))
+    p = np.asarray(y_pred)
+    classes = p.shape[1] if p.ndim == 2 and p.shape[1] > 1 else None
+    pred = predicted_labels(p)
+    return float(np.mean(pred == _true_labels(y_true, pred.shape[0], classes)))
 
 
 def binary_accuracy(y_true: np.ndarray, y_pred: np.ndarray, threshold: float = 0.5) -> float:
     """Fraction of elements with ``(y_pred > threshold) == y_true`` (multi-label too)."""
     y, p = _matched(y_true, y_pred, "binary_accuracy")
+    bad = np.flatnonzero((y != 0) & (y != 1))
+    if bad.size:
+        raise ValueError(
+            f"binary_accuracy: y_true must hold 0 or 1, but element {bad[0]} of the flattened "
+            f"targets is {y.reshape(-1)[bad[0]].item()!r}; metrics take (y_true, y_pred): "
+            "were the arguments swapped?"
+        )
     return float(np.mean((p > threshold) == (y > 0.5)))
 
 
@@ -104,7 +121,7 @@ def top_k_accuracy(y_true: np.ndarray, y_pred: np.ndarray, k: int = 5) -> float:
     scores = np.asarray(y_pred)
     if scores.ndim != 2:
         raise ValueError(f"top_k_accuracy: y_pred must be (n, classes), got {scores.shape}")
-    labels = _true_labels(y_true, scores.shape[0]).astype(np.intp)
+    labels = _true_labels(y_true, scores.shape[0], scores.shape[1]).astype(np.intp)
     true_scores = scores[np.arange(scores.shape[0]), labels]
     higher = np.sum(scores > true_scores[:, None], axis=1)
     return float(np.mean(higher < k))

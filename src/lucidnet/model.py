@@ -58,8 +58,8 @@ class Sequential:
 
     def __init__(self, layers: Iterable[Layer], input_shape: Sequence[int] | None = None) -> None:
         # a tuple: a layer appended afterwards would run in forward but never be trained
-        self.layers: tuple[Layer, ...] = tuple(layers)
-        for i, layer in enumerate(self.layers):
+        self._layers: tuple[Layer, ...] = tuple(layers)
+        for i, layer in enumerate(self._layers):
             if not isinstance(layer, Layer):
                 raise TypeError(
                     f"Sequential: layer {i} must be a lucidnet Layer, got {type(layer).__name__}"
@@ -90,6 +90,12 @@ class Sequential:
         self.optimizer: Optimizer | None = None
         self.metrics: list[tuple[str, Any]] = []
         self.stop_training = False
+
+    @property
+    def layers(self) -> tuple[Layer, ...]:
+        """The layers, input to output: a tuple fixed at construction (a layer added later
+        would run in ``forward`` but never be trained, named or saved)."""
+        return self._layers
 
     def _make_names_unique(self) -> None:
         used: set[str] = set()
@@ -218,6 +224,7 @@ class Sequential:
         dtypes = {p.value.dtype for p in params}
         if len(dtypes) != 1:
             self._parameters = ParameterList(params)
+            self._keep_optimizer_state()
             return
         size = sum(p.value.size for p in params)
         values = np.empty(size, dtype=dtypes.pop())
@@ -246,7 +253,8 @@ class Sequential:
             if value is None:
                 continue
             kept[name] = {
-                key: buf if key == "step" else buf.astype(value.dtype)
+                # copies: flat state shares one step counter between all the names
+                key: buf.copy() if key == "step" else buf.astype(value.dtype)
                 for key, buf in buffers.items()
                 if key == "step" or buf.shape == value.shape
             }
@@ -305,8 +313,8 @@ class Sequential:
         return sum(p.value.size for p in self._parameters)
 
     def astype(self, dtype: object) -> Sequential:
-        """Convert every layer's parameters and buffers to ``dtype`` in place; return the
-        model. Its optimizer state starts afresh for the converted arrays."""
+        """Convert every layer's parameters and (float) buffers to ``dtype`` in place;
+        return the model. Its optimizer state is kept, cast to ``dtype``."""
         for layer in self.layers:
             layer._owner = None  # one layout at the end, not one per layer
             try:

@@ -57,11 +57,10 @@ VERSION = 1
 _HEADER = len(MAGIC) + 1 + 32
 _JSON_KEY = "__model__.json"
 
-# The only classes a file can name: the family tables, plus what the caller of ``load``
-# passes as ``custom_objects``. Looking names up anywhere else would let a file pick what
-# code runs.
-LOSS_TYPES: dict[str, type[losses_module.Loss]] = losses_module.REGISTRY.classes()
-OPTIMIZER_TYPES: dict[str, type[optimizers_module.Optimizer]] = optimizers_module.REGISTRY.classes()
+# The only classes a file can name: the family tables (read when a file is saved or
+# loaded, so a class registered later counts), plus the layer classes the caller of
+# ``load`` passes as ``custom_objects``. Looking names up anywhere else would let a file
+# pick what code runs.
 
 
 class ModelFileError(ValueError):
@@ -114,6 +113,18 @@ def save(model: Sequential, path: str | os.PathLike, include_optimizer: bool = T
     }
     if model.loss is not None and model.optimizer is not None:
         optimizer = model.optimizer
+        for what, obj, family in (
+            ("loss", model.loss, losses_module.REGISTRY),
+            ("optimizer", optimizer, optimizers_module.REGISTRY),
+        ):
+            kind = type(obj).__name__
+            if family.classes().get(kind) is not type(obj):
+                raise ValueError(
+                    f"save: the {what} {type(obj).__module__}.{kind} is not one of lucidnet's "
+                    f"({', '.join(sorted(family.classes()))}); a file can only name those. "
+                    "Compile with a built-in one before saving, or save without compile "
+                    "settings by compiling afterwards"
+                )
         description["compile"] = {
             "loss": {"type": type(model.loss).__name__, "config": model.loss.get_config()},
             "optimizer": {"type": type(optimizer).__name__, "config": optimizer.get_config()},
@@ -350,17 +361,17 @@ def _build_layer(
             "own, pass load(path, custom_objects={name: class})",
         )
     cls = table[kind]
-    dtype = config.get("dtype", "float32")
+    dtype = config.get("dtype")  # None: the config does not record it (checked after)
     expected = cls.array_shapes(config) or {}
     for name, shape in expected.items():
         a = arrays.get(f"layers/{i}/{name}")
         if a is None:
             raise _fail(path, f"array 'layers/{i}/{name}' for {where} is missing")
-        if a.shape != tuple(shape) or a.dtype.name != dtype:
+        if a.shape != tuple(shape) or (dtype is not None and a.dtype.name != dtype):
             raise _fail(
                 path,
                 f"array 'layers/{i}/{name}' is {a.dtype.name}{list(a.shape)}, but {where} "
-                f"({config.get('name')}) needs {dtype}{list(shape)}",
+                f"({config.get('name')}) needs {dtype or a.dtype.name}{list(shape)}",
             )
     try:
         layer = cls.from_config(config)
@@ -403,8 +414,10 @@ def _restore_compile(
         return
     if not isinstance(settings, dict):
         raise _fail(path, "compile: malformed entry")
-    loss = _build(LOSS_TYPES, settings.get("loss"), "loss", path)
-    optimizer = _build(OPTIMIZER_TYPES, settings.get("optimizer"), "optimizer", path)
+    loss = _build(losses_module.REGISTRY.classes(), settings.get("loss"), "loss", path)
+    optimizer = _build(
+        optimizers_module.REGISTRY.classes(), settings.get("optimizer"), "optimizer", path
+    )
     metrics = settings.get("metrics", [])
     if not isinstance(metrics, list) or not all(
         isinstance(m, str) and m in metrics_module.names() for m in metrics

@@ -20,7 +20,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     model = load(args.model)
     if model.loss is None:
         raise ValueError(f"{args.model}: the model was saved without a loss; cannot evaluate")
-    task = "classify" if model.loss.is_classifier else "regress"
+    task = "classify" if model.is_classifier else "regress"
     data = load_data(args.data, seed=args.seed, target=args.target, task=task)
     model.check_input(data.x_test, f"--data {args.data}")
     print(f"test        {_format_metrics(model.evaluate(data.x_test, data.y_test, 1024))}")

@@ -170,17 +170,19 @@ class Layer:
         return arrays[0].value.dtype if arrays else None
 
     def astype(self, dtype: object) -> Layer:
-        """Convert every parameter and buffer to ``dtype`` in place and return the layer.
+        """Convert every parameter and float buffer to ``dtype`` in place and return the
+        layer (an integer buffer, such as a counter, stays as it is).
 
-        Inside a model the model lays its parameters out again (its optimizer state for
-        them starts afresh, as for new arrays).
+        Inside a model the model lays its parameters out again and hands its optimizer
+        the state for them, cast to ``dtype``.
         """
         dt = float_dtype(dtype)
         for p in self._parameters.values():
             value = p.value.astype(dt)
             p._bind(value=value, grad=np.zeros_like(value))
         for b in self._buffers.values():
-            b._bind(value=b.value.astype(dt))
+            if b.value.dtype.kind == "f":
+                b._bind(value=b.value.astype(dt))
         owner = self.owner
         if owner is not None:
             owner._pack_parameters()
