@@ -183,15 +183,17 @@ def measure(
 # --- the plan ---------------------------------------------------------------------------
 
 
-def plan(settings: dict, data: str, threads: int, base: Version, new: Version) -> list[dict]:
-    """run.py's groups for cases a, c, d: each lucidnet contender twice, PyTorch once.
+def plan(
+    settings: dict, data: str, threads: int, base: Version, new: Version, cases: str = CASES
+) -> list[dict]:
+    """run.py's groups for ``cases`` (a, c, d): each lucidnet contender twice, PyTorch once.
 
     A group's units are (key, version, case, contender); PyTorch runs in new's worker
     (it imports no lucidnet). Base and new of one contender stay neighbours in the
     rotation.
     """
     groups = []
-    for group in run.build_plan(CASES, settings, data, threads):
+    for group in run.build_plan(cases, settings, data, threads):
         units = []
         for case, contender in group["contenders"]:
             if contender.startswith("lucidnet"):
@@ -425,6 +427,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--quick", action="store_true", help="smoke run: bench/run.py's quick sizes, 3 rounds"
     )
+    parser.add_argument(
+        "--cases", default=CASES, help=f"which of the cases {CASES} to run (default: all)"
+    )
     parser.add_argument("--out", help="write the Markdown report here (default: stdout)")
     parser.add_argument("--json", help="also write every raw record to this JSON file")
     parser.add_argument("--threads", type=int, default=2, help="threads per contender (2)")
@@ -439,6 +444,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.rounds is not None and args.rounds < 1:
         parser.error("--rounds must be >= 1")
+    if not args.cases or set(args.cases) - set(CASES):
+        parser.error(f"--cases: letters of {CASES!r}, got {args.cases!r}")
     if args.out and Path(args.out).resolve() == (ROOT / "docs" / "benchmarks.md").resolve():
         parser.error("--out: docs/benchmarks.md belongs to `make bench`; paste the table in")
     return args
@@ -491,7 +498,7 @@ def main(argv: list[str] | None = None) -> int:
         prepared = measure(args.python, base, "prepare", "data", {"data": str(data)}, 300)
         data_source = prepared["metrics"]["source"] if prepared.get("ok") else prepared["error"]
         log(f"data: {data_source}")
-        groups = plan(settings, str(data), args.threads, base, new)
+        groups = plan(settings, str(data), args.threads, base, new, args.cases)
         results = {g["key"]: {u[0]: [] for u in g["units"]} for g in groups}
         total = settings["rounds"] * sum(len(g["units"]) for g in groups)
         done = 0
