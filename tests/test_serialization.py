@@ -627,3 +627,25 @@ def test_a_layer_with_array_shapes_but_no_dtype_in_its_config_loads_after_astype
     _write(tmp_path / "bad.lucid", description, {"layers/0/s": np.zeros(3)})
     with pytest.raises(ModelFileError, match=r"is float64\[3\], but layer 0 \(s\) needs"):
         ln.load(tmp_path / "bad.lucid", custom_objects={"Scale": Scale})
+
+
+def test_model_info_is_saved_as_json_and_checked(tmp_path):
+    model = ln.Sequential([ln.Dense(2, 1)])
+    assert model.info == {}
+    model.info = {"data": {"class_names": ["a", 1, -1]}, "training": {"epochs_done": 3}}
+    model.save(tmp_path / "m.lucid")
+    assert ln.load(tmp_path / "m.lucid").info == model.info
+    model.info = {"bad": np.float32(1)}
+    with pytest.raises(ValueError, match=r"model\.info must hold only JSON data"):
+        model.save(tmp_path / "bad.lucid")
+    model.info = {"bad": float("nan")}
+    with pytest.raises(ValueError, match=r"model\.info must hold only JSON data"):
+        model.save(tmp_path / "bad.lucid")
+    description, arrays = _valid_parts()
+    description["info"] = ["not", "an", "object"]
+    _write(tmp_path / "crafted.lucid", description, arrays)
+    with pytest.raises(ModelFileError, match=r"info: expected a JSON object, got list"):
+        ln.load(tmp_path / "crafted.lucid")
+    del description["info"]  # a file from before info existed
+    _write(tmp_path / "old.lucid", description, arrays)
+    assert ln.load(tmp_path / "old.lucid").info == {}

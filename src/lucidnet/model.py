@@ -90,6 +90,10 @@ class Sequential:
         self.optimizer: Optimizer | None = None
         self.metrics: list[tuple[str, Any]] = []
         self.stop_training = False
+        # what the model knows of its data and training, saved with it as JSON: the data
+        # contract of the CLI ("data": feature and class names, task, target, split) and
+        # where training stands ("training": epochs done, seed, settings)
+        self.info: dict[str, Any] = {}
 
     @property
     def layers(self) -> tuple[Layer, ...]:

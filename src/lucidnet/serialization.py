@@ -6,8 +6,9 @@ A ``.lucid`` file is::
 
 The payload is a NumPy ``.npz`` archive holding the arrays and, as UTF-8 bytes in the
 array ``__model__.json``, a JSON description: the layers (type and constructor
-arguments), the compile settings (loss, optimizer and metric names), and a list of
-every array with its shape and dtype.
+arguments), the model's input shape, the compile settings (loss, optimizer and metric
+names), ``model.info`` (JSON data: the data contract of the CLI, where training stands),
+and a list of every array with its shape and dtype.
 
 Why this shape:
 
@@ -83,6 +84,18 @@ def _metric_names(model: Sequential) -> list[str]:
     return names
 
 
+def _info_json(model: Sequential) -> dict[str, Any]:
+    """``model.info``, checked to be JSON data (it is stored as it is)."""
+    info = model.info
+    if not isinstance(info, dict):
+        raise ValueError(f"save: model.info must be a dict, got {type(info).__name__}")
+    try:
+        json.dumps(info, allow_nan=False)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"save: model.info must hold only JSON data ({err})") from None
+    return info
+
+
 def save(model: Sequential, path: str | os.PathLike, include_optimizer: bool = True) -> None:
     """Write ``model`` to ``path`` atomically (see the module docstring for the format)."""
     if not isinstance(model, Sequential):
@@ -110,6 +123,7 @@ def save(model: Sequential, path: str | os.PathLike, include_optimizer: bool = T
         "input_shape": None if model.input_shape is None else list(model.input_shape),
         "compile": None,
         "optimizer_state": None,
+        "info": _info_json(model),
     }
     if model.loss is not None and model.optimizer is not None:
         optimizer = model.optimizer
@@ -251,6 +265,10 @@ def _load(path: Path, table: dict[str, type[Layer]]) -> Sequential:
             np.copyto(a.value, arrays[key])  # shapes and dtypes were checked in _build_layer
             used.add(key)
     _restore_compile(path, model, description, arrays, used)
+    info = description.get("info", {})  # files written before ``info`` existed have none
+    if not isinstance(info, dict) or not all(isinstance(k, str) for k in info):
+        raise _fail(path, f"info: expected a JSON object, got {type(info).__name__}")
+    model.info = info
     unused = sorted(set(arrays) - used)
     if unused:
         raise _fail(path, f"array {unused[0]!r} belongs to no layer or optimizer")
