@@ -81,6 +81,7 @@ EXAMPLES = {
     ],
     "Dropout": [("dropout", lambda dtype: ln.Dropout(0.4, seed=0))],
     "LeakyReLU": [("leaky_relu", lambda dtype: ln.LeakyReLU(0.2))],
+    "Standardize": [("standardize", lambda dtype: ln.Standardize(FEATURES, dtype=dtype))],
 }
 TEST_ONLY = {"ShiftScale": ShiftScale}
 TEST_ONLY_EXAMPLES = {

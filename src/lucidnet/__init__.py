@@ -30,7 +30,7 @@ from .callbacks import (
 )
 from .explain import Trace, explain
 from .gradcheck import GradCheckReport, gradcheck
-from .layers import Buffer, Dense, Dropout, Layer, Parameter
+from .layers import Buffer, Dense, Dropout, Layer, Parameter, Standardize
 from .losses import MSE, BinaryCrossEntropy, CrossEntropy
 from .model import Sequential
 from .optimizers import SGD, Adam, AdamW, RMSprop
@@ -73,6 +73,7 @@ __all__ = [
     "Sequential",
     "Sigmoid",
     "Softmax",
+    "Standardize",
     "Step",
     "Tanh",
     "Trace",

@@ -10,9 +10,20 @@ from ..registry import Registry
 from .base import Layer, Shape
 from .dense import Dense
 from .dropout import Dropout
+from .normalization import Standardize
 
-__all__ = ["REGISTRY", "Buffer", "Dense", "Dropout", "Layer", "Parameter", "Shape"]
+__all__ = [
+    "REGISTRY",
+    "Buffer",
+    "Dense",
+    "Dropout",
+    "Layer",
+    "Parameter",
+    "Shape",
+    "Standardize",
+]
 
 REGISTRY: Registry[Layer] = Registry("layer", Layer)
 REGISTRY.register(Dense)
 REGISTRY.register(Dropout)
+REGISTRY.register(Standardize)
