@@ -161,10 +161,14 @@ def test_predict_prints_labels_or_probabilities_or_writes_a_file(xor_model, tmp_
     inputs.write_text("0,0\n0,1\n1,0\n1,1\n")
     result = _cli("predict", xor_model, inputs)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["0", "1", "1", "0"]
+    # a CSV with a header: the class names of the data set (xor's are 0 and 1)
+    assert result.stdout.split() == ["prediction", "0", "1", "1", "0"]
     proba = _cli("predict", xor_model, inputs, "--proba")
-    rows = [list(map(float, line.split(","))) for line in proba.stdout.split()]
+    lines = proba.stdout.split()
+    assert lines[0] == "prediction,P(0),P(1)"
+    rows = [list(map(float, line.split(",")[1:])) for line in lines[1:]]
     np.testing.assert_allclose(np.sum(rows, axis=1), 1.0, rtol=1e-4)
+    assert [line.split(",")[0] for line in lines[1:]] == ["0", "1", "1", "0"]
     np.save(tmp_path / "in.npy", np.array([[0.0, 1.0], [1.0, 1.0]]))
     out = tmp_path / "out.npy"
     written = _cli("predict", xor_model, tmp_path / "in.npy", "--out", out)
@@ -265,8 +269,10 @@ def test_a_numeric_csv_target_trains_a_regression(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "mae" in result.stdout and "accuracy" not in result.stdout
-    forced = _cli("train", "--data", csv, "--task", "classify", "--out", tmp_path / "r.lucid")
-    _assert_one_line_error(forced, contains="--task classify needs integer labels")
+    fractions = tmp_path / "fractions.csv"
+    fractions.write_text("a,y\n" + "".join(f"{i},{i / 3:.4f}\n" for i in range(10)))
+    forced = _cli("train", "--data", fractions, "--task", "classify", "--out", tmp_path / "r.lucid")
+    _assert_one_line_error(forced, contains="--task classify needs class labels, but the target")
 
 
 def test_bad_numbers_and_paths_fail_before_training(tmp_path, xor_model):

@@ -57,7 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--task",
         default="auto",
         choices=["auto", "classify", "regress"],
-        help="for CSV data: auto treats small non-negative integer targets as classes",
+        help="for CSV data: auto reads text labels, two distinct values or 0..k-1 (k <= 20) "
+        "as classes and fractions as numbers; other whole numbers need classify or regress",
+    )
+    train.add_argument(
+        "--no-standardize",
+        action="store_true",
+        help="for CSV data: use the features as they are (default: a Standardize layer, "
+        "fitted on the training rows, comes first in the model)",
     )
     train.add_argument("--layers", default="256,128", help="hidden sizes (default 256,128)")
     train.add_argument("--activation", default="relu", help="hidden activation (default relu)")
@@ -101,18 +108,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.set_defaults(run=cmd_train)
 
-    evaluate = commands.add_parser("evaluate", help="test a saved model on a data set's test split")
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="score a saved model on a file (all its rows; only the held-out test rows when "
+        "it is the training file) or on a built-in data set's test split",
+    )
     evaluate.add_argument("model", help="a .lucid model file")
-    evaluate.add_argument("--data", default="fashion-mnist", help=DATA_HELP)
-    evaluate.add_argument("--target", default="-1", help="CSV target column: name or index")
-    evaluate.add_argument("--seed", type=int, default=0, help="seed of the split (default 0)")
+    evaluate.add_argument(
+        "--data", help=f"{DATA_HELP} (default: the data the model was trained on)"
+    )
+    evaluate.add_argument(
+        "--target", help="CSV target column, for models saved without their data contract"
+    )
+    evaluate.add_argument(
+        "--seed", type=int, help="seed of the split, for models saved without their data contract"
+    )
     evaluate.set_defaults(run=cmd_evaluate)
 
     predict = commands.add_parser("predict", help="predict for the rows of a CSV or .npy file")
     predict.add_argument("model", help="a .lucid model file")
-    predict.add_argument("input", help="INPUT.csv (numbers only) or INPUT.npy (2-D)")
+    predict.add_argument(
+        "input",
+        help="INPUT.csv (columns by the names the model was trained on; a target column is "
+        "dropped), INPUT.npy (2-D), or - to read CSV from standard input",
+    )
     predict.add_argument("--out", help="write to FILE (.csv or .npy) instead of printing")
-    predict.add_argument("--proba", action="store_true", help="class probabilities")
+    predict.add_argument(
+        "--proba", action="store_true", help="class probabilities, one column per class name"
+    )
     predict.set_defaults(run=cmd_predict)
 
     summary = commands.add_parser("summary", help="show a saved model's layers")

@@ -5,30 +5,66 @@ from __future__ import annotations
 import argparse
 import sys
 from itertools import pairwise
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..data_contract import DataContract
 from .data import load_data
+
+if TYPE_CHECKING:
+    from ..model import Sequential
 from .train import _format_metrics, _parse_layers
 
 EXIT_ERROR = 1  # the exit code of an expected problem (see main), and of a failed gradcheck
 
 
+def _contract(model: Sequential, where: str) -> DataContract | None:
+    """The model's data contract, or None for a model file written without one."""
+    data = model.info.get("data")
+    return None if data is None else DataContract.from_json(data, where)
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from ..datasets.tabular import read_raw
     from ..serialization import load
 
     model = load(args.model)
     if model.loss is None:
         raise ValueError(f"{args.model}: the model was saved without a loss; cannot evaluate")
-    task = "classify" if model.is_classifier else "regress"
-    data = load_data(args.data, seed=args.seed, target=args.target, task=task)
-    model.check_input(data.x_test, f"--data {args.data}")
-    print(f"test        {_format_metrics(model.evaluate(data.x_test, data.y_test, 1024))}")
+    contract = _contract(model, args.model)
+    source = args.data or (contract.source if contract is not None else None)
+    if source is None:
+        raise ValueError(f"{args.model}: saved without its data contract; give --data")
+    if contract is not None and contract.features is not None:  # a CSV model
+        if not source.lower().endswith(".csv"):
+            raise ValueError(f"--data {source}: this model reads CSV files ({contract.source})")
+        for option in ("target", "seed"):
+            if getattr(args, option) is not None:
+                raise ValueError(
+                    f"--{option}: the model file stores its target column and split; leave it out"
+                )
+        table = read_raw(source)
+        rows, what = contract.rows_to_score(table)
+        x, y = contract.encode(table, rows), contract.targets(table, rows)
+        print(f"scoring {source}: {what}")
+    else:
+        task = "classify" if model.is_classifier else "regress"
+        seed = 0 if args.seed is None else args.seed
+        data = load_data(source, seed=seed, target=args.target or "-1", task=task)
+        x, y = data.x_test, data.y_test
+        if contract is None:
+            print(f"note: {args.model} has no data contract: scoring a re-split test set")
+        print(f"scoring the {len(x)} test rows of {source}")
+    model.check_input(x, f"--data {source}")
+    print(f"test        {_format_metrics(model.evaluate(x, y, 1024))}")
     return 0
 
 
-def _read_inputs(path: str) -> np.ndarray:
+def _read_inputs(path: str, contract: DataContract | None) -> np.ndarray:
     from ..datasets import read_csv
+    from ..datasets.tabular import read_raw
     from ..validation import check_finite
 
     if path.lower().endswith(".npy"):
@@ -42,10 +78,15 @@ def _read_inputs(path: str) -> np.ndarray:
         x = np.array(x)
         check_finite(x, path)
         return x
-    if path.lower().endswith(".csv"):
+    if path == "-" or path.lower().endswith(".csv"):
+        stdin = sys.stdin.read() if path == "-" else None
+        if contract is not None and contract.features is not None:
+            return contract.encode(read_raw(path, stdin=stdin))
+        if stdin is not None:
+            raise ValueError("-: reading standard input needs a model with a data contract")
         table = read_csv(path, target=None)
         return table.X
-    raise ValueError(f"{path}: expected a .csv or .npy file")
+    raise ValueError(f"{path}: expected a .csv or .npy file, or - for standard input")
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -53,9 +94,26 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from ..serialization import load
 
     model = load(args.model)
-    x = _read_inputs(args.input)
+    contract = _contract(model, args.model)
+    x = _read_inputs(args.input, contract)
     model.check_input(x, args.input)
     out = model.predict_proba(x, batch_size=1024)
+    # named predictions (CSV with a header) from a model that knows its data; a .npy
+    # file gets the numbers (class indices or probabilities) as before
+    named = contract is not None and not (args.out or "").lower().endswith(".npy")
+    if args.proba and not model.is_classifier:
+        raise ValueError("--proba: the model predicts numbers, not classes")
+    if named:
+        header, rows = _named_predictions(out, contract, args.proba, model.is_classifier)
+        text = "\n".join([",".join(header), *(",".join(row) for row in rows)]) + "\n"
+        if args.out:
+            from ..serialization import _write_atomically
+
+            _write_atomically(Path(args.out), text.encode("utf-8"))
+            print(f"wrote {len(rows)} predictions to {args.out}")
+        else:
+            sys.stdout.write(text)
+        return 0
     result = out if (args.proba or not model.is_classifier) else predicted_labels(out)
     if args.out:
         if args.out.lower().endswith(".npy"):
@@ -67,6 +125,46 @@ def cmd_predict(args: argparse.Namespace) -> int:
         for row in np.atleast_1d(result):
             print(row if np.ndim(row) == 0 else ",".join(f"{v:.6g}" for v in row))
     return 0
+
+
+def _named_predictions(
+    out: np.ndarray, contract: DataContract, proba: bool, classifier: bool
+) -> tuple[list[str], list[list[str]]]:
+    """A header and rows of text: the predicted class names (or numbers), and with
+    ``proba`` one probability column per class name."""
+    from ..metrics import predicted_labels
+
+    target = contract.target or "prediction"
+    if not classifier:
+        values = np.asarray(out).reshape(len(out), -1)
+        header = (
+            [target] if values.shape[1] == 1 else [f"{target}[{k}]" for k in range(values.shape[1])]
+        )
+        return header, [[f"{v:.6g}" for v in row] for row in values]
+    labels = predicted_labels(out)
+    names = [_csv_cell(contract.class_name(int(k))) for k in range(_n_classes(out))]
+    if not proba:
+        return [target], [[names[int(k)]] for k in labels]
+    probs = np.asarray(out).reshape(len(out), -1)
+    if probs.shape[1] == 1:  # one sigmoid output: P(class 1)
+        probs = np.hstack([1 - probs, probs])
+    header = [target] + [_csv_cell(f"P({name})") for name in names]
+    return header, [
+        [names[int(k)], *(f"{p:.6g}" for p in row)] for k, row in zip(labels, probs, strict=True)
+    ]
+
+
+def _n_classes(out: np.ndarray) -> int:
+    out = np.asarray(out)
+    return 2 if out.ndim == 1 or out.shape[1] == 1 else out.shape[1]
+
+
+def _csv_cell(value: object) -> str:
+    """A value as one CSV cell (quoted when it holds a comma, a quote or a line break)."""
+    text = str(value)
+    if any(c in text for c in ',"\n\r'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def cmd_summary(args: argparse.Namespace) -> int:

@@ -1,10 +1,13 @@
-"""The data sets of ``--data``: loading, the train/test split, classification or regression."""
+"""The data sets of ``--data``: loading, the train/test split, classification or regression,
+and the data contract each one carries into the model file (``lucidnet.data_contract``)."""
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
 import numpy as np
+
+from ..data_contract import DataContract, fit_contract
 
 DATA_HELP = (
     "fashion-mnist, mnist, digits (scikit-learn's 8x8 digits), xor, spirals, or a CSV "
@@ -21,6 +24,8 @@ class Split(NamedTuple):
     y_test: np.ndarray
     classes: int | None  # None for regression
     class_names: list[str] | None = None  # names of the labels 0, 1, ..., where known
+    contract: DataContract | None = None  # what the model file stores about the data
+    feature_names: list[str] | None = None  # the names of the model's inputs, where known
 
 
 FASHION_MNIST_CLASSES = [
@@ -67,7 +72,40 @@ def _holdout(x: np.ndarray, y: np.ndarray, fraction: float, seed: int, task: str
     classes = _task(y, task)
     if classes is None:
         y = y.astype(np.float32)
-    return Split(x[train], y[train], x[test], y[test], classes)
+    return _with_contract(Split(x[train], y[train], x[test], y[test], classes), source="")
+
+
+def _with_contract(split: Split, source: str) -> Split:
+    """``split`` with the contract of an array data set (built in: no CSV columns)."""
+    if split.classes is None:
+        contract = DataContract(source, "regression")
+    else:
+        names = split.class_names or [str(k) for k in range(split.classes)]
+        contract = DataContract(source, "classification", class_names=list(names))
+    return split._replace(contract=contract)
+
+
+def load_csv_split(source: str, target: str, task: str, seed: int) -> Split:
+    """A CSV file through its data contract: features by name (text columns one-hot),
+    targets by the task rule, a seeded 80/20 split whose test rows the contract keeps."""
+    from ..datasets.tabular import read_raw
+
+    column: int | str = int(target) if target.lstrip("-").isdigit() else target
+    fitted = fit_contract(read_raw(source), column, task=task, seed=seed, test_fraction=0.2)
+    contract = fitted.contract
+    train, test = fitted.train_rows, fitted.test_rows
+    names = None if contract.class_names is None else [str(n) for n in contract.class_names]
+    classes = None if names is None else len(names)
+    return Split(
+        fitted.x[train],
+        fitted.y[train],
+        fitted.x[test],
+        fitted.y[test],
+        classes,
+        names,
+        contract,
+        contract.input_names,
+    )
 
 
 def load_data(source: str, seed: int = 0, target: str = "-1", task: str = "auto") -> Split:
@@ -79,7 +117,7 @@ def load_data(source: str, seed: int = 0, target: str = "-1", task: str = "auto"
         loader = datasets.load_mnist if name == "mnist" else datasets.load_fashion_mnist
         (x_train, y_train), (x_test, y_test) = loader()
         names = None if name == "mnist" else FASHION_MNIST_CLASSES
-        return Split(x_train, y_train, x_test, y_test, 10, names)
+        return _with_contract(Split(x_train, y_train, x_test, y_test, 10, names), name)
     if name == "digits":
         try:
             from sklearn.datasets import load_digits
@@ -89,16 +127,15 @@ def load_data(source: str, seed: int = 0, target: str = "-1", task: str = "auto"
             ) from err
         digits = load_digits()
         x = (digits.data / 16.0).astype(np.float32)
-        return _holdout(x, digits.target.astype(np.int64), 0.25, seed, "classify")
+        split = _holdout(x, digits.target.astype(np.int64), 0.25, seed, "classify")
+        return _with_contract(split, name)
     if name == "xor":
         x, y = datasets.xor()
-        return Split(x, y, x, y, 2)  # four points: the test set is the truth table itself
+        # four points: the test set is the truth table itself
+        return _with_contract(Split(x, y, x, y, 2), name)
     if name == "spirals":
         x, y = datasets.spirals(600, classes=3, noise=0.2, seed=seed)
-        return _holdout(x, y, 0.2, seed, "classify")
+        return _with_contract(_holdout(x, y, 0.2, seed, "classify"), name)
     if source.lower().endswith(".csv"):
-        column: int | str = int(target) if target.lstrip("-").isdigit() else target
-        table = datasets.read_csv(source, target=column)
-        split = _holdout(table.X, table.y, 0.2, seed, task)
-        return split._replace(class_names=table.classes if split.classes else None)
+        return load_csv_split(source, target, task, seed)
     raise ValueError(f"--data {source!r}: expected {DATA_HELP}")

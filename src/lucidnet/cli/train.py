@@ -34,16 +34,20 @@ def build_model(
     activation: str,
     dropout: float,
     seed: int,
+    standardize: np.ndarray | None = None,
 ) -> Sequential:
     """An MLP: ``Dense -> activation [-> Dropout]`` per hidden size, then the output:
-    softmax over ``classes``, or one linear output for regression."""
+    softmax over ``classes``, or one linear output for regression. With ``standardize``
+    (training rows), a ``Standardize`` layer adapted to them comes first."""
     from .. import activations
-    from ..layers import Dense, Dropout
+    from ..layers import Dense, Dropout, Layer, Standardize
     from ..model import Sequential
 
     rng = np.random.default_rng(seed)
     init = "he_normal" if activation in ("relu", "leaky_relu") else "glorot_uniform"
-    layers = []
+    layers: list[Layer] = []
+    if standardize is not None:
+        layers.append(Standardize(n_in).adapt(standardize))
     width = n_in
     for size in hidden:
         layers += [Dense(width, size, init=init, seed=rng), activations.get(activation)]
@@ -79,9 +83,22 @@ def cmd_train(args: argparse.Namespace) -> int:
     _check_picture_options(args)
     hidden = _parse_layers(args.layers)
     data = load_data(args.data, seed=args.seed, target=args.target, task=args.task)
+    standardize = None
+    if data.feature_names is not None and not args.no_standardize:  # CSV features
+        # the rows fit trains on: validation_split holds out the last ones (as Keras)
+        fit_rows = int(len(data.x_train) * (1 - args.validation_split))
+        standardize = data.x_train[: max(1, fit_rows)]
     model = build_model(
-        data.x_train.shape[1], hidden, data.classes, args.activation, args.dropout, args.seed
+        data.x_train.shape[1],
+        hidden,
+        data.classes,
+        args.activation,
+        args.dropout,
+        args.seed,
+        standardize,
     )
+    if data.contract is not None:
+        model.info["data"] = data.contract.to_json()
     optimizer = optimizers.get(args.optimizer)
     optimizer.lr = check_positive(args.lr, "--lr")
     if data.classes is None:
@@ -122,7 +139,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.plots:
         replay = None  # 2-D classification: the same network from its start, for the GIF
         if data.x_train.shape[1] == 2 and data.classes is not None:
-            replay = build_model(2, hidden, data.classes, args.activation, args.dropout, args.seed)
+            replay = build_model(
+                2, hidden, data.classes, args.activation, args.dropout, args.seed, standardize
+            )
             replay_optimizer = optimizers.get(args.optimizer)
             replay_optimizer.lr = args.lr
             replay.compile("crossentropy", replay_optimizer, metrics=["accuracy"])

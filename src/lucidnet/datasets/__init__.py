@@ -7,7 +7,8 @@
   ``$LUCIDNET_DATA``, the Debian package's directory, the user cache) or downloaded and
   verified by SHA-256.
 - ``tabular``: ``read_csv`` / ``load_csv``, the user's own tabular data, every problem
-  reported with its file, line and column.
+  reported with its file, line and column; ``read_raw``, a CSV file's cells as text (what
+  ``lucidnet.data_contract`` reads by column name).
 
 The download settings ``DEBIAN_DIRS``, ``MIRRORS``, ``SHA256`` and ``DOWNLOAD_TIMEOUT`` are
 re-exported here but read from ``lucidnet.datasets.images`` at each call: the tables are the
@@ -25,7 +26,7 @@ from .images import (
     load_fashion_mnist,
     load_mnist,
 )
-from .tabular import CSVTable, load_csv, read_csv
+from .tabular import CSVTable, RawTable, load_csv, read_csv, read_raw
 from .toy import and_gate, circles, fruit, moons, or_gate, spirals, xor
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "CSVTable",
     "DatasetNotFoundError",
     "IDXError",
+    "RawTable",
     "and_gate",
     "circles",
     "fruit",
@@ -46,6 +48,7 @@ __all__ = [
     "or_gate",
     "read_csv",
     "read_idx",
+    "read_raw",
     "spirals",
     "xor",
 ]

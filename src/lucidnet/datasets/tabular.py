@@ -4,6 +4,8 @@ column."""
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
 import math
 import os
 from pathlib import Path
@@ -11,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["CSVTable", "load_csv", "read_csv"]
+__all__ = ["CSVTable", "RawTable", "load_csv", "read_csv", "read_raw"]
 
 _Path = str | os.PathLike[str]
 
@@ -61,11 +63,17 @@ def _is_float(cell: str) -> bool:
     return True
 
 
-def _read_rows(path: Path, delimiter: str) -> list[tuple[int, list[str]]]:
-    """The non-blank rows of the file, each with the line (1-based) where it starts."""
+def _read_rows(path: Path, delimiter: str, text: str | None = None) -> list[tuple[int, list[str]]]:
+    """The non-blank rows of the file (or of ``text``, read from standard input), each with
+    the line (1-based) where it starts."""
     rows = []
     try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
+        f = (
+            io.StringIO(text, newline="")
+            if text is not None
+            else path.open(newline="", encoding="utf-8-sig")
+        )
+        with f:
             reader = csv.reader(f, delimiter=delimiter, strict=True)
             end = 0
             try:
@@ -78,6 +86,114 @@ def _read_rows(path: Path, delimiter: str) -> list[tuple[int, list[str]]]:
     except UnicodeDecodeError as err:
         raise ValueError(f"{path}: not UTF-8 text ({err})") from err
     return rows
+
+
+class RawTable:
+    """A CSV file as text: its column names, its rows of cells (each with its line), and
+    the SHA-256 of its bytes. ``read_raw`` makes one; the data contract
+    (``lucidnet.data_contract``) reads features and targets from it by column name.
+
+    Every row has as many cells as the first; a file without a header row gets the names
+    ``"column 1"``, ``"column 2"``, ...
+    """
+
+    def __init__(
+        self,
+        source: str,
+        names: list[str],
+        has_header: bool,
+        rows: list[tuple[int, list[str]]],
+        sha256: str,
+        first_line: int,
+    ) -> None:
+        self.source, self.names, self.has_header = source, names, has_header
+        self.rows, self.sha256, self.first_line = rows, sha256, first_line
+
+    @property
+    def source_name(self) -> str:
+        """The file's name without its folder (what a model file records)."""
+        return os.path.basename(self.source) or self.source
+
+    def where(self, line: int, j: int) -> str:
+        """``"FILE, line L, column J ('name')"``."""
+        return f"{self.source}, line {line}, {_column(j, self.names if self.has_header else None)}"
+
+    def cell_error(self, line: int, j: int, cell: str) -> str:
+        """What is wrong with a cell that should hold a number."""
+        return _cell_error(
+            Path(self.source), line, j, self.names if self.has_header else None, cell
+        )
+
+    def column_index(self, target: int | str) -> int:
+        """The position of the column named ``target``, or at index ``target`` (negative
+        counts from the end); ValueError naming the valid ones."""
+        ncols = len(self.names)
+        if isinstance(target, str):
+            if not self.has_header:
+                raise ValueError(
+                    f"read_csv: target {target!r} is a column name, but {self.source} has no "
+                    f"header row (line {self.first_line} holds only numbers); pass header=True "
+                    "or an index"
+                )
+            matches = [j for j, name in enumerate(self.names) if name == target.strip()]
+            if len(matches) != 1:
+                problem = "is not in" if not matches else "appears more than once in"
+                raise ValueError(
+                    f"{self.source}, line {self.first_line}: target {target!r} {problem} the "
+                    f"header; the columns are {self.names}"
+                )
+            return matches[0]
+        if not -ncols <= target < ncols:
+            raise ValueError(
+                f"read_csv: target index {target} is out of range for {self.source}, which has "
+                f"{ncols} columns (valid: {-ncols} to {ncols - 1})"
+            )
+        return int(target) % ncols
+
+
+def read_raw(
+    path: _Path, delimiter: str = ",", header: bool | str = "auto", stdin: str | None = None
+) -> RawTable:
+    """Read a CSV file's cells as text (``path`` ``"-"`` with ``stdin``: text read from
+    standard input). Raises ValueError for an empty file, a header without rows, or a row
+    whose number of cells differs from the first's, naming the file and line."""
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise ValueError(f"read_csv: delimiter must be one character, got {delimiter!r}")
+    if header not in (True, False, "auto"):
+        raise ValueError(f"read_csv: header must be True, False or 'auto', got {header!r}")
+    path = Path(path)
+    source = "<stdin>" if stdin is not None else str(path)
+    if stdin is not None:
+        data = stdin.encode("utf-8")
+        rows = _read_rows(Path(source), delimiter, stdin)
+    else:
+        if path.is_dir():
+            raise ValueError(f"{path}: a folder, not a CSV file")
+        data = path.read_bytes()
+        rows = _read_rows(path, delimiter)
+    if not rows:
+        raise ValueError(f"{source}: the file is empty")
+    first_line, first = rows[0]
+    ncols = len(first)
+    if header == "auto":
+        header = any(_finite_number(cell) is None for cell in first)
+    names = [f"column {j + 1}" for j in range(ncols)]
+    if header:
+        names = [c.strip() or f"column {j + 1}" for j, c in enumerate(first)]
+        rows = rows[1:]
+    for line, row in rows:
+        if len(row) != ncols:
+            given = names if header else None
+            if len(row) < ncols:
+                detail = f"{_column(len(row), given)} onwards missing"
+            else:
+                detail = f"cells after {_column(ncols - 1, given)}, the last, are extra"
+            raise ValueError(
+                f"{source}, line {line}: expected {ncols} cells (as on line {first_line}), "
+                f"got {len(row)}: {detail}"
+            )
+    digest = hashlib.sha256(data).hexdigest()
+    return RawTable(source, names, bool(header), rows, digest, first_line)
 
 
 def read_csv(
@@ -123,57 +239,23 @@ def read_csv(
     FileNotFoundError
         There is no such file.
     """
-    if not isinstance(delimiter, str) or len(delimiter) != 1:
-        raise ValueError(f"read_csv: delimiter must be one character, got {delimiter!r}")
-    if header not in (True, False, "auto"):
-        raise ValueError(f"read_csv: header must be True, False or 'auto', got {header!r}")
     if target is not None and (
         isinstance(target, bool) or not isinstance(target, (int, np.integer, str))
     ):
         raise ValueError(
             f"read_csv: target must be a column index, a column name or None, got {target!r}"
         )
+    table = read_raw(path, delimiter, header)
     path = Path(path)
-    rows = _read_rows(path, delimiter)
-    if not rows:
-        raise ValueError(f"{path}: the file is empty")
-    first_line, first = rows[0]
-    ncols = len(first)
-    if header == "auto":
-        header = any(_finite_number(cell) is None for cell in first)
-    names = None
-    if header:
-        names = [c.strip() or f"column {j + 1}" for j, c in enumerate(first)]
-        rows = rows[1:]
+    rows, first_line = table.rows, table.first_line
+    ncols = len(table.names)
+    names = table.names if table.has_header else None
     if target is not None and ncols < 2:
         raise ValueError(
             f"{path}, line {first_line}: found {ncols} column; need at least 2 (features "
             "and a target)"
         )
-    t: int | None
-    if target is None:
-        t = None  # every column is a feature
-    elif isinstance(target, str):
-        if names is None:
-            raise ValueError(
-                f"read_csv: target {target!r} is a column name, but {path} has no header "
-                f"row (line {first_line} holds only numbers); pass header=True or an index"
-            )
-        matches = [j for j, name in enumerate(names) if name == target.strip()]
-        if len(matches) != 1:
-            problem = "is not in" if not matches else "appears more than once in"
-            raise ValueError(
-                f"{path}, line {first_line}: target {target!r} {problem} the header; "
-                f"the columns are {names}"
-            )
-        t = matches[0]
-    else:
-        if not -ncols <= target < ncols:
-            raise ValueError(
-                f"read_csv: target index {target} is out of range for {path}, which has "
-                f"{ncols} columns (valid: {-ncols} to {ncols - 1})"
-            )
-        t = int(target) % ncols
+    t = None if target is None else table.column_index(target)  # None: all are features
     if not rows:
         raise ValueError(f"{path}: a header on line {first_line} but no data rows")
 
@@ -181,15 +263,6 @@ def read_csv(
     values: list[list[float]] = []
     targets: list[str] = []
     for line, row in rows:
-        if len(row) != ncols:
-            if len(row) < ncols:
-                detail = f"{_column(len(row), names)} onwards missing"
-            else:
-                detail = f"cells after {_column(ncols - 1, names)}, the last, are extra"
-            raise ValueError(
-                f"{path}, line {line}: expected {ncols} cells (as on line {first_line}), "
-                f"got {len(row)}: {detail}"
-            )
         try:
             values.append([float(row[j]) for j in features])
         except ValueError:

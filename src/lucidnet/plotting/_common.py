@@ -122,10 +122,12 @@ def _dense_blocks(model: Sequential, who: str) -> list[tuple[Dense, list[Layer]]
     Only Dense layers, activations and Dropout have a place in these pictures; any other
     layer raises rather than being left out of the drawing."""
     from ..activations import Activation
-    from ..layers import Dense, Dropout
+    from ..layers import Dense, Dropout, Standardize
 
     blocks: list[tuple[Dense, list[Layer]]] = []
     for i, layer in enumerate(model.layers):
+        if isinstance(layer, Standardize) and not blocks:
+            continue  # the inputs' preprocessing: the pictures show the network after it
         if not isinstance(layer, (Dense, Activation, Dropout)):
             raise ValueError(
                 f"{who}: layer {i} ({layer.name}, {type(layer).__name__}) has no place in this "

@@ -1,0 +1,142 @@
+"""The practitioner's path on their own CSV (issue 12's acceptance): scikit-learn's wine data
+with text labels, trained from one file, scored on another that lacks a class, predicted
+by class name from a file that still has its target column."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_wine
+
+import lucidnet as ln
+
+CLASSES = np.array(["barolo", "grignolino", "barbera"])
+
+
+def _cli(*args, cwd=None, stdin=None):
+    return subprocess.run(
+        [sys.executable, "-m", "lucidnet", *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+        input=stdin,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def wine(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("wine")
+    frame = load_wine(as_frame=True).frame
+    frame["target"] = CLASSES[frame["target"]]
+    frame = frame.sample(frac=1, random_state=0)
+    train, held = frame.iloc[:140], frame.iloc[140:]
+    train.to_csv(folder / "train.csv", index=False)
+    held[held["target"] != "barbera"].to_csv(folder / "new.csv", index=False)
+    held.to_csv(folder / "held.csv", index=False)
+    result = _cli(
+        "train", "--data", "train.csv", "--target", "target", "--layers", "32", "--epochs",
+        "60", "--batch-size", "16", "--verbose", "0", "--out", "wine.lucid", cwd=folder,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return folder, held
+
+
+def _accuracy(model, frame):
+    """What the model gets right on ``frame``, computed here, by class name."""
+    x = frame.drop(columns="target").to_numpy(np.float32)
+    names = np.array(model.info["data"]["class_names"])
+    return float(np.mean(names[model.predict_classes(x)] == frame["target"].to_numpy()))
+
+
+def test_evaluate_scores_a_new_file_whole_and_by_class_name(wine):
+    folder, held = wine
+    model = ln.load(folder / "wine.lucid")
+    assert model.info["data"]["class_names"] == ["barbera", "barolo", "grignolino"]
+    new = held[held["target"] != "barbera"]
+    result = _cli("evaluate", "wine.lucid", "--data", "new.csv", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    assert f"scoring new.csv: all {len(new)} rows" in result.stdout
+    printed = float(result.stdout.split("accuracy")[1].split()[0])
+    assert printed == pytest.approx(_accuracy(model, new), abs=1e-4)
+    assert printed > 0.85  # a file lacking a class is scored as well as the full held-out set
+    full = _cli("evaluate", "wine.lucid", "--data", "held.csv", cwd=folder)
+    assert float(full.stdout.split("accuracy")[1].split()[0]) > 0.85
+
+
+def test_evaluate_on_the_training_file_scores_only_its_test_rows(wine):
+    folder, _ = wine
+    model = ln.load(folder / "wine.lucid")
+    test_rows = model.info["data"]["split"]["test_rows"]
+    assert len(test_rows) == 28
+    for args in ((), ("--data", "train.csv")):
+        result = _cli("evaluate", "wine.lucid", *args, cwd=folder)
+        assert result.returncode == 0, result.stderr
+        assert "the 28 test rows held out when the model trained on it" in result.stdout
+    train = pd.read_csv(folder / "train.csv")
+    printed = float(result.stdout.split("accuracy")[1].split()[0])
+    assert printed == pytest.approx(_accuracy(model, train.iloc[test_rows]), abs=1e-4)
+    again = _cli("evaluate", "wine.lucid", "--seed", "5", cwd=folder)
+    assert again.returncode == 1 and "stores its target column and split" in again.stderr
+
+
+def test_predict_by_class_name_from_a_file_with_its_target_column(wine):
+    folder, held = wine
+    model = ln.load(folder / "wine.lucid")
+    result = _cli("predict", "wine.lucid", "held.csv", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.split()
+    assert lines[0] == "target" and len(lines) == len(held) + 1
+    names = np.array(model.info["data"]["class_names"])
+    x = held.drop(columns="target").to_numpy(np.float32)
+    assert lines[1:] == list(names[model.predict_classes(x)])
+    proba = _cli(
+        "predict", "wine.lucid", "-", "--proba", cwd=folder, stdin=held.to_csv(index=False)
+    )
+    assert proba.returncode == 0, proba.stderr
+    rows = proba.stdout.splitlines()
+    assert rows[0] == "target,P(barbera),P(barolo),P(grignolino)"
+    p = np.array([[float(v) for v in row.split(",")[1:]] for row in rows[1:]])
+    np.testing.assert_allclose(p, model.predict_proba(x), rtol=1e-5, atol=1e-6)
+    written = _cli("predict", "wine.lucid", "held.csv", "--out", "labels.csv", cwd=folder)
+    assert written.returncode == 0, written.stderr
+    assert (folder / "labels.csv").read_text().split() == lines
+
+
+def test_a_class_the_model_never_saw_is_named(wine):
+    folder, held = wine
+    odd = held.copy()
+    odd.iloc[2, odd.columns.get_loc("target")] = "chianti"
+    odd.to_csv(folder / "odd.csv", index=False)
+    result = _cli("evaluate", "wine.lucid", "--data", "odd.csv", cwd=folder)
+    assert result.returncode == 1
+    assert "odd.csv, line 4, column 14 ('target'): class 'chianti' is not one the model" in (
+        result.stderr
+    )
+
+
+def test_features_are_standardized_inside_the_model_unless_asked_not_to(wine, tmp_path):
+    folder, _ = wine
+    model = ln.load(folder / "wine.lucid")
+    first = model.layers[0]
+    assert isinstance(first, ln.Standardize)
+    train = pd.read_csv(folder / "train.csv")
+    rows = np.array(model.info["data"]["split"]["test_rows"])
+    fit_rows = np.setdiff1d(np.arange(len(train)), rows)
+    x = train.drop(columns="target").to_numpy(np.float64)
+    mean = first.buffers()[0].value
+    # learned from training rows only (the rows fit trained on, a subset of these)
+    assert not np.allclose(mean, x.mean(axis=0), rtol=1e-6)
+    assert np.all(mean >= x[fit_rows].min(axis=0)) and np.all(mean <= x[fit_rows].max(axis=0))
+    raw = _cli(
+        "train", "--data", folder / "train.csv", "--target", "target", "--layers", "8",
+        "--epochs", "1", "--verbose", "0", "--no-standardize", "--out", tmp_path / "raw.lucid",
+    )  # fmt: skip
+    assert raw.returncode == 0, raw.stderr
+    layers = ln.load(tmp_path / "raw.lucid").layers
+    assert not any(isinstance(layer, ln.Standardize) for layer in layers)
