@@ -17,7 +17,7 @@ def test_public_api_is_re_exported_from_the_modules():
             "load_fashion_mnist",
             "load_mnist",
         ],
-        tabular: ["CSVTable", "load_csv", "read_csv"],
+        tabular: ["CSVTable", "RawTable", "load_csv", "read_csv", "read_raw"],
     }
     names = [name for module_names in expected.values() for name in module_names]
     assert sorted(datasets.__all__) == sorted(names) and len(set(names)) == len(names)
