@@ -140,3 +140,23 @@ def test_features_are_standardized_inside_the_model_unless_asked_not_to(wine, tm
     assert raw.returncode == 0, raw.stderr
     layers = ln.load(tmp_path / "raw.lucid").layers
     assert not any(isinstance(layer, ln.Standardize) for layer in layers)
+
+
+def test_a_model_file_without_data_contract_still_works(tmp_path):
+    model = ln.Sequential([ln.Dense(2, 8, seed=0), ln.Tanh(), ln.Dense(8, 2, seed=1), ln.Softmax()])
+    model.compile("crossentropy", ln.Adam(0.05), metrics=["accuracy"])
+    x, y = ln.datasets.xor()
+    model.fit(x, y, epochs=300, batch_size=4, verbose=0, seed=0)
+    model.save(tmp_path / "old.lucid")  # as a file from before the contract: no info
+    assert ln.load(tmp_path / "old.lucid").info == {}
+    needs_data = _cli("evaluate", tmp_path / "old.lucid")
+    assert needs_data.returncode == 1
+    assert "saved without its data contract; give --data" in needs_data.stderr
+    result = _cli("evaluate", tmp_path / "old.lucid", "--data", "xor")
+    assert result.returncode == 0, result.stderr
+    assert "has no data contract: scoring a re-split test set" in result.stdout
+    assert "accuracy 1.0000" in result.stdout
+    inputs = tmp_path / "in.csv"
+    inputs.write_text("0,0\n0,1\n")
+    predicted = _cli("predict", tmp_path / "old.lucid", inputs)
+    assert predicted.stdout.split() == ["0", "1"]  # class indices, as before

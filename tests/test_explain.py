@@ -319,3 +319,18 @@ def test_cli_softmax_target_is_a_label_or_a_one_hot_row(tmp_path, capsys):
     assert without_y(by_row) == without_y(by_label) and by_row != by_label
     assert main(["explain", path, "--input", "1,2", "--target", "1.7"]) == 1
     assert "class label" in capsys.readouterr().err
+
+
+def test_a_standardize_layer_is_traced_as_the_inputs_preprocessing():
+    x = np.array([[1.0, 10.0], [3.0, 30.0]])
+    model = ln.Sequential(
+        [
+            ln.Standardize(2, dtype=np.float64).adapt(x),
+            ln.Dense(2, 1, seed=0, dtype=np.float64),
+        ]
+    )
+    trace = ln.explain(model, x[:1], y=[[1.0]], loss="mse")
+    np.testing.assert_allclose(trace.layers[0].x, [[-1.0, -1.0]])  # (x - mean) / scale
+    assert "standardize (Standardize): the inputs x become (x - mean) / scale" in trace.notes[0]
+    assert "mean = [ 2. 20.]" in trace.notes[0] and "scale = [ 1. 10.]" in trace.notes[0]
+    np.testing.assert_allclose(trace.y_hat, model.predict(x[:1]))

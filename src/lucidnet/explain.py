@@ -40,7 +40,7 @@ import numpy as np
 from . import losses as losses_module
 from .activations import Activation, Identity, Sigmoid, Softmax
 from .formula import Formula
-from .layers import Dense, Dropout, Layer
+from .layers import Dense, Dropout, Layer, Standardize
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss
 from .model import Sequential
 from .perceptron import Perceptron
@@ -177,6 +177,19 @@ def _as_sequential(model: Sequential | Perceptron) -> Sequential:
     return copy.deepcopy(model)
 
 
+def _standardize(layer: Standardize, x: np.ndarray, notes: list[str]) -> np.ndarray:
+    """Run the model's ``Standardize`` layer on ``x`` and say so with its numbers: the
+    trace then starts from the standardized inputs."""
+    mean, scale = (b.value for b in layer.buffers())
+    y = layer.forward(x)
+    with np.printoptions(precision=4, suppress=True):
+        notes.append(
+            f"{layer.name} (Standardize): the inputs x become (x - mean) / scale with "
+            f"mean = {mean} and scale = {scale}; the trace starts from them: {y}"
+        )
+    return y
+
+
 def _groups(layers: list[Layer], notes: list[str]) -> Groups:
     """Pair each Dense layer with the activation after it; leave Dropout out."""
     groups: Groups = []
@@ -247,7 +260,10 @@ def explain(
         raise ValueError(f"explain: traces are for a sample or a tiny batch; got {len(x_arr)} rows")
     if learning_rate is not None and not (float(learning_rate) > 0):
         raise ValueError(f"explain: learning_rate must be > 0, got {learning_rate!r}")
-    groups = _groups(net.layers, notes)
+    layers = list(net.layers)
+    if layers and isinstance(layers[0], Standardize):  # the inputs' preprocessing, first
+        x_arr = _standardize(layers.pop(0), x_arr, notes)
+    groups = _groups(layers, notes)
     traces = _forward(groups, x_arr)
     y_hat = traces[-1].a
     trace = Trace(x=x_arr, y=None, layers=traces, y_hat=y_hat, notes=notes)
