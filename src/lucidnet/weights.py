@@ -46,9 +46,9 @@ def check_sample_weight(
             f"{where} must have shape ({n},), one weight per sample, got shape {w.shape}"
         )
     w = w.astype(np.float64, copy=False)
-    bad = ~(np.isfinite(w) & (w >= 0))  # NaN fails both tests
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
+    # two reductions, no temporary array: NaN makes the minimum NaN, which fails ">= 0"
+    if n and not (np.minimum.reduce(w) >= 0 and np.isfinite(np.maximum.reduce(w))):
+        i = int(np.flatnonzero(~(np.isfinite(w) & (w >= 0)))[0])
         raise ValueError(f"{where}: weights must be finite and >= 0; index {i} has {w[i].item()!r}")
     if not allow_all_zero and n and not w.any():
         raise ValueError(f"{where}: every weight is 0, so nothing would be learned or scored")

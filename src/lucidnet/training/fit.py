@@ -11,6 +11,7 @@ by row and column), targets against the loss and the output shape, and the weigh
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -147,9 +148,9 @@ def _check_weighted_loss(loss: Loss, weights: Any, where: str) -> None:
     """A loss whose ``value_and_gradient`` has no ``sample_weight`` cannot be weighted."""
     if weights is None:
         return
-    import inspect
-
-    if "sample_weight" not in inspect.signature(loss.value_and_gradient).parameters:
+    parameters = inspect.signature(loss.value_and_gradient).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    if "sample_weight" not in parameters and not takes_any:
         raise ValueError(
             f"{where}: the loss {type(loss).__name__} does not take sample_weight in "
             "value_and_gradient, so the samples cannot be weighted"
