@@ -693,3 +693,17 @@ def test_a_loss_without_sample_weight_trains_unweighted_and_refuses_weights():
     model.fit(x, y, epochs=1, verbose=0)  # unweighted: the loss is called as before
     with pytest.raises(ValueError, match=r"fit: the loss Plain does not take sample_weight"):
         model.fit(x, y, epochs=1, verbose=0, sample_weight=np.ones(6))
+
+
+def test_a_loss_taking_keyword_arguments_is_given_the_weights():
+    seen = []
+
+    class Keywords(ln.losses.MSE):
+        def value_and_gradient(self, y_true, y_pred, need_gradient=True, **kwargs):
+            seen.append(kwargs.get("sample_weight"))
+            return super().value_and_gradient(y_true, y_pred, need_gradient, **kwargs)
+
+    model = ln.Sequential([ln.Dense(4, 1, seed=0, dtype=np.float64)])
+    model.compile(Keywords(), ln.SGD(0.1))
+    model.fit(np.ones((4, 4)), np.zeros((4, 1)), epochs=1, verbose=0, sample_weight=np.ones(4))
+    np.testing.assert_array_equal(seen[0], np.ones(4))
