@@ -172,3 +172,57 @@ def test_shuffled_buffers_are_reused_valid_until_next_batch():
     # yb1 now holds the second batch's rows, not the first's
     np.testing.assert_array_equal(yb1, yb2)
     assert not np.array_equal(yb1, first_ids)
+
+
+# --- sample weights ride with their rows --------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 30),
+    batch_size=st.integers(1, 40),
+    shuffle=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_weights_travel_with_their_rows(n, batch_size, shuffle, seed):
+    x, y = _data(n)
+    w = np.arange(n) * 0.5 + 10.0  # row i weighs 10 + i / 2
+    weighted = Batches(
+        x, y, batch_size, shuffle=shuffle, rng=np.random.default_rng(seed), sample_weight=w
+    )
+    plain = Batches(x, y, batch_size, shuffle=shuffle, rng=np.random.default_rng(seed))
+    for _ in range(2):  # two epochs: a fresh permutation each, drawn as without weights
+        rows = [(xb.copy(), yb.copy(), wb.copy()) for xb, yb, wb in weighted]
+        for (xb, yb, wb), (px, py) in zip(rows, _epoch(plain), strict=True):
+            np.testing.assert_array_equal(wb, 10.0 + yb * 0.5)  # aligned with y
+            np.testing.assert_array_equal(_row_ids(xb), yb)  # and with x
+            np.testing.assert_array_equal(xb, px)  # the same batches as unweighted
+            np.testing.assert_array_equal(yb, py)
+        seen = np.concatenate([r[2] for r in rows])
+        np.testing.assert_array_equal(np.sort(seen), w)
+
+
+def test_unweighted_batches_are_pairs_and_weighted_ones_triples():
+    x, y = _data(6)
+    for shuffle in (False, True):
+        assert {len(b) for b in Batches(x, y, 4, shuffle=shuffle)} == {2}
+        weighted = Batches(x, y, 4, shuffle=shuffle, sample_weight=np.ones(6))
+        assert {len(b) for b in weighted} == {3}
+
+
+def test_weights_without_shuffling_are_views_and_shuffled_ones_reuse_a_buffer():
+    x, y = _data(8)
+    w = np.linspace(1, 2, 8)
+    (_, _, wb), _ = list(Batches(x, y, 4, shuffle=False, sample_weight=w))
+    assert np.shares_memory(wb, w)
+    it = iter(Batches(x, y, 4, shuffle=True, sample_weight=w, rng=np.random.default_rng(0)))
+    (_, _, w1), (_, _, w2) = next(it), next(it)
+    assert np.shares_memory(w1, w2) and not np.shares_memory(w1, w)
+
+
+@pytest.mark.parametrize("bad", [np.ones(5), np.ones((6, 1)), np.ones(7)])
+def test_weights_of_the_wrong_shape_are_refused(bad):
+    x, y = _data(6)
+    with pytest.raises(ValueError, match=r"sample_weight must have shape \(6,\)") as info:
+        Batches(x, y, 2, sample_weight=bad)
+    assert str(bad.shape) in str(info.value)

@@ -376,3 +376,74 @@ def test_plot_options_fail_before_training(tmp_path):
         result, contains="--plots needs matplotlib: pip install 'lucidnet[plot]'"
     )
     assert "training on" not in result.stdout
+
+
+# --- --class-weight -----------------------------------------------------------------------
+
+
+def test_parse_class_weight_by_index_or_by_name():
+    from lucidnet.cli.train import parse_class_weight
+
+    assert parse_class_weight("balanced", 3) == "balanced"
+    assert parse_class_weight(" Balanced ", 3, ["a", "b", "c"]) == "balanced"
+    assert parse_class_weight("0:1,2:5.5", 3) == {0: 1.0, 2: 5.5}
+    assert parse_class_weight("yes:3, no:0.5", 2, ["no", "yes"]) == {1: 3.0, 0: 0.5}
+    # names that are not numbers leave the indices usable
+    assert parse_class_weight("1:4", 2, ["no", "yes"]) == {1: 4.0}
+    # names that are numbers are matched as names, never as indices: -1/+1 labels
+    assert parse_class_weight("-1:2,1:3", 2, ["-1", "1"]) == {0: 2.0, 1: 3.0}
+    # a name may hold a colon: the weight follows the last one
+    assert parse_class_weight("a:b:2", 2, ["a:b", "c"]) == {0: 2.0}
+
+
+@pytest.mark.parametrize(
+    ("text", "classes", "names", "message"),
+    [
+        ("balanced", None, None, "--class-weight needs a classification target; this data is a r"),
+        ("0:1", None, None, "needs a classification target"),
+        ("0=1", 2, None, "expected 'balanced' or CLASS:WEIGHT pairs like 0:1,1:5"),
+        (":1", 2, None, "expected 'balanced' or CLASS:WEIGHT pairs"),
+        ("2:1", 2, None, "--class-weight: '2' is not a class of the data (0 to 1)"),
+        ("maybe:1", 2, ["no", "yes"], "'maybe' is not a class of the data (no, yes)"),
+        ("0:1", 2, ["-1", "1"], "'0' is not a class of the data (-1, 1)"),
+        ("0:-1", 2, None, "the weight of '0' must be a number >= 0, got '-1'"),
+        ("0:x", 2, None, "the weight of '0' must be a number >= 0, got 'x'"),
+        ("0:nan", 2, None, "got 'nan'"),
+        ("0:1,0:2", 2, None, "'0' is given twice"),
+    ],
+)
+def test_parse_class_weight_errors(text, classes, names, message):
+    from lucidnet.cli.train import parse_class_weight
+
+    with pytest.raises(ValueError) as info:
+        parse_class_weight(text, classes, names)
+    assert message in str(info.value)
+
+
+def test_train_with_class_weight(tmp_path):
+    common = (
+        "train", "--data", "xor", "--layers", "4", "--epochs", "3", "--verbose", "0",
+        "--validation-split", "0", "--batch-size", "4", "--dropout", "0",
+    )  # fmt: skip
+    plain = _cli(*common, "--out", tmp_path / "p.lucid")
+    weighted = _cli(*common, "--class-weight", "0:1,1:5", "--out", tmp_path / "w.lucid")
+    balanced = _cli(*common, "--class-weight", "balanced", "--out", tmp_path / "b.lucid")
+    for result in (plain, weighted, balanced):
+        assert result.returncode == 0, result.stderr
+
+    def train_line(result):
+        return next(line for line in result.stdout.splitlines() if line.startswith("train "))
+
+    # the weighted loss is what is reported, so it differs; xor's classes are balanced
+    # already: "balanced" (weights 4 / (2 * 2) = 1) gives the unweighted loss
+    assert train_line(weighted) != train_line(plain)
+    assert train_line(balanced).split()[:3] == train_line(plain).split()[:3]
+
+
+def test_class_weight_is_refused_for_a_regression_and_for_unknown_classes(tmp_path):
+    csv = tmp_path / "prices.csv"
+    csv.write_text("a,price\n" + "".join(f"{i},{1000 + 37 * i}.5\n" for i in range(20)))
+    result = _cli("train", "--data", csv, "--class-weight", "balanced", "--out", tmp_path / "r")
+    _assert_one_line_error(result, contains="--class-weight needs a classification target")
+    result = _cli("train", "--data", "xor", "--class-weight", "2:1", "--out", tmp_path / "x")
+    _assert_one_line_error(result, contains="'2' is not a class of the data (0 to 1)")

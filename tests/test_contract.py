@@ -370,7 +370,15 @@ def test_fit_shows_its_real_arguments():
         "verbose",
         "seed",
         "initial_epoch",
+        "sample_weight",
+        "class_weight",
     ]
+    # the same arguments as the function it calls, and evaluate's too
+    assert params[1:] == list(inspect.signature(ln.fit).parameters)[1:]
+    assert (
+        list(inspect.signature(ln.Sequential.evaluate).parameters)[1:]
+        == list(inspect.signature(ln.evaluate).parameters)[1:]
+    )
 
 
 # --- regression tests: one for each failure listed in issue 11 -----------------------------

@@ -160,3 +160,58 @@ def test_relu_kink_is_reported_not_hidden():
     model = ln.Sequential([ln.Dense(2, 3, seed=0), ln.ReLU()])
     report = ln.gradcheck(model, np.zeros((1, 2)))
     assert not report.passed
+
+
+# --- with sample weights ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("last", "loss", "binary"),
+    [
+        (ln.Softmax(), ln.CrossEntropy(), False),  # fused path
+        (ln.Identity(), ln.CrossEntropy(from_logits=True), False),
+        (ln.Sigmoid(), ln.BinaryCrossEntropy(), True),  # fused path
+        (ln.Identity(), ln.BinaryCrossEntropy(from_logits=True), True),
+        (ln.Tanh(), ln.MSE(), False),
+    ],
+)
+def test_model_with_weighted_loss_passes(last, loss, binary):
+    outputs = 1 if binary else 3
+    model = ln.Sequential(
+        [ln.Dense(3, 5, seed=0, l2=0.1), ln.Tanh(), ln.Dense(5, outputs, seed=1), last]
+    )
+    x, labels = _data()
+    if binary:
+        y = labels % 2
+    else:
+        y = labels if isinstance(loss, ln.CrossEntropy) else np.eye(3)[labels]
+    w = np.array([0.0, 0.5, 1.0, 2.0, 3.0, 0.25])
+    report = ln.gradcheck(model, x, y, loss, sample_weight=w)
+    assert report.passed, str(report)
+
+
+class _IgnoresWeightsInGradient(ln.MSE):
+    """A deliberate bug: the value is weighted, the gradient is not."""
+
+    def value_and_gradient(self, y_true, y_pred, need_gradient=True, sample_weight=None):
+        value, _ = super().value_and_gradient(y_true, y_pred, False, sample_weight)
+        return value, super().value_and_gradient(y_true, y_pred, need_gradient)[1]
+
+
+def test_a_gradient_that_ignores_the_weights_fails():
+    model = ln.Sequential([ln.Dense(3, 2, seed=0)])
+    x, _ = _data()
+    y = np.zeros((6, 2))
+    w = np.linspace(0.0, 2.0, 6)
+    assert ln.gradcheck(model, x, y, ln.MSE(), sample_weight=w).passed
+    report = ln.gradcheck(model, x, y, _IgnoresWeightsInGradient(), sample_weight=w)
+    assert not report.passed
+    # without weights the two losses are the same, and both pass
+    assert ln.gradcheck(model, x, y, _IgnoresWeightsInGradient()).passed
+
+
+def test_sample_weight_needs_a_loss():
+    model = ln.Sequential([ln.Dense(3, 2, seed=0)])
+    x, _ = _data()
+    with pytest.raises(ValueError, match="sample_weight weighs a loss; give loss= and y="):
+        ln.gradcheck(model, x, sample_weight=np.ones(6))

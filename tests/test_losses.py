@@ -477,3 +477,138 @@ def test_a_subclass_of_the_output_activation_is_not_fused():
     expected = lucidnet.CrossEntropy()(y, model.predict(x))
     assert model.evaluate(x, y)["loss"] == pytest.approx(expected, rel=1e-12)
     assert lucidnet.gradcheck(model, x[:4], y[:4], "crossentropy").passed
+
+
+# --- sample weights -----------------------------------------------------------------------
+
+
+def test_weighted_mse_hand_worked() -> None:
+    # two samples of two outputs; per-sample means of squared errors:
+    # sample 0: diff [0.5, -0.5] -> (0.25 + 0.25) / 2 = 0.25
+    # sample 1: diff [1, 0]      -> (1 + 0) / 2 = 0.5
+    # w = [2, 0.5]: L = (2 * 0.25 + 0.5 * 0.5) / 2 = 0.375
+    # dL/dp = 2 w_i diff / N, N = 4: sample 0: 2 * 2 * [0.5, -0.5] / 4 = [0.5, -0.5]
+    #                                sample 1: 2 * 0.5 * [1, 0] / 4 = [0.25, 0]
+    y = np.array([[0.0, 1.0], [2.0, 3.0]])
+    p = np.array([[0.5, 0.5], [3.0, 3.0]])
+    w = np.array([2.0, 0.5])
+    value, grad = MSE().value_and_gradient(y, p, sample_weight=w)
+    assert value == pytest.approx(0.375)
+    np.testing.assert_allclose(grad, [[0.5, -0.5], [0.25, 0.0]])
+
+
+def test_weighted_bce_hand_worked() -> None:
+    # p = [0.8, 0.4], y = [1, 0]: l = [-log 0.8, -log 0.6]; w = [3, 1]
+    # L = (3 (-log 0.8) + (-log 0.6)) / 2
+    # dL/dp_i = w_i (p - y) / (p (1 - p)) / 2: [3 (-0.2) / 0.16 / 2, 0.4 / 0.24 / 2]
+    p, y, w = np.array([[0.8], [0.4]]), np.array([1.0, 0.0]), np.array([3.0, 1.0])
+    value, grad = BinaryCrossEntropy().value_and_gradient(y, p, sample_weight=w)
+    assert value == pytest.approx((-3 * math.log(0.8) - math.log(0.6)) / 2)
+    np.testing.assert_allclose(grad, [[3 * -0.2 / 0.16 / 2], [0.4 / 0.24 / 2]])
+    # from logits z = [0, 2]: l = softplus(z) - y z = [log 2, log(1 + e^2)]
+    z = np.array([[0.0], [2.0]])
+    logit_loss = BinaryCrossEntropy(from_logits=True)
+    value, grad = logit_loss.value_and_gradient(y, z, sample_weight=w)
+    assert value == pytest.approx((3 * math.log(2) + math.log(1 + math.e**2)) / 2)
+    s = 1 / (1 + math.exp(-2))
+    np.testing.assert_allclose(grad, [[3 * (0.5 - 1) / 2], [1 * s / 2]])
+
+
+def test_weighted_bce_averages_each_samples_outputs_first() -> None:
+    # two outputs per sample: l_i = mean_j l_ij, L = sum_i w_i l_i / batch
+    p = np.array([[0.8, 0.5], [0.4, 0.9]])
+    y = np.array([[1.0, 0.0], [0.0, 1.0]])
+    w = np.array([0.0, 4.0])
+    l1 = -(math.log(0.6) + math.log(0.9)) / 2
+    assert BinaryCrossEntropy()(y, p, sample_weight=w) == pytest.approx(4 * l1 / 2)
+
+
+def test_weighted_crossentropy_hand_worked() -> None:
+    # p rows [0.7, 0.2, 0.1] and [0.1, 0.3, 0.6], labels [0, 2]: l = [-log 0.7, -log 0.6]
+    # w = [1, 3]: L = (-log 0.7 - 3 log 0.6) / 2; dL/dp = -w y / p / 2
+    p = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]])
+    labels, w = np.array([0, 2]), np.array([1.0, 3.0])
+    value, grad = CrossEntropy().value_and_gradient(labels, p, sample_weight=w)
+    assert value == pytest.approx((-math.log(0.7) - 3 * math.log(0.6)) / 2)
+    expected = np.zeros((2, 3))
+    expected[0, 0], expected[1, 2] = -1 / 0.7 / 2, -3 / 0.6 / 2
+    np.testing.assert_allclose(grad, expected)
+    # from logits: dL/dz = w_i (softmax(z_i) - y_i) / batch
+    z = np.log(p)  # softmax(log p) = p
+    for y in (labels, np.eye(3)[labels]):
+        value, grad = CrossEntropy(from_logits=True).value_and_gradient(y, z, sample_weight=w)
+        assert value == pytest.approx((-math.log(0.7) - 3 * math.log(0.6)) / 2)
+        np.testing.assert_allclose(grad, (p - np.eye(3)[labels]) * w[:, None] / 2)
+
+
+@pytest.mark.parametrize(
+    ("loss", "p", "y"), [c[1:] for c in _cases()], ids=[c[0] for c in _cases()]
+)
+def test_weighted_value_is_the_weighted_sum_of_per_sample_losses(loss, p, y) -> None:
+    # l_i from the unweighted loss of sample i alone; L = sum_i w_i l_i / batch
+    w = np.arange(len(p), dtype=float) * 0.5 + 0.25
+    w[1] = 0.0
+    per_sample = [loss(y[i : i + 1], p[i : i + 1]) for i in range(len(p))]
+    assert loss(y, p, sample_weight=w) == pytest.approx(np.dot(w, per_sample) / len(p))
+    # the gradient of sample i is w_i times its share of the unweighted gradient
+    grad = loss.gradient(y, p, sample_weight=w)
+    for i in range(len(p)):
+        alone = loss.gradient(y[i : i + 1], p[i : i + 1]) / len(p)
+        np.testing.assert_allclose(grad[i : i + 1], w[i] * alone, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("loss", "p", "y"), [c[1:] for c in _cases()], ids=[c[0] for c in _cases()]
+)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_weights_of_one_give_the_unweighted_loss(loss, p, y, dtype) -> None:
+    p = p.astype(dtype)
+    ones = np.ones(len(p))
+    value, grad = loss.value_and_gradient(y, p)
+    w_value, w_grad = loss.value_and_gradient(y, p, sample_weight=ones)
+    assert w_value == pytest.approx(value, rel=1e-6 if dtype == np.float32 else 1e-12)
+    assert w_grad.dtype == grad.dtype == dtype
+    np.testing.assert_allclose(w_grad, grad, rtol=1e-6 if dtype == np.float32 else 1e-12)
+
+
+@pytest.mark.parametrize(
+    ("loss", "p", "y"), [c[1:] for c in _cases()], ids=[c[0] for c in _cases()]
+)
+def test_gradcheck_passes_with_sample_weights(loss, p, y) -> None:
+    w = np.linspace(0.0, 2.0, len(p))  # a zero weight among them
+    report = lucidnet.gradcheck(Identity(), p, y, loss, sample_weight=w)
+    assert report.passed, str(report)
+    # and the weights matter: the weighted gradient differs from the unweighted one
+    assert not np.allclose(loss.gradient(y, p, sample_weight=w), loss.gradient(y, p))
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (np.ones(3), r"shape \(4,\), one weight per sample, got shape \(3,\)"),
+        (np.ones((4, 1)), r"shape \(4,\), one weight per sample, got shape \(4, 1\)"),
+        (np.array([1.0, -0.5, 1.0, 1.0]), r"finite and >= 0; index 1 has -0.5"),
+        (np.array([1.0, 1.0, np.nan, 1.0]), r"finite and >= 0; index 2 has nan"),
+        (np.array([1.0, 1.0, 1.0, np.inf]), r"finite and >= 0; index 3 has inf"),
+        (np.array(["a", "b", "c", "d"]), r"must be real numbers"),
+    ],
+)
+@pytest.mark.parametrize("loss", [MSE(), BinaryCrossEntropy(), CrossEntropy(from_logits=True)])
+def test_bad_sample_weights_are_clear_errors(loss, bad, message) -> None:
+    p = np.full((4, 1), 0.5) if not isinstance(loss, CrossEntropy) else np.zeros((4, 3))
+    y = np.zeros(4, dtype=int)
+    with pytest.raises(ValueError, match=f"{loss.name}: sample_weight.*{message}"):
+        loss(y, p, sample_weight=bad)
+
+
+def test_a_batch_whose_weights_are_all_zero_has_loss_and_gradient_zero() -> None:
+    p, y = np.array([[0.2, 0.8]]), np.array([1])
+    value, grad = CrossEntropy().value_and_gradient(y, p, sample_weight=np.zeros(1))
+    assert value == 0.0
+    assert not grad.any()
+
+
+def test_sample_weight_is_accepted_positionally_by_call_and_gradient() -> None:
+    p, y, w = np.array([[0.5], [1.5]]), np.array([0.0, 0.0]), np.array([1.0, 0.0])
+    assert MSE()(y, p, w) == pytest.approx(0.25 / 2)
+    np.testing.assert_allclose(MSE().gradient(y, p, w), [[0.5], [0.0]])

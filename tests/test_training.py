@@ -1,5 +1,7 @@
 """One training step: fused pairs, input checks, and divergence keeping the weights."""
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -415,3 +417,293 @@ def test_all_finite_does_not_overflow_on_huge_finite_values():
 
     big = np.full(1000, 3e38, dtype=np.float32)  # their sum would be inf
     assert all_finite(big) and all_finite(-big) and all_finite(big[:0])
+
+
+# --- sample and class weights -------------------------------------------------------------
+
+
+def _weighted_setup(outputs=3, n=24, seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, 4)).astype(dtype)
+    labels = np.arange(n) % outputs if outputs > 1 else np.arange(n) % 2
+    last = [ln.Softmax()] if outputs > 1 else [ln.Sigmoid()]
+    model = ln.Sequential(
+        [
+            ln.Dense(4, 5, seed=1, dtype=dtype),
+            ln.Tanh(),
+            ln.Dense(5, outputs, seed=2, dtype=dtype),
+            *last,
+        ]
+    )
+    return model, x, labels
+
+
+def _fit(model, x, y, loss="crossentropy", metrics=("accuracy",), **kwargs):
+    model.compile(loss, ln.SGD(0.3), metrics=list(metrics))
+    options = {"epochs": 3, "batch_size": 8, "verbose": 0, "seed": 7, **kwargs}
+    history = model.fit(x, y, **options)
+    return model.get_weights(), history.history
+
+
+def test_a_zero_weight_removes_the_sample():
+    # one full batch: weights 0 on the last 4 of 12 rows and 12/8 on the others give
+    # sum_i w_i l_i / 12 = sum over the 8 kept rows of l_i / 8: training on those 8 alone
+    model, x, y = _weighted_setup(n=12)
+    w = np.r_[np.full(8, 12 / 8), np.zeros(4)]
+    weighted, h_weighted = _fit(model, x, y, batch_size=12, sample_weight=w)
+    model, _, _ = _weighted_setup(n=12)
+    alone, h_alone = _fit(model, x[:8], y[:8], batch_size=8)
+    for a, b in zip(weighted, alone, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(h_weighted["loss"], h_alone["loss"], rtol=1e-12)
+    # and the weights mattered: without them the 4 rows change the result
+    model, _, _ = _weighted_setup(n=12)
+    plain, _ = _fit(model, x, y, batch_size=12)
+    assert not np.allclose(plain[0], alone[0])
+
+
+@pytest.mark.parametrize("form", ["labels", "one-hot"])
+def test_class_weight_equals_the_equivalent_sample_weight(form):
+    model, x, labels = _weighted_setup()
+    y = labels if form == "labels" else np.eye(3)[labels]
+    table = {0: 0.5, 1: 3.0}  # class 2 is missing: it weighs 1
+    by_class = _fit(model, x, y, class_weight=table)
+    model, _, _ = _weighted_setup()
+    by_sample = _fit(model, x, y, sample_weight=np.array([0.5, 3.0, 1.0])[labels])
+    for a, b in zip(by_class[0], by_sample[0], strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert by_class[1] == by_sample[1]
+    model, _, _ = _weighted_setup()
+    plain = _fit(model, x, y)
+    assert plain[1]["loss"] != by_class[1]["loss"]
+
+
+def test_binary_class_weight_on_one_sigmoid_output():
+    model, x, y = _weighted_setup(outputs=1)
+    by_class = _fit(model, x, y, "binary_crossentropy", ["binary_accuracy"], class_weight={1: 4})
+    model, _, _ = _weighted_setup(outputs=1)
+    by_sample = _fit(
+        model, x, y, "binary_crossentropy", ["binary_accuracy"], sample_weight=1 + 3.0 * y
+    )
+    assert by_class[1] == by_sample[1]
+
+
+def test_sample_weight_and_class_weight_multiply():
+    model, x, y = _weighted_setup()
+    sw = np.linspace(0.5, 2.0, len(y))
+    both = _fit(model, x, y, sample_weight=sw, class_weight={2: 3.0})
+    model, _, _ = _weighted_setup()
+    product = _fit(model, x, y, sample_weight=sw * np.where(y == 2, 3.0, 1.0))
+    assert both[1] == product[1]
+
+
+def test_balanced_class_weight_uses_the_training_rows_only():
+    # 20 rows; validation_split=0.2 holds out the last 4. Training labels: 12 zeros,
+    # 3 ones, 1 two -> n = 16, weights 16 / (3 * count) = 4/9, 16/9, 16/3
+    model, x, _ = _weighted_setup(n=20)
+    y = np.array([0] * 12 + [1] * 3 + [2] + [1, 2, 2, 2])
+    balanced = _fit(model, x, y, class_weight="balanced", validation_split=0.2)
+    model, _, _ = _weighted_setup(n=20)
+    table = np.array([16 / 36, 16 / 9, 16 / 3])
+    w = np.r_[table[y[:16]], np.ones(4)]  # the validation rows are not class-weighted
+    by_hand = _fit(model, x, y, sample_weight=w, validation_split=0.2)
+    for a, b in zip(balanced[0], by_hand[0], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-13)
+    np.testing.assert_allclose(balanced[1]["loss"], by_hand[1]["loss"], rtol=1e-13)
+    assert balanced[1]["val_loss"] == by_hand[1]["val_loss"]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_weights_of_one_train_as_no_weights_up_to_rounding(dtype):
+    model, x, y = _weighted_setup(dtype=dtype)
+    plain = _fit(model, x, y, validation_split=0.25)
+    model, _, _ = _weighted_setup(dtype=dtype)
+    ones = _fit(model, x, y, validation_split=0.25, sample_weight=np.ones(len(y)))
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    for a, b in zip(plain[0], ones[0], strict=True):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol)
+    for key in plain[1]:
+        np.testing.assert_allclose(plain[1][key], ones[1][key], rtol=rtol)
+
+
+def test_unweighted_fit_runs_none_of_the_weighting_code(monkeypatch):
+    # sample_weight=None takes exactly the code path of before the weights existed: the
+    # losses' weighted branch, the weight checks and the weighted batches never run
+    model, x, y = _weighted_setup()
+    reference = _fit(model, x, y, validation_split=0.25)
+
+    def boom(*args, **kwargs):
+        raise AssertionError("weighting code ran without weights")
+
+    fit_module = importlib.import_module("lucidnet.training.fit")  # the name fit is the function
+    monkeypatch.setattr(ln.losses.Loss, "_sample_weight", boom)
+    monkeypatch.setattr(ln.batches.Batches, "_weighted", boom)
+    monkeypatch.setattr(fit_module, "check_sample_weight", boom)
+    monkeypatch.setattr(fit_module, "class_sample_weight", boom)
+    model, _, _ = _weighted_setup()
+    again = _fit(model, x, y, validation_split=0.25)
+    for a, b in zip(reference[0], again[0], strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert reference[1] == again[1]
+    model, _, _ = _weighted_setup()
+    with pytest.raises(AssertionError, match="weighting code ran"):
+        _fit(model, x, y, sample_weight=np.ones(len(y)))
+
+
+def test_reported_loss_is_weighted_and_metrics_are_not():
+    model, x, y = _weighted_setup(n=12)
+    w = np.linspace(0.0, 3.0, 12)
+    model.compile("crossentropy", ln.SGD(0.3), metrics=["accuracy"])
+    p = model.predict(x)
+    per_sample = -np.log(p[np.arange(12), y])
+    expected_loss = np.dot(w, per_sample) / 12  # sum_i w_i l_i / n
+    accuracy = np.mean(p.argmax(axis=1) == y)
+    result = model.evaluate(x, y, sample_weight=w)
+    assert result["loss"] == pytest.approx(expected_loss, rel=1e-12)
+    assert result["accuracy"] == accuracy
+    # in batches the same (each batch is sum w l / batch, counted by its rows)
+    assert model.evaluate(x, y, batch_size=5, sample_weight=w)["loss"] == pytest.approx(
+        expected_loss, rel=1e-12
+    )
+    # fit reports the loss before each step: one full batch, one epoch
+    history = model.fit(x, y, epochs=1, batch_size=12, sample_weight=w, verbose=0, seed=0)
+    assert history.history["loss"][0] == pytest.approx(expected_loss, rel=1e-12)
+    assert history.history["accuracy"][0] == accuracy
+
+
+def test_validation_split_keeps_the_held_out_rows_weights():
+    model, x, y = _weighted_setup(n=20)
+    w = np.linspace(0.1, 2.0, 20)
+    _, history = _fit(model, x, y, epochs=1, sample_weight=w, validation_split=0.25)
+    expected = model.evaluate(x[15:], y[15:], sample_weight=w[15:])["loss"]
+    assert history["val_loss"][0] == pytest.approx(expected, rel=1e-12)
+    assert expected != pytest.approx(model.evaluate(x[15:], y[15:])["loss"])
+
+
+def test_validation_data_takes_a_third_element_of_weights():
+    model, x, y = _weighted_setup(n=20)
+    w_val = np.array([0.0, 1.0, 2.0, 5.0])
+    x_val, y_val = x[:4] + 0.5, y[:4]
+    _, history = _fit(model, x, y, epochs=1, validation_data=(x_val, y_val, w_val))
+    expected = model.evaluate(x_val, y_val, sample_weight=w_val)["loss"]
+    assert history["val_loss"][0] == pytest.approx(expected, rel=1e-12)
+    assert expected != pytest.approx(model.evaluate(x_val, y_val)["loss"])
+    # (x, y, None) is unweighted, as Keras reads it
+    _, history = _fit(model, x, y, epochs=1, validation_data=(x_val, y_val, None))
+    assert history["val_loss"][0] == pytest.approx(model.evaluate(x_val, y_val)["loss"])
+
+
+def test_train_step_and_loss_and_gradients_take_sample_weight():
+    model, x, y = _weighted_setup(n=6)
+    w = np.array([1.0, 0.0, 2.0, 1.0, 0.5, 0.0])
+    expected = ln.CrossEntropy()(y, model.predict(x), sample_weight=w)
+    result = ln.loss_and_gradients(model, x, y, "crossentropy", sample_weight=w)
+    assert result.loss == pytest.approx(expected, rel=1e-12)
+    assert ln.train_step(model, x, y, "crossentropy", ln.SGD(0.1), sample_weight=w) == (
+        pytest.approx(expected, rel=1e-12)
+    )
+    with pytest.raises(ValueError, match=r"train_step: sample_weight must have shape \(6,\)"):
+        ln.train_step(model, x, y, "crossentropy", ln.SGD(0.1), sample_weight=w[:3])
+
+
+def _fit_error(message, model_outputs=3, loss="crossentropy", **kwargs):
+    model, x, y = _weighted_setup(outputs=model_outputs, n=12)
+    y = kwargs.pop("y", y)
+    model.compile(loss, "sgd")
+    with pytest.raises(ValueError, match=message):
+        model.fit(x, y, epochs=1, verbose=0, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"sample_weight": np.ones(11)}, r"fit: sample_weight must have shape \(12,\)"),
+        ({"sample_weight": np.ones((12, 1))}, r"got shape \(12, 1\)"),
+        ({"sample_weight": -np.ones(12)}, r"fit: sample_weight: .*>= 0; index 0 has -1.0"),
+        ({"sample_weight": np.r_[np.ones(11), np.nan]}, r"index 11 has nan"),
+        ({"sample_weight": np.zeros(12)}, r"fit: sample_weight: every weight is 0"),
+        (
+            {"sample_weight": np.r_[np.zeros(9), np.ones(3)], "validation_split": 0.25},
+            r"fit: every training row weighs 0",
+        ),
+        (
+            {"sample_weight": np.r_[np.ones(9), np.zeros(3)], "validation_split": 0.25},
+            r"every sample weight of the validation rows \(the last 3, validation_split=0.25\)",
+        ),
+        (
+            {"class_weight": {0: 0.0, 1: 0.0, 2: 0.0}},
+            r"fit: every training row weighs 0 \(sample_weight times class_weight\)",
+        ),
+        ({"class_weight": {3: 2.0}}, r"fit: class_weight: the key 3 is not a class"),
+        ({"class_weight": {0: -2.0}}, r"fit: class_weight: the weight of class 0 .* -2.0"),
+        ({"class_weight": {0: np.inf}}, r"the weight of class 0 .* got inf"),
+        ({"class_weight": "equal"}, r"fit: class_weight must be a dict .* got 'equal'"),
+        (
+            {"validation_data": (np.zeros((2, 4)), np.zeros(2, int), np.ones(3))},
+            r"fit: validation_data sample weights must have shape \(2,\)",
+        ),
+        (
+            {"validation_data": (np.zeros((2, 4)), np.zeros(2, int), np.zeros(2))},
+            r"fit: validation_data sample weights: every weight is 0",
+        ),
+        (
+            {"validation_data": (np.zeros((2, 4)), np.zeros(2, int), np.ones(2), 1)},
+            r"validation_data must be a tuple \(x_val, y_val\) or \(x_val, y_val, sample_we",
+        ),
+    ],
+)
+def test_weight_errors_are_clear_and_come_before_training(kwargs, message):
+    _fit_error(message, **kwargs)
+
+
+def test_class_weight_on_a_regression_loss_is_an_error():
+    _fit_error(
+        r"fit: class_weight needs a classification loss; 'mse' is a regression loss",
+        loss="mse",
+        y=np.zeros((12, 3)),
+        class_weight={0: 1.0},
+    )
+
+
+def test_class_weight_needs_one_class_per_sample():
+    soft = np.full((12, 3), 1 / 3)
+    _fit_error(r"row 0 of the targets is not one-hot", y=soft, class_weight="balanced")
+
+
+def test_evaluate_checks_its_weights():
+    model, x, y = _weighted_setup(n=6)
+    model.compile("crossentropy", "sgd")
+    with pytest.raises(ValueError, match=r"evaluate: sample_weight must have shape \(6,\)"):
+        model.evaluate(x, y, sample_weight=np.ones(5))
+    with pytest.raises(ValueError, match=r"evaluate: sample_weight: every weight is 0"):
+        model.evaluate(x, y, sample_weight=np.zeros(6))
+
+
+def test_a_loss_without_sample_weight_trains_unweighted_and_refuses_weights():
+    class Plain(ln.losses.Loss):  # a user's loss written before sample weights existed
+        name = "plain"
+
+        def value_and_gradient(self, y_true, y_pred, need_gradient=True):
+            diff = y_pred - y_true
+            return float(np.mean(diff**2)), 2 * diff / diff.size
+
+    model = ln.Sequential([ln.Dense(4, 1, seed=0, dtype=np.float64)])
+    x, y = np.ones((6, 4)), np.zeros((6, 1))
+    model.compile(Plain(), ln.SGD(0.1))
+    model.fit(x, y, epochs=1, verbose=0)  # unweighted: the loss is called as before
+    with pytest.raises(ValueError, match=r"fit: the loss Plain does not take sample_weight"):
+        model.fit(x, y, epochs=1, verbose=0, sample_weight=np.ones(6))
+
+
+def test_a_loss_taking_keyword_arguments_is_given_the_weights():
+    seen = []
+
+    class Keywords(ln.losses.MSE):
+        def value_and_gradient(self, y_true, y_pred, need_gradient=True, **kwargs):
+            seen.append(kwargs.get("sample_weight"))
+            return super().value_and_gradient(y_true, y_pred, need_gradient, **kwargs)
+
+    model = ln.Sequential([ln.Dense(4, 1, seed=0, dtype=np.float64)])
+    model.compile(Keywords(), ln.SGD(0.1))
+    model.fit(np.ones((4, 4)), np.zeros((4, 1)), epochs=1, verbose=0, sample_weight=np.ones(4))
+    np.testing.assert_array_equal(seen[0], np.ones(4))

@@ -18,6 +18,7 @@ from . import (
     schedules,
     seeds,
     serialization,
+    weights,
 )
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Step, Tanh
 from .callbacks import (
@@ -99,4 +100,5 @@ __all__ = [
     "seeds",
     "serialization",
     "train_step",
+    "weights",
 ]

@@ -7,6 +7,10 @@ shuffling, each epoch draws one permutation of the row indices from the seeded
 batch. Without shuffling the batches are views of the data. The last batch keeps the
 remaining rows, even if fewer than ``batch_size``.
 
+Given ``sample_weight`` (one weight per row), each batch is ``(x_batch, y_batch,
+w_batch)``, the weights gathered with their rows by the same permutation (Keras' form of
+a weighted batch); without, ``(x_batch, y_batch)`` exactly as before.
+
 A yielded batch is valid until the next one is drawn (the buffers are reused).
 """
 
@@ -20,7 +24,8 @@ __all__ = ["Batches"]
 
 
 class Batches:
-    """Iterable of ``(x_batch, y_batch)`` over the rows of ``x`` and ``y``."""
+    """Iterable of ``(x_batch, y_batch)`` over the rows of ``x`` and ``y``, or of
+    ``(x_batch, y_batch, w_batch)`` when ``sample_weight`` is given."""
 
     def __init__(
         self,
@@ -29,6 +34,7 @@ class Batches:
         batch_size: int,
         shuffle: bool = True,
         rng: np.random.Generator | None = None,
+        sample_weight: np.ndarray | None = None,
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
             raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
@@ -36,20 +42,31 @@ class Batches:
             raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
         if len(x) != len(y):
             raise ValueError(f"x has {len(x)} rows but y has {len(y)}")
+        if sample_weight is not None and np.shape(sample_weight) != (len(x),):
+            raise ValueError(
+                f"sample_weight must have shape ({len(x)},), one weight per row, got "
+                f"{np.shape(sample_weight)}"
+            )
         self.x, self.y = x, y
+        self.sample_weight = None if sample_weight is None else np.asarray(sample_weight)
         self.batch_size = int(min(batch_size, max(len(x), 1)))
         self.shuffle = bool(shuffle)
         self.rng = rng if rng is not None else np.random.default_rng()
-        self._xb = self._yb = None
+        self._xb = self._yb = self._wb = None
         if self.shuffle:
             self._xb = np.empty((self.batch_size, *x.shape[1:]), dtype=x.dtype)
             self._yb = np.empty((self.batch_size, *y.shape[1:]), dtype=y.dtype)
+            if self.sample_weight is not None:
+                self._wb = np.empty(self.batch_size, dtype=self.sample_weight.dtype)
 
     def __len__(self) -> int:
         """Batches per epoch: ``ceil(rows / batch_size)``."""
         return -(-len(self.x) // self.batch_size)
 
-    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def __iter__(self) -> Iterator[tuple[np.ndarray, ...]]:
+        if self.sample_weight is not None:
+            yield from self._weighted()
+            return
         n, size = len(self.x), self.batch_size
         if not self.shuffle:
             for start in range(0, n, size):
@@ -63,3 +80,22 @@ class Batches:
             np.take(self.x, idx, axis=0, out=xb, mode="clip")
             np.take(self.y, idx, axis=0, out=yb, mode="clip")
             yield xb, yb
+
+    def _weighted(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """The batches with their weights: the same slices, or the same permutation."""
+        n, size, w = len(self.x), self.batch_size, self.sample_weight
+        assert w is not None
+        if not self.shuffle:
+            for start in range(0, n, size):
+                end = start + size
+                yield self.x[start:end], self.y[start:end], w[start:end]
+            return
+        order = self.rng.permutation(n)
+        for start in range(0, n, size):
+            idx = order[start : start + size]
+            k = len(idx)
+            xb, yb, wb = self._xb[:k], self._yb[:k], self._wb[:k]  # type: ignore[index]
+            np.take(self.x, idx, axis=0, out=xb, mode="clip")
+            np.take(self.y, idx, axis=0, out=yb, mode="clip")
+            np.take(w, idx, out=wb, mode="clip")
+            yield xb, yb, wb

@@ -44,7 +44,7 @@ from . import losses as losses_module
 from .layers import Layer
 from .losses import Loss
 from .model import Sequential
-from .training import loss_and_gradients
+from .training import LossAndGradients, loss_and_gradients
 from .training.penalties import PenaltyGradients
 
 __all__ = ["GradCheckEntry", "GradCheckReport", "gradcheck"]
@@ -147,6 +147,7 @@ def gradcheck(
     tol: float = 1e-6,
     training: bool = False,
     seed: int = 0,
+    sample_weight: np.ndarray | None = None,
 ) -> GradCheckReport:
     """Check every parameter gradient and the input gradient by central differences.
 
@@ -169,6 +170,9 @@ def gradcheck(
         Passed to ``forward`` (keep a layer's randomness fixed if True).
     seed : int
         Seed of ``R``.
+    sample_weight : array (batch,) or None
+        Weights of the samples' losses (needs a loss): the weighted loss
+        ``sum_i w_i l_i / batch`` is what gets checked.
 
     Returns
     -------
@@ -185,6 +189,8 @@ def gradcheck(
         )
     model.astype(np.float64)
     x64 = np.array(x, dtype=np.float64)  # a copy, perturbed in place below
+    if sample_weight is not None and loss is None:
+        raise ValueError("gradcheck: sample_weight weighs a loss; give loss= and y= too")
 
     if loss is None:
         projection = np.random.default_rng(seed).standard_normal(
@@ -203,10 +209,15 @@ def gradcheck(
             raise ValueError("gradcheck: a loss needs targets y")
         loss_fn = losses_module.get(loss)
 
-        def objective() -> float:
-            return loss_and_gradients(model, x64, y, loss_fn, training=training).loss
+        def run() -> LossAndGradients:
+            return loss_and_gradients(
+                model, x64, y, loss_fn, training=training, sample_weight=sample_weight
+            )
 
-        grad_input = loss_and_gradients(model, x64, y, loss_fn, training=training).grad_input
+        def objective() -> float:
+            return run().loss
+
+        grad_input = run().grad_input
 
     grad_input = np.array(grad_input, dtype=np.float64)
     analytic = {

@@ -43,6 +43,17 @@ where the unfused path would divide by ``p (1 - p) = 0``. The valid pairs are ex
 Any other ending (``Identity`` + MSE, ``Sigmoid`` + MSE, ...) goes through the ordinary
 backward pass.
 
+**Sample weights.** ``value_and_gradient``, ``__call__`` and ``gradient`` take
+``sample_weight=None`` or one weight ``w_i >= 0`` per sample, shape ``(batch,)``. With
+``l_i`` the loss of sample ``i`` (its own elements averaged for ``MSE`` and binary
+cross-entropy), the value is Keras' default reduction, "sum over batch size"::
+
+    L = sum_i w_i l_i / batch          dL/dy_pred[i] = w_i dl_i/dy_pred[i] / batch
+
+All weights 1 give the unweighted value (up to rounding); ``None`` runs the unweighted
+code, unchanged. A weight of 0 takes the sample out of the gradient but not out of
+``batch``. See ``lucidnet.weights``.
+
 Labels for ``CrossEntropy`` may be integers ``(batch,)`` in ``[0, classes)`` or one-hot
 (or any probability rows) ``(batch, classes)``. Values and gradients have the dtype of
 ``y_pred``.
@@ -58,6 +69,7 @@ from . import functional as F
 from .formula import Formula
 from .layers import Layer
 from .registry import Registry
+from .weights import check_sample_weight
 
 __all__ = [
     "MSE",
@@ -80,6 +92,17 @@ def _sum64(a: np.ndarray) -> float:
 def _mean64(a: np.ndarray) -> float:
     """The mean of all elements, accumulated in float64."""
     return _sum64(a) / max(a.size, 1)
+
+
+def _weighted_sum64(w: np.ndarray, a: np.ndarray) -> float:
+    """``sum_i w_i sum_j a[i, j]`` for the rows ``i`` of ``a``, in float64."""
+    rows = np.add.reduce(a.reshape(len(a), -1), axis=1, dtype=np.float64)
+    return float(np.dot(w, rows))
+
+
+def _weight_column(w: np.ndarray, scale: float, like: np.ndarray) -> np.ndarray:
+    """``w * scale`` in ``like``'s dtype, shaped ``(batch, 1, ...)`` to scale its rows."""
+    return (w * scale).astype(like.dtype).reshape((-1,) + (1,) * (like.ndim - 1))
 
 
 class Loss:
@@ -115,19 +138,45 @@ class Loss:
             return F.sigmoid(np.asarray(y_pred))
         return np.asarray(y_pred)
 
-    def __call__(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
-        """The loss value, a float."""
-        return self.value_and_gradient(y_true, y_pred, need_gradient=False)[0]
+    def __call__(
+        self, y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> float:
+        """The loss value, a float; ``sample_weight`` ``(batch,)`` weights the samples'
+        losses (``sum_i w_i l_i / batch``)."""
+        if sample_weight is None:
+            return self.value_and_gradient(y_true, y_pred, need_gradient=False)[0]
+        return self.value_and_gradient(
+            y_true, y_pred, need_gradient=False, sample_weight=sample_weight
+        )[0]
 
-    def gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
-        """``dL/dy_pred``, same shape and dtype as ``y_pred``."""
-        return self.value_and_gradient(y_true, y_pred)[1]  # type: ignore[return-value]
+    def gradient(
+        self, y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> np.ndarray:
+        """``dL/dy_pred``, same shape and dtype as ``y_pred`` (weighted as ``__call__``)."""
+        if sample_weight is None:
+            return self.value_and_gradient(y_true, y_pred)[1]  # type: ignore[return-value]
+        return self.value_and_gradient(y_true, y_pred, sample_weight=sample_weight)[1]  # type: ignore[return-value]
 
     def value_and_gradient(
-        self, y_true: np.ndarray, y_pred: np.ndarray, need_gradient: bool = True
+        self,
+        y_true: np.ndarray,
+        y_pred: np.ndarray,
+        need_gradient: bool = True,
+        sample_weight: np.ndarray | None = None,
     ) -> tuple[float, np.ndarray | None]:
-        """Both at once, sharing the work (the gradient is None if not needed)."""
+        """Both at once, sharing the work (the gradient is None if not needed).
+
+        ``sample_weight``: None, or one weight ``>= 0`` per sample, shape ``(batch,)``;
+        the value is then ``sum_i w_i l_i / batch`` (see the module's docstring).
+        """
         raise NotImplementedError
+
+    def _sample_weight(self, sample_weight: np.ndarray, batch: int) -> np.ndarray:
+        """The weights checked for this batch: float64 ``(batch,)``, finite, ``>= 0``
+        (a batch whose weights are all 0 is allowed: it contributes nothing)."""
+        return check_sample_weight(
+            sample_weight, batch, f"{self.name}: sample_weight", allow_all_zero=True
+        )
 
     def _pred(self, y_pred: np.ndarray) -> np.ndarray:
         p = np.asarray(y_pred)
@@ -194,6 +243,12 @@ class MSE(Loss):
 
     ``N = p.size``: the seed 003 formula ``1/n sum (y_i - y_hat_i)^2``, extended to several
     outputs by averaging over them too (as Keras and PyTorch do).
+
+    With ``sample_weight`` ``w`` (``batch`` rows of ``m`` elements each, ``N = batch m``),
+    each sample's squared errors are averaged first, then weighted::
+
+        L = sum_i w_i mean_j (p_ij - y_ij)^2 / batch = sum_ij w_i (p_ij - y_ij)^2 / N
+        dL/dp_ij = 2 w_i (p_ij - y_ij) / N
     """
 
     name = "mse"
@@ -201,12 +256,22 @@ class MSE(Loss):
     formula = Formula("L = mean((y_hat - y)^2)", r"L = \frac{1}{n} \sum (\hat{y} - y)^2")
 
     def value_and_gradient(
-        self, y_true: np.ndarray, y_pred: np.ndarray, need_gradient: bool = True
+        self,
+        y_true: np.ndarray,
+        y_pred: np.ndarray,
+        need_gradient: bool = True,
+        sample_weight: np.ndarray | None = None,
     ) -> tuple[float, np.ndarray | None]:
         p = self._pred(y_pred)
         diff = p - self._same_shape_target(p, y_true)
-        value = _mean64(np.square(diff, dtype=np.float64))
-        grad = diff * p.dtype.type(2.0 / max(p.size, 1)) if need_gradient else None
+        if sample_weight is None:
+            value = _mean64(np.square(diff, dtype=np.float64))
+            grad = diff * p.dtype.type(2.0 / max(p.size, 1)) if need_gradient else None
+            return value, grad
+        w = self._sample_weight(sample_weight, p.shape[0])
+        n = max(p.size, 1)
+        value = _weighted_sum64(w, np.square(diff, dtype=np.float64)) / n
+        grad = diff * _weight_column(w, 2.0 / n, p) if need_gradient else None
         return value, grad
 
 
@@ -226,6 +291,14 @@ class BinaryCrossEntropy(Loss):
 
     Targets ``y`` are in [0, 1] (usually 0 or 1) with the shape of the prediction;
     ``(n,)`` is accepted for ``(n, 1)``.
+
+    With ``sample_weight`` ``w`` (``N = batch m`` elements, ``m`` per sample), each
+    sample's elements are averaged first, then weighted (``l_ij`` the element's loss
+    above)::
+
+        L = sum_i w_i mean_j l_ij / batch = sum_ij w_i l_ij / N
+        dL/dp_ij = w_i (p_ij - y_ij) / (p_ij (1 - p_ij)) / N
+        dL/dz_ij = w_i (sigmoid(z_ij) - y_ij) / N          (from logits)
     """
 
     name = "binary_crossentropy"
@@ -257,10 +330,16 @@ class BinaryCrossEntropy(Loss):
             )
 
     def value_and_gradient(
-        self, y_true: np.ndarray, y_pred: np.ndarray, need_gradient: bool = True
+        self,
+        y_true: np.ndarray,
+        y_pred: np.ndarray,
+        need_gradient: bool = True,
+        sample_weight: np.ndarray | None = None,
     ) -> tuple[float, np.ndarray | None]:
         z = self._pred(y_pred)
         y = self._same_shape_target(z, y_true)
+        if sample_weight is not None:
+            return self._weighted(y, z, need_gradient, sample_weight)
         n = z.dtype.type(max(z.size, 1))
         if self.from_logits:
             value = _mean64(F.softplus(z) - y * z)
@@ -269,6 +348,20 @@ class BinaryCrossEntropy(Loss):
         p = self._probabilities(z)
         value = -_mean64(y * np.log(p) + (1 - y) * np.log1p(-p))
         grad = (p - y) / (p * (1 - p)) / n if need_gradient else None
+        return value, grad
+
+    def _weighted(
+        self, y: np.ndarray, z: np.ndarray, need_gradient: bool, sample_weight: np.ndarray
+    ) -> tuple[float, np.ndarray | None]:
+        w = self._sample_weight(sample_weight, z.shape[0])
+        n = max(z.size, 1)
+        if self.from_logits:
+            value = _weighted_sum64(w, F.softplus(z) - y * z) / n
+            grad = (F.sigmoid(z) - y) * _weight_column(w, 1.0 / n, z) if need_gradient else None
+            return value, grad
+        p = self._probabilities(z)
+        value = -_weighted_sum64(w, y * np.log(p) + (1 - y) * np.log1p(-p)) / n
+        grad = (p - y) / (p * (1 - p)) * _weight_column(w, 1.0 / n, p) if need_gradient else None
         return value, grad
 
     def get_config(self) -> dict[str, Any]:
@@ -297,6 +390,13 @@ class CrossEntropy(Loss):
     ``y_true`` is either integer labels ``(batch,)`` in ``[0, classes)`` (Keras'
     "sparse" form, PyTorch's usual form) or rows of class probabilities ``(batch, classes)``
     such as one-hot vectors.
+
+    With ``sample_weight`` ``w``, sample ``i``'s loss ``l_i = -sum_k y_ik log p_ik`` is
+    weighted::
+
+        L = sum_i w_i l_i / batch
+        dL/dp_ik = -w_i y_ik / p_ik / batch
+        dL/dz_ik = w_i (softmax(z_i)_k sum_k' y_ik' - y_ik) / batch      (from logits)
     """
 
     name = "crossentropy"
@@ -363,13 +463,19 @@ class CrossEntropy(Loss):
         return y.astype(np.intp, copy=False)
 
     def value_and_gradient(
-        self, y_true: np.ndarray, y_pred: np.ndarray, need_gradient: bool = True
+        self,
+        y_true: np.ndarray,
+        y_pred: np.ndarray,
+        need_gradient: bool = True,
+        sample_weight: np.ndarray | None = None,
     ) -> tuple[float, np.ndarray | None]:
         z = self._pred(y_pred)
         labels = self._labels(z.shape, y_true)
         rows = np.arange(z.shape[0])
-        batch = z.dtype.type(z.shape[0])
         y = None if labels is not None else self._same_shape_target(z, y_true)
+        if sample_weight is not None:
+            return self._weighted(y, labels, z, need_gradient, sample_weight)
+        batch = z.dtype.type(z.shape[0])
         if self.from_logits:
             log_p = F.log_softmax(z, axis=-1)
             grad = None
@@ -395,6 +501,42 @@ class CrossEntropy(Loss):
         value = -_sum64(y * np.log(p)) / z.shape[0]
         grad = -y / p / batch if need_gradient else None
         return float(value), grad
+
+    def _weighted(
+        self,
+        y: np.ndarray | None,
+        labels: np.ndarray | None,
+        z: np.ndarray,
+        need_gradient: bool,
+        sample_weight: np.ndarray,
+    ) -> tuple[float, np.ndarray | None]:
+        batch = z.shape[0]
+        w = self._sample_weight(sample_weight, batch)
+        rows = np.arange(batch)
+        grad = None
+        if self.from_logits:
+            log_p = F.log_softmax(z, axis=-1)
+            if labels is not None:
+                value = -float(np.dot(w, log_p[rows, labels].astype(np.float64)))
+                if need_gradient:
+                    grad = np.exp(log_p)
+                    grad[rows, labels] -= 1
+            else:
+                y_log_p = np.multiply(y, log_p, out=np.zeros_like(log_p), where=y != 0)
+                value = -_weighted_sum64(w, y_log_p)
+                if need_gradient:
+                    grad = np.exp(log_p) * np.sum(y, axis=1, keepdims=True) - y
+        else:
+            p = self._probabilities(z)
+            if y is None:
+                y = np.zeros_like(p)
+                y[rows, labels] = 1
+            value = -_weighted_sum64(w, y * np.log(p))
+            if need_gradient:
+                grad = -y / p
+        if grad is not None:
+            grad *= _weight_column(w, 1.0 / batch, grad)
+        return value / batch, grad
 
     def get_config(self) -> dict[str, Any]:
         """``from_logits``."""

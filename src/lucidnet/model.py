@@ -404,14 +404,18 @@ class Sequential:
         epochs: int = 1,
         batch_size: int = 32,
         validation_split: float = 0.0,
-        validation_data: tuple[Any, Any] | None = None,
+        validation_data: tuple[Any, ...] | None = None,
         shuffle: bool = True,
         callbacks: Sequence[Callback] | None = None,
         verbose: int = 1,
         seed: int | None = None,
         initial_epoch: int = 0,
+        sample_weight: Any = None,
+        class_weight: dict[int, float] | str | None = None,
     ) -> History:
-        """Train on ``(x, y)``; return the History. See ``lucidnet.training.fit``."""
+        """Train on ``(x, y)``; return the History. See ``lucidnet.training.fit``
+        (``sample_weight`` and ``class_weight`` as Keras': the loss of a batch is
+        ``sum_i w_i l_i / batch``; the metrics stay unweighted)."""
         from .training import fit
 
         return fit(
@@ -427,13 +431,18 @@ class Sequential:
             verbose=verbose,
             seed=seed,
             initial_epoch=initial_epoch,
+            sample_weight=sample_weight,
+            class_weight=class_weight,
         )
 
-    def evaluate(self, x: Any, y: Any, batch_size: int | None = None) -> dict[str, float]:
-        """``{"loss": ..., "<metric>": ...}`` on ``(x, y)``, in inference mode."""
+    def evaluate(
+        self, x: Any, y: Any, batch_size: int | None = None, sample_weight: Any = None
+    ) -> dict[str, float]:
+        """``{"loss": ..., "<metric>": ...}`` on ``(x, y)``, in inference mode; the loss
+        weighted by ``sample_weight`` ``(n,)`` if given, the metrics unweighted."""
         from .training import evaluate
 
-        return evaluate(self, x, y, batch_size=batch_size)
+        return evaluate(self, x, y, batch_size=batch_size, sample_weight=sample_weight)
 
     @property
     def is_classifier(self) -> bool:

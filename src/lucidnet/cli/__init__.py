@@ -89,6 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--validation-split", type=float, default=0.1, help="held-out fraction (default 0.1)"
     )
+    train.add_argument(
+        "--class-weight",
+        metavar="WEIGHTS",
+        help="weigh the classes' losses: 'balanced' (n_samples / (n_classes * count), from "
+        "the training rows) or CLASS:WEIGHT pairs like 0:1,1:5 or yes:5 (a class left out "
+        "weighs 1); classification only; the metrics stay unweighted",
+    )
     train.add_argument("--seed", type=int, default=0, help="default 0")
     train.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2])
     train.add_argument("--out", default="model.lucid", help="where to save the model")

@@ -61,6 +61,59 @@ def build_model(
     return Sequential(layers)
 
 
+def parse_class_weight(
+    text: str, classes: int | None, class_names: list[str] | None = None
+) -> dict[int, float] | str:
+    """``--class-weight``: ``"balanced"``, or ``CLASS:WEIGHT`` pairs separated by commas,
+    as the ``class_weight`` of ``fit`` (label index -> weight).
+
+    ``CLASS`` is a class name as the data writes it (``yes:3``), or, when the data has no
+    names or none of its names is a number, the label's index (``1:3``). Raises ValueError
+    (one line) for a regression (``classes`` None), a class that is not one of the data's,
+    a weight that is not a finite number >= 0, or a class given twice.
+    """
+    if classes is None:
+        raise ValueError(
+            "--class-weight needs a classification target; this data is a regression "
+            "(a number to predict)"
+        )
+    if text.strip().lower() == "balanced":
+        return "balanced"
+    names = [str(name) for name in class_names] if class_names is not None else None
+    by_index = names is None or not any(_is_int(name) for name in names)
+    table: dict[int, float] = {}
+    for item in text.split(","):
+        key, sep, value = item.strip().rpartition(":")
+        if not sep or not key.strip():
+            raise ValueError(
+                f"--class-weight {text!r}: expected 'balanced' or CLASS:WEIGHT pairs like 0:1,1:5"
+            )
+        key = key.strip()
+        if names is not None and key in names:
+            index = names.index(key)
+        elif by_index and _is_int(key) and 0 <= int(key) < classes:
+            index = int(key)
+        else:
+            known = ", ".join(names) if names is not None else f"0 to {classes - 1}"
+            raise ValueError(f"--class-weight: {key!r} is not a class of the data ({known})")
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = float("nan")
+        if not (np.isfinite(weight) and weight >= 0):
+            raise ValueError(
+                f"--class-weight: the weight of {key!r} must be a number >= 0, got {value!r}"
+            )
+        if index in table:
+            raise ValueError(f"--class-weight: {key!r} is given twice")
+        table[index] = weight
+    return table
+
+
+def _is_int(text: str) -> bool:
+    return text.strip().lstrip("+-").isdigit()
+
+
 def _format_metrics(results: dict[str, float]) -> str:
     return "  ".join(f"{k} {v:.4f}" for k, v in results.items())
 
@@ -83,6 +136,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     _check_picture_options(args)
     hidden = _parse_layers(args.layers)
     data = load_data(args.data, seed=args.seed, target=args.target, task=args.task)
+    class_weight = None
+    if args.class_weight is not None:
+        class_weight = parse_class_weight(args.class_weight, data.classes, data.class_names)
     standardize = None
     if data.feature_names is not None and not args.no_standardize:  # CSV features
         # the rows fit trains on: validation_split holds out the last ones (as Keras)
@@ -123,6 +179,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         verbose=args.verbose,
         seed=args.seed,
         callbacks=callbacks,
+        class_weight=class_weight,
     )
     seconds = time.perf_counter() - start
     last = {k: v[-1] for k, v in history.history.items() if k != "lr"}
@@ -145,7 +202,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             replay_optimizer = optimizers.get(args.optimizer)
             replay_optimizer.lr = args.lr
             replay.compile("crossentropy", replay_optimizer, metrics=["accuracy"])
-        fit_kwargs = {"batch_size": args.batch_size, "seed": args.seed}
+        fit_kwargs: dict[str, Any] = {"batch_size": args.batch_size, "seed": args.seed}
+        if class_weight is not None:
+            fit_kwargs["class_weight"] = class_weight
         written = _write_plots(model, history, data, args.plots, replay, args.epochs, fit_kwargs)
         print(f"wrote {len(written)} plots to {args.plots}: {', '.join(written)}")
     if args.report:

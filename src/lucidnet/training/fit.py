@@ -5,11 +5,13 @@ and ``loss_and_gradients``, all on the ``Trainer`` of ``step.py``.
 validation, metrics, callbacks and progress output; the model methods
 ``compile``/``fit``/``evaluate`` call the functions here. Data are checked once, whole,
 before any step: shapes against the model (``(batch, *input_shape)``), finiteness (named
-by row and column), targets against the loss and the output shape.
+by row and column), targets against the loss and the output shape, and the weights
+(``sample_weight``, ``class_weight``: ``lucidnet.weights``).
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,22 +25,31 @@ from ..model import Sequential
 from ..optimizers import Optimizer
 from ..progress import ProgressLogger
 from ..validation import check_finite
+from ..weights import check_sample_weight, class_sample_weight
 from .step import LossAndGradients, Trainer, TrainingDiverged
 
 __all__ = ["evaluate", "fit", "loss_and_gradients", "train_step"]
 
 
 def loss_and_gradients(
-    model: Sequential, x: np.ndarray, y: np.ndarray, loss: Loss | str, training: bool = True
+    model: Sequential,
+    x: np.ndarray,
+    y: np.ndarray,
+    loss: Loss | str,
+    training: bool = True,
+    sample_weight: np.ndarray | None = None,
 ) -> LossAndGradients:
     """Forward and backward for one batch; every gradient buffer holds ``dL/dθ`` after.
 
     The loss and the gradients include the parameters' penalties (``Dense(l2=...)``).
     When the last layer and the loss form a fused pair, the loss is computed from the last
     layer's input (the logits) and its gradient ``p - y`` enters the backward pass one
-    layer earlier.
+    layer earlier. ``sample_weight`` ``(batch,)`` weights the samples' losses
+    (``sum_i w_i l_i / batch``).
     """
-    return Trainer(model, loss).gradients(np.asarray(x), np.asarray(y), training=training)
+    return Trainer(model, loss).gradients(
+        np.asarray(x), np.asarray(y), training=training, sample_weight=sample_weight
+    )
 
 
 def train_step(
@@ -47,8 +58,11 @@ def train_step(
     y: np.ndarray,
     loss: Loss | str,
     optimizer: Optimizer,
+    sample_weight: np.ndarray | None = None,
 ) -> float:
     """One gradient-descent step on the batch ``(x, y)``; return the loss before the step.
+
+    ``sample_weight`` ``(batch,)`` weights the samples' losses (``sum_i w_i l_i / batch``).
 
     Pass the same optimizer instance every step: it holds the state (momentum, moments).
     Raises ValueError naming the row and column of a NaN or infinity in ``x`` or ``y``,
@@ -62,10 +76,14 @@ def train_step(
         )
     check_finite(x, "training input x")
     check_finite(y, "training target y")
+    if sample_weight is not None:
+        sample_weight = check_sample_weight(sample_weight, len(x), "train_step: sample_weight")
     before = model.get_weights()  # a copy per step: this is the simple, checked path
     try:
         with flush_denormals():
-            value, _ = Trainer(model, loss, optimizer).step(x, y, before, "those before this step")
+            value, _ = Trainer(model, loss, optimizer).step(
+                x, y, before, "those before this step", sample_weight=sample_weight
+            )
     except TrainingDiverged as err:
         raise TrainingDiverged(
             f"{err}; the model keeps its last finite weights. Lower the learning rate or "
@@ -105,15 +123,38 @@ def _prepare(
     return x, y
 
 
-def evaluate(model: Sequential, x: Any, y: Any, batch_size: int | None = None) -> dict[str, float]:
+def evaluate(
+    model: Sequential,
+    x: Any,
+    y: Any,
+    batch_size: int | None = None,
+    sample_weight: Any = None,
+) -> dict[str, float]:
     """Loss (penalties included) and metrics of the compiled model on ``(x, y)``.
 
     Runs in inference mode (``training=False``), in batches of ``batch_size`` (all at
-    once if None). Returns ``{"loss": ..., "<metric>": ...}``.
+    once if None). ``sample_weight`` ``(n,)`` weights the loss, ``sum_i w_i l_i / n``;
+    the metrics stay unweighted. Returns ``{"loss": ..., "<metric>": ...}``.
     """
     loss, metrics = _compiled(model)
     x, y = _prepare(model, loss, x, y, "evaluate")
-    return Trainer(model, loss).evaluate(x, y, metrics, batch_size)
+    _check_weighted_loss(loss, sample_weight, "evaluate")
+    if sample_weight is not None:
+        sample_weight = check_sample_weight(sample_weight, len(x), "evaluate: sample_weight")
+    return Trainer(model, loss).evaluate(x, y, metrics, batch_size, sample_weight)
+
+
+def _check_weighted_loss(loss: Loss, weights: Any, where: str) -> None:
+    """A loss whose ``value_and_gradient`` has no ``sample_weight`` cannot be weighted."""
+    if weights is None:
+        return
+    parameters = inspect.signature(loss.value_and_gradient).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    if "sample_weight" not in parameters and not takes_any:
+        raise ValueError(
+            f"{where}: the loss {type(loss).__name__} does not take sample_weight in "
+            "value_and_gradient, so the samples cannot be weighted"
+        )
 
 
 def _compiled(model: Sequential) -> tuple[Loss, list[tuple[str, Any]]]:
@@ -125,22 +166,35 @@ def _compiled(model: Sequential) -> tuple[Loss, list[tuple[str, Any]]]:
     return loss, model.metrics
 
 
+Validation = tuple[np.ndarray, np.ndarray, np.ndarray | None]
+
+
 def _split_validation(
     model: Sequential,
     loss: Loss,
     x: np.ndarray,
     y: np.ndarray,
+    w: np.ndarray | None,
     validation_split: float,
-    validation_data: tuple[Any, Any] | None,
-) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+    validation_data: tuple[Any, ...] | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, Validation | None]:
+    """The training rows and the validation set, each with its weights (or None)."""
     if validation_data is not None:
         if validation_split:
             raise ValueError("fit: give validation_data or validation_split, not both")
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise ValueError("fit: validation_data must be a tuple (x_val, y_val)")
-        return x, y, _prepare(model, loss, *validation_data, "fit: validation_data")
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError(
+                "fit: validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
+                "sample_weight_val)"
+            )
+        x_val, y_val = _prepare(model, loss, *validation_data[:2], "fit: validation_data")
+        w_val = validation_data[2] if len(validation_data) == 3 else None
+        if w_val is not None:
+            _check_weighted_loss(loss, w_val, "fit: validation_data")
+            w_val = check_sample_weight(w_val, len(x_val), "fit: validation_data sample weights")
+        return x, y, w, (x_val, y_val, w_val)
     if not validation_split:
-        return x, y, None
+        return x, y, w, None
     if not 0 < validation_split < 1:
         raise ValueError(f"fit: validation_split must be in (0, 1), got {validation_split!r}")
     split_at = int(len(x) * (1 - validation_split))  # the last rows, before any shuffling
@@ -148,7 +202,39 @@ def _split_validation(
         raise ValueError(
             f"fit: validation_split={validation_split} of {len(x)} samples leaves an empty set"
         )
-    return x[:split_at], y[:split_at], (x[split_at:], y[split_at:])
+    if w is None:
+        return x[:split_at], y[:split_at], None, (x[split_at:], y[split_at:], None)
+    w_val = w[split_at:]
+    if not w_val.any():
+        raise ValueError(
+            f"fit: every sample weight of the validation rows (the last {len(w_val)}, "
+            f"validation_split={validation_split}) is 0, so val_loss would be 0"
+        )
+    return x[:split_at], y[:split_at], w[:split_at], (x[split_at:], y[split_at:], w_val)
+
+
+def _training_weights(
+    model: Sequential,
+    loss: Loss,
+    x: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray | None,
+    class_weight: Any,
+) -> np.ndarray | None:
+    """The training rows' weights: ``sample_weight`` times the weight of each row's class
+    (``class_weight``), or None when neither is given."""
+    if class_weight is not None:
+        _check_weighted_loss(loss, class_weight, "fit: class_weight")
+        per_class = class_sample_weight(
+            class_weight, loss, model.check_input(x, "fit"), y, "fit: class_weight"
+        )
+        w = per_class if w is None else w * per_class
+    if w is not None and not w.any():
+        raise ValueError(
+            "fit: every training row weighs 0 (sample_weight times class_weight), so "
+            "nothing would be learned"
+        )
+    return w
 
 
 def fit(
@@ -158,12 +244,14 @@ def fit(
     epochs: int = 1,
     batch_size: int = 32,
     validation_split: float = 0.0,
-    validation_data: tuple[Any, Any] | None = None,
+    validation_data: tuple[Any, ...] | None = None,
     shuffle: bool = True,
     callbacks: Sequence[Callback] | None = None,
     verbose: int = 1,
     seed: int | None = None,
     initial_epoch: int = 0,
+    sample_weight: Any = None,
+    class_weight: dict[int, float] | str | None = None,
 ) -> History:
     """Train the compiled ``model`` on ``(x, y)``; return the History of every epoch.
 
@@ -177,8 +265,9 @@ def fit(
         Rows per gradient step; the last batch of an epoch keeps the remainder.
     validation_split : float in (0, 1)
         Fraction of the *last* rows held out for validation (before shuffling, as Keras).
-    validation_data : (x_val, y_val)
-        Explicit validation set (instead of ``validation_split``).
+    validation_data : (x_val, y_val) or (x_val, y_val, sample_weight_val)
+        Explicit validation set (instead of ``validation_split``), with its own sample
+        weights if a third element is given.
     shuffle : bool
         Reshuffle the training rows every epoch.
     callbacks : list of Callback
@@ -193,6 +282,19 @@ def fit(
     initial_epoch : int
         The epoch to start from (Keras' meaning): ``fit(..., epochs=4, initial_epoch=2)``
         trains epochs 2 and 3, continuing a model saved after epoch 2.
+    sample_weight : array (samples,) or None
+        A weight ``>= 0`` per sample (finite, not all 0). The loss of a batch of ``n``
+        rows is ``sum_i w_i l_i / n`` (Keras' default reduction, "sum over batch size"),
+        and the reported ``loss`` is that weighted loss; the metrics stay unweighted
+        (Keras' ``metrics``, not ``weighted_metrics``). Rows held out by
+        ``validation_split`` keep their weights for ``val_loss``.
+    class_weight : dict {class label: weight}, "balanced" or None
+        A weight per class for the training rows (not the validation rows, as Keras),
+        multiplied into ``sample_weight``; a class missing from the dict weighs 1.
+        ``"balanced"`` is scikit-learn's ``n_samples / (n_classes * bincount(y))`` on the
+        training rows. Needs a classification loss and one class per sample (labels,
+        one-hot rows, or 0/1 targets of one sigmoid output); a key outside the model's
+        classes is an error. See ``lucidnet.weights``.
 
     Returns
     -------
@@ -229,9 +331,14 @@ def fit(
     if isinstance(callbacks, Callback):
         callbacks = [callbacks]
     x, y = _prepare(model, loss, x, y, "fit")
-    x, y, validation = _split_validation(model, loss, x, y, validation_split, validation_data)
+    w = None
+    if sample_weight is not None:
+        _check_weighted_loss(loss, sample_weight, "fit")
+        w = check_sample_weight(sample_weight, len(x), "fit: sample_weight")
+    x, y, w, validation = _split_validation(model, loss, x, y, w, validation_split, validation_data)
+    w = _training_weights(model, loss, x, y, w, class_weight)
     base_seed = int(np.random.SeedSequence().entropy) if seed is None else int(seed)  # type: ignore[arg-type]
-    batches = Batches(x, y, batch_size, shuffle=shuffle)
+    batches = Batches(x, y, batch_size, shuffle=shuffle, sample_weight=w)
     trainer = Trainer(model, loss, optimizer)
 
     history = History()
@@ -253,7 +360,8 @@ def fit(
             with flush_denormals():  # subnormal arithmetic is 10-100x slower (denormals.py)
                 logs = trainer.run_epoch(batches, epoch, metrics, every)
             if validation is not None:
-                val = trainer.evaluate(*validation, metrics, batch_size)
+                x_val, y_val, w_val = validation
+                val = trainer.evaluate(x_val, y_val, metrics, batch_size, w_val)
                 logs.update({f"val_{k}": v for k, v in val.items()})
             logs["lr"] = optimizer.lr
             for cb in every:

@@ -12,9 +12,14 @@ One step on a batch ``(x, y)``::
 
 with one refinement: the fused output pairs (``Sigmoid`` + binary cross-entropy,
 ``Softmax`` + cross-entropy) take the gradient ``p - y`` straight on the logits (see
-``lucidnet.losses``). The hook runs before the finiteness check so that every process of
-a data-parallel run sees the same reduced gradients and takes the same decision: none can
-raise while another waits.
+``lucidnet.losses``). With sample weights (``sample_weight=`` on ``step``, ``gradients``,
+``evaluate``; ``Batches`` carrying a third array) the loss is Keras'
+``sum_i w_i l_i / batch`` (``lucidnet.weights``); without them (None) the loss is called
+exactly as before, with no extra work.
+
+The hook runs before the finiteness check so that every process of a data-parallel run
+sees the same reduced gradients and takes the same decision: none can raise while another
+waits.
 
 ``fit``, ``train_step``, the scikit-learn estimators (through ``fit``), the boundary
 animation and ``gradcheck`` all run on this object; none has a loop of its own.
@@ -98,33 +103,52 @@ class Trainer:
     # --- forward and backward -------------------------------------------------------------
 
     def forward_loss(
-        self, x: np.ndarray, y: np.ndarray, training: bool, need_gradient: bool
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        training: bool,
+        need_gradient: bool,
+        sample_weight: np.ndarray | None = None,
     ) -> tuple[float, np.ndarray, np.ndarray | None, int]:
         """Forward pass and loss (no penalties); return ``(value, y_pred, gradient, start)``.
 
         ``gradient`` is ``dL/d(input of layer start)``, where backward must begin: the output
         for an ordinary loss, the last layer's input (the logits) for a fused pair.
+        ``sample_weight`` ``(batch,)`` weights the samples' losses (None: unweighted).
         """
         layers = self.model.layers
         fused = self._fused
         if fused is None:
             y_pred = self.model.forward(x, training=training)
-            value, g = self.loss.value_and_gradient(y, y_pred, need_gradient=need_gradient)
-            return value, y_pred, g, len(layers)
-        logits = np.asarray(x)
-        for layer in layers[:-1]:
-            logits = layer.forward(logits, training=training)
-        y_pred = layers[-1].forward(logits, training=training)
-        value, g = fused.value_and_gradient(y, logits, need_gradient=need_gradient)
-        return value, y_pred, g, len(layers) - 1
+            loss, out, start = self.loss, y_pred, len(layers)
+        else:
+            out = np.asarray(x)
+            for layer in layers[:-1]:
+                out = layer.forward(out, training=training)
+            y_pred = layers[-1].forward(out, training=training)
+            loss, start = fused, len(layers) - 1  # the loss from the logits
+        if sample_weight is None:  # a custom loss need not know sample_weight
+            value, g = loss.value_and_gradient(y, out, need_gradient=need_gradient)
+        else:
+            value, g = loss.value_and_gradient(
+                y, out, need_gradient=need_gradient, sample_weight=sample_weight
+            )
+        return value, y_pred, g, start
 
     def gradients(
-        self, x: np.ndarray, y: np.ndarray, training: bool = True, need_input_grad: bool = True
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        training: bool = True,
+        need_input_grad: bool = True,
+        sample_weight: np.ndarray | None = None,
     ) -> LossAndGradients:
         """Forward, loss, backward, the hook and the penalties, without the checks and the
         update: every parameter's ``grad`` holds ``dL/dθ`` after (what ``gradcheck``
         verifies)."""
-        value, y_pred, grad, start = self.forward_loss(x, y, training, need_gradient=True)
+        value, y_pred, grad, start = self.forward_loss(
+            x, y, training, need_gradient=True, sample_weight=sample_weight
+        )
         grad_input = self.model.backward(grad, need_input_grad, end=start)  # type: ignore[arg-type]
         params = self.model.parameters()
         if self.gradient_hook is not None:
@@ -141,9 +165,10 @@ class Trainer:
         fallback: list[np.ndarray],
         fallback_name: str,
         check_update: bool = True,
+        sample_weight: np.ndarray | None = None,
     ) -> tuple[float, np.ndarray]:
         """One update on the batch; return the loss (penalties included, before the step)
-        and the predictions.
+        and the predictions. ``sample_weight`` ``(batch,)`` weights the samples' losses.
 
         Raises TrainingDiverged, never leaving NaN in the model: a non-finite loss or
         gradient skips the update (the weights stay as they were); non-finite weights,
@@ -153,7 +178,9 @@ class Trainer:
         if self.optimizer is None:
             raise RuntimeError("Trainer.step: the trainer has no optimizer")
         model = self.model
-        value, y_pred, grad, start = self.forward_loss(x, y, True, need_gradient=True)
+        value, y_pred, grad, start = self.forward_loss(
+            x, y, True, need_gradient=True, sample_weight=sample_weight
+        )
         model.backward(grad, need_input_grad=False, end=start)  # type: ignore[arg-type]
         params = model.parameters()
         if self.gradient_hook is not None:
@@ -223,7 +250,9 @@ class Trainer:
     ) -> dict[str, float]:
         """One pass over the batches; return the epoch's mean loss and metrics.
 
-        Stops after the current batch if a callback sets ``model.stop_training``.
+        Batches of ``(x, y, sample_weight)`` train with those weights; the metrics stay
+        unweighted. Stops after the current batch if a callback sets
+        ``model.stop_training``.
         """
         model = self.model
         # The fallback if an update makes a weight non-finite: one copy per epoch, not per step.
@@ -231,9 +260,13 @@ class Trainer:
         start_name = f"those at the start of epoch {epoch + 1}"
         means = RunningMeans(self.loss, metrics)
         last = len(batches) - 1
-        for batch, (xb, yb) in enumerate(batches):
+        for batch, data in enumerate(batches):
+            xb, yb = data[0], data[1]
+            wb = data[2] if len(data) > 2 else None
             try:
-                value, y_pred = self.step(xb, yb, start_weights, start_name, check_update=False)
+                value, y_pred = self.step(
+                    xb, yb, start_weights, start_name, check_update=False, sample_weight=wb
+                )
                 if batch == last or model.stop_training:  # no later loss will check this update
                     self.restore_if_not_finite(start_weights, start_name, None)
             except TrainingDiverged as err:
@@ -257,9 +290,11 @@ class Trainer:
         y: np.ndarray,
         metrics: Sequence[tuple[str, Any]] = (),
         batch_size: int | None = None,
+        sample_weight: np.ndarray | None = None,
     ) -> dict[str, float]:
         """Loss (penalties included) and metrics on prepared ``(x, y)``, in inference mode,
-        in batches of ``batch_size`` (all at once if None)."""
+        in batches of ``batch_size`` (all at once if None). ``sample_weight`` ``(n,)``
+        weights the loss (``sum_i w_i l_i / n``), not the metrics."""
         size = len(x) if batch_size is None else batch_size
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
             raise ValueError(f"evaluate: batch_size must be an int >= 1, got {batch_size!r}")
@@ -267,13 +302,18 @@ class Trainer:
         penalty = self.model.penalty()
         for start in range(0, len(x), size):
             xb, yb = x[start : start + size], y[start : start + size]
-            value, y_pred, _, _ = self.forward_loss(xb, yb, False, need_gradient=False)
+            wb = None if sample_weight is None else sample_weight[start : start + size]
+            value, y_pred, _, _ = self.forward_loss(
+                xb, yb, False, need_gradient=False, sample_weight=wb
+            )
             means.add(value + penalty, yb, y_pred)
         return means.means()
 
 
 class RunningMeans:
-    """Sample-weighted means of the loss and the metrics over the batches of an epoch.
+    """Means of the loss and the metrics over the batches of an epoch, each batch counted
+    by its number of rows (so the epoch's loss is ``sum_i w_i l_i / n`` over its rows with
+    sample weights, the plain mean without).
 
     Metrics see the model's output through the loss's link function (probabilities for a
     classifier trained from logits).
