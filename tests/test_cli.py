@@ -287,6 +287,15 @@ def test_bad_numbers_and_paths_fail_before_training(tmp_path, xor_model):
     _assert_one_line_error(_cli("predict", xor_model, nan), contains="row 0, column 1")
 
 
+def test_divergence_is_one_clean_line_without_numpy_warnings(tmp_path):
+    result = _cli(
+        "train", "--data", "spirals", "--layers", "64,64", "--optimizer", "sgd", "--lr", "1e30",
+        "--epochs", "3", "--verbose", "0", "--out", tmp_path / "d.lucid",
+    )  # fmt: skip
+    _assert_one_line_error(result, contains="training diverged at epoch 1")
+    assert "RuntimeWarning" not in result.stderr
+
+
 def test_train_with_a_cosine_schedule(tmp_path):
     result = _cli(
         "train", "--data", "xor", "--layers", "8", "--activation", "tanh", "--epochs", "3",
