@@ -123,6 +123,15 @@ def test_train_saves_a_loadable_model(xor_model):
     np.testing.assert_array_equal(model.predict_classes(x), y)
 
 
+def test_train_on_xor_with_the_defaults_learns_xor(tmp_path):
+    result = _cli("train", "--data", "xor", "--verbose", "0", "--out", tmp_path / "x.lucid")
+    assert result.returncode == 0, result.stderr
+    assert "no validation split: fewer than 100 training rows" in result.stdout
+    assert "validation  loss" not in result.stdout
+    test_line = next(line for line in result.stdout.splitlines() if line.startswith("test "))
+    assert test_line.endswith("accuracy 1.0000"), test_line
+
+
 def test_train_on_spirals_reports_train_validation_and_test(tmp_path):
     result = _cli(
         "train", "--data", "spirals", "--layers", "32,32", "--epochs", "5", "--verbose", "2",

@@ -31,7 +31,7 @@ from .commands import (
 )
 from .data import DATA_HELP, load_data
 from .explain import EXAMPLES, cmd_explain
-from .train import DIAGRAM_MAX_UNITS, build_model, cmd_train
+from .train import DIAGRAM_MAX_UNITS, SMALL_DATA_ROWS, build_model, cmd_train
 
 __all__ = ["build_model", "build_parser", "load_data", "main"]
 
@@ -80,7 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=int, default=15, help="default 15")
     train.add_argument("--batch-size", type=int, default=128, help="default 128")
     train.add_argument(
-        "--validation-split", type=float, default=0.1, help="held-out fraction (default 0.1)"
+        "--validation-split",
+        type=float,
+        default=None,
+        help="fraction of the training rows held out for validation (default 0.1; none "
+        f"when there are fewer than {SMALL_DATA_ROWS} training rows, such as xor's four)",
     )
     train.add_argument("--seed", type=int, default=0, help="default 0")
     train.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2])

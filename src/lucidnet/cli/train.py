@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from ..model import Sequential
 
 DIAGRAM_MAX_UNITS = 64  # --plots draws the network diagram when no layer is wider
+SMALL_DATA_ROWS = 100  # fewer training rows: no validation split unless asked for
+DEFAULT_VALIDATION_SPLIT = 0.1
 
 
 def _parse_layers(text: str) -> list[int]:
@@ -90,6 +92,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         model.compile("crossentropy", optimizer, metrics=["accuracy"])
     model.summary()
     print(f"training on {len(data.x_train)} samples, testing on {len(data.x_test)}")
+    validation_split = _validation_split(args.validation_split, len(data.x_train))
     callbacks = []
     if args.schedule == "cosine":
         from ..callbacks import LearningRateScheduler
@@ -102,7 +105,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         data.y_train,
         epochs=args.epochs,
         batch_size=args.batch_size,
-        validation_split=args.validation_split,
+        validation_split=validation_split,
         verbose=args.verbose,
         seed=args.seed,
         callbacks=callbacks,
@@ -145,6 +148,21 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
         print(f"wrote the report {args.report}")
     return 0
+
+
+def _validation_split(fraction: float | None, rows: int) -> float:
+    """``--validation-split``, or its default: 0.1 of the training rows, but none for fewer
+    than ``SMALL_DATA_ROWS`` rows (a handful of validation rows measures nothing, and the
+    model needs every row: xor has four)."""
+    if fraction is not None:
+        return fraction
+    if rows < SMALL_DATA_ROWS:
+        print(
+            f"no validation split: fewer than {SMALL_DATA_ROWS} training rows "
+            "(--validation-split sets one)"
+        )
+        return 0.0
+    return DEFAULT_VALIDATION_SPLIT
 
 
 def _check_picture_options(args: argparse.Namespace) -> None:
