@@ -2,6 +2,7 @@
 
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -303,6 +304,74 @@ def test_divergence_is_one_clean_line_without_numpy_warnings(tmp_path):
     )  # fmt: skip
     _assert_one_line_error(result, contains="training diverged at epoch 1")
     assert "RuntimeWarning" not in result.stderr
+
+
+def test_output_paths_are_checked_before_training(tmp_path):
+    folder = tmp_path / "a folder"
+    folder.mkdir()
+    model = ("--out", tmp_path / "m.lucid")
+    cases = [
+        (("--out", folder), f"--out {folder}: is a folder; give a file name such as "
+         f"{folder / 'model.lucid'}"),
+        (("--report", folder, *model), f"--report {folder}: is a folder; give a file name "
+         f"such as {folder / 'report.html'}"),
+        # a place nobody may write in, root included: /sys takes no new files
+        (("--out", "/sys/m.lucid"), "--out /sys/m.lucid: cannot write in /sys"),
+        (("--report", "/sys/r.html", *model), "--report /sys/r.html: cannot write in /sys"),
+        (("--plots", "/sys", *model), "--plots /sys: cannot write in /sys"),
+    ]  # fmt: skip
+    for options, message in cases:
+        result = _cli("train", "--data", "xor", "--verbose", "0", *options)
+        _assert_one_line_error(result, contains=message)
+        assert "training on" not in result.stdout  # nothing was trained
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["a folder"]  # no probe left
+
+
+def test_a_network_too_large_for_the_memory_stops_before_allocating(tmp_path, monkeypatch):
+    monkeypatch.setenv("LUCIDNET_MEMORY_LIMIT", "64G")
+    result = _cli("train", "--data", "xor", "--layers", "100000,100000", "--out", tmp_path / "m")
+    _assert_one_line_error(result, contains="--layers 100000,100000 with --batch-size 128")
+    assert "needs about 149.0 GiB of memory" in result.stderr  # 1.0e10 parameters, float32
+    assert "Adam's 2 buffers 74.5 GiB" in result.stderr
+    assert "more than the 64.0 GiB available; use smaller --layers" in result.stderr
+    assert "training on" not in result.stdout
+    monkeypatch.setenv("LUCIDNET_MEMORY_LIMIT", "100K")  # the fixed cap decides
+    small = ("train", "--data", "spirals", "--layers", "64", "--epochs", "1", "--verbose", "0")
+    result = _cli(*small, "--out", tmp_path / "m")
+    _assert_one_line_error(result, contains="more than the 100.0 KiB available")
+    monkeypatch.setenv("LUCIDNET_MEMORY_LIMIT", "1M")
+    assert _cli(*small, "--out", tmp_path / "m").returncode == 0
+
+
+def test_the_memory_estimate_counts_parameters_gradients_buffers_and_activations():
+    from lucidnet.cli import memory
+
+    adam, sgd = ln.optimizers.get("adam"), ln.optimizers.get("sgd")
+    assert memory.optimizer_slots(adam) == 2 and memory.optimizer_slots(sgd) == 0
+    assert memory.optimizer_slots(ln.SGD(0.1, momentum=0.9)) == 1
+    need = memory.training_bytes([2, 8, 3], batch_size=4, slots=2, samples=10)
+    params = (2 * 8 + 8) + (8 * 3 + 3)
+    assert need == {
+        "parameters": 4 * params,
+        "gradients": 4 * params,
+        "optimizer": 2 * 4 * params,
+        "activations": memory.ARRAYS_PER_LAYER * 10 * (2 + 8 + 3) * 4,  # 10 rows at most
+    }
+    assert memory.training_bytes([2, 8, 3], 4, 0)["activations"] == 4 * 1024 * 13 * 4
+
+
+def test_the_memory_available_comes_from_the_cap_or_from_proc_meminfo(monkeypatch):
+    from lucidnet.cli import memory
+
+    monkeypatch.setenv("LUCIDNET_MEMORY_LIMIT", "1.5G")
+    assert memory.available_bytes() == 3 * 2**29
+    monkeypatch.setenv("LUCIDNET_MEMORY_LIMIT", "lots")
+    with pytest.raises(ValueError, match="LUCIDNET_MEMORY_LIMIT='lots': expected a number"):
+        memory.available_bytes()
+    monkeypatch.delenv("LUCIDNET_MEMORY_LIMIT")
+    text = Path("/proc/meminfo").read_text()
+    kilobytes = int(re.search(r"^MemAvailable:\s+(\d+) kB", text, re.M).group(1))
+    assert abs(memory.available_bytes() - 1024 * kilobytes) < 2**30  # it moves a little
 
 
 def test_train_with_a_cosine_schedule(tmp_path):

@@ -8,8 +8,9 @@ error (unknown option, missing argument) exits with 2, as argparse does.
 
 The modules: this one (the parser, ``main`` and its error handling), ``data`` (the data
 sets of ``--data`` and their train/test split), ``train`` (the model it builds, training,
-``--plots`` and ``--report``), ``commands`` (``evaluate``, ``predict``, ``summary``,
-``gradcheck``, ``demo``) and ``explain``.
+``--plots`` and ``--report``), ``memory`` (the memory a training run will need, checked
+before it starts), ``commands`` (``evaluate``, ``predict``, ``summary``, ``gradcheck``,
+``demo``) and ``explain``.
 """
 
 from __future__ import annotations
@@ -176,6 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     expected = (
         ValueError,
         OSError,
+        MemoryError,  # the estimate of cli/memory.py stops most before they happen
         ModelFileError,
         IDXError,
         DatasetNotFoundError,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .data import IMAGE_SHAPE, Split, load_data
+from .memory import check_memory
 
 if TYPE_CHECKING:
     from ..model import Sequential
@@ -75,17 +76,24 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise ValueError(f"{option} must be >= 1, got {value}")
     if args.seed < 0:
         raise ValueError(f"--seed must be >= 0, got {args.seed}")
-    out_folder = os.path.dirname(os.path.abspath(args.out))
-    if not os.path.isdir(out_folder):
-        raise ValueError(f"--out {args.out}: the folder {out_folder} does not exist")
+    check_output_file("--out", args.out, "model.lucid")
     _check_picture_options(args)
     hidden = _parse_layers(args.layers)
+    optimizer = optimizers.get(args.optimizer)
+    optimizer.lr = check_positive(args.lr, "--lr")
     data = load_data(args.data, seed=args.seed, target=args.target, task=args.task)
+    widths = [data.x_train.shape[1], *hidden, data.classes or 1]
+    check_memory(
+        widths,
+        args.batch_size,
+        optimizer,
+        samples=max(len(data.x_train), len(data.x_test)),
+        label=f"--layers {args.layers} with --batch-size {args.batch_size} "
+        f"and --optimizer {args.optimizer}",
+    )
     model = build_model(
         data.x_train.shape[1], hidden, data.classes, args.activation, args.dropout, args.seed
     )
-    optimizer = optimizers.get(args.optimizer)
-    optimizer.lr = check_positive(args.lr, "--lr")
     if data.classes is None:
         model.compile("mse", optimizer, metrics=["mae"])
     else:
@@ -177,13 +185,43 @@ def _check_picture_options(args: argparse.Namespace) -> None:
         option = "--plots" if args.plots else "--report"
         raise ValueError(f"{option} needs matplotlib: {INSTALL_HINT}") from None
     if args.report:
-        folder = os.path.dirname(os.path.abspath(args.report))
-        if not os.path.isdir(folder):
-            raise ValueError(f"--report {args.report}: the folder {folder} does not exist")
+        check_output_file("--report", args.report, "report.html")
     if args.plots:
         if os.path.exists(args.plots) and not os.path.isdir(args.plots):
             raise ValueError(f"--plots {args.plots}: exists and is not a folder")
-        os.makedirs(args.plots, exist_ok=True)
+        try:
+            os.makedirs(args.plots, exist_ok=True)
+        except OSError as err:
+            reason = err.strerror or type(err).__name__
+            raise ValueError(f"--plots {args.plots}: cannot create the folder ({reason})") from None
+        _check_writable("--plots", args.plots, args.plots)
+
+
+def check_output_file(option: str, path: str, example: str) -> None:
+    """Fail (ValueError naming ``option`` and ``path``) unless a file can be written at
+    ``path``: not a folder, in a folder that exists and takes new files."""
+    target = os.path.abspath(path)
+    if os.path.isdir(target):
+        suggestion = os.path.join(path, example)
+        raise ValueError(f"{option} {path}: is a folder; give a file name such as {suggestion}")
+    folder = os.path.dirname(target)
+    if not os.path.isdir(folder):
+        raise ValueError(f"{option} {path}: the folder {folder} does not exist")
+    _check_writable(option, path, folder)
+
+
+def _check_writable(option: str, path: str, folder: str) -> None:
+    """Create and remove a file in ``folder`` (files are written there through a temporary
+    file and a rename), or fail naming ``option`` and ``path``."""
+    import tempfile
+
+    try:
+        handle, probe = tempfile.mkstemp(dir=folder, prefix=".lucidnet-check-")
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise ValueError(f"{option} {path}: cannot write in {folder} ({reason})") from None
+    os.close(handle)
+    os.remove(probe)
 
 
 def _write_plots(
