@@ -279,6 +279,26 @@ def test_a_numeric_csv_target_trains_a_regression(tmp_path):
     _assert_one_line_error(forced, contains="--task classify needs integer labels")
 
 
+def test_the_report_of_a_csv_regression_names_its_columns_and_gives_r2(tmp_path):
+    pytest.importorskip("matplotlib")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(150, 2))
+    csv = tmp_path / "houses.csv"
+    csv.write_text(
+        "rooms,age,price\n" + "".join(f"{a:.4f},{b:.4f},{3 * a - b + 0.5:.4f}\n" for a, b in x)
+    )
+    report = tmp_path / "r.html"
+    result = _cli(
+        "train", "--data", csv, "--layers", "16", "--epochs", "20", "--lr", "0.01",
+        "--verbose", "0", "--out", tmp_path / "h.lucid", "--report", report,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    text = report.read_text(encoding="utf-8")
+    assert "<th>row</th><th>rooms</th><th>age</th><th>predicted</th>" in text
+    assert "x[0]" not in text
+    assert "test R²" in text and "<h2>Predicted against true</h2>" in text
+
+
 def test_bad_numbers_and_paths_fail_before_training(tmp_path, xor_model):
     _assert_one_line_error(
         _cli("train", "--data", "xor", "--epochs", "0"), contains="--epochs must be >= 1"

@@ -155,6 +155,25 @@ def test_boundary_animation_rejects_bad_arguments(tmp_path, moons):
     assert not list(tmp_path.iterdir())
 
 
+def test_predicted_vs_true_one_panel_per_output_with_its_r2(tmp_path):
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(50, 2))
+    p = y + 0.3 * rng.normal(size=(50, 2))
+    fig = plotting.predicted_vs_true(y[:, 0], p[:, :1], tmp_path / "one.png")
+    _assert_picture(tmp_path / "one.png", fig, size=(460, 440))  # 4.4 x 4.4 in, + 0.2
+    r2 = ln.metrics.r2_score(y[:, 0], p[:, 0])
+    assert fig.axes[0].get_title() == f"R² {r2:.3f} on 50 samples"
+    points = fig.axes[0].collections[0].get_offsets()  # (true, predicted) per sample
+    np.testing.assert_array_equal(points, np.column_stack([y[:, 0], p[:, 0]]))
+    fig = plotting.predicted_vs_true(y, p, tmp_path / "two.png")
+    _assert_picture(tmp_path / "two.png", fig, size=(900, 440))
+    assert [ax.get_xlabel() for ax in fig.axes] == ["true (output 0)", "true (output 1)"]
+    with pytest.raises(ValueError, match=r"y_true has shape \(50, 2\) but y_pred has shape"):
+        plotting.predicted_vs_true(y, p[:, 0])
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        plotting.predicted_vs_true(y[:, 0], np.full(50, np.nan))
+
+
 def test_network_diagram_draws_every_weight_of_a_small_network(tmp_path):
     model = _tiny()
     fig = plotting.network_diagram(model, tmp_path / "net.png")

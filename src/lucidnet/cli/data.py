@@ -21,6 +21,7 @@ class Split(NamedTuple):
     y_test: np.ndarray
     classes: int | None  # None for regression
     class_names: list[str] | None = None  # names of the labels 0, 1, ..., where known
+    feature_names: list[str] | None = None  # the names of x's columns, where known (CSV)
 
 
 FASHION_MNIST_CLASSES = [
@@ -100,5 +101,8 @@ def load_data(source: str, seed: int = 0, target: str = "-1", task: str = "auto"
         column: int | str = int(target) if target.lstrip("-").isdigit() else target
         table = datasets.read_csv(source, target=column)
         split = _holdout(table.X, table.y, 0.2, seed, task)
-        return split._replace(class_names=table.classes if split.classes else None)
+        return split._replace(
+            class_names=table.classes if split.classes else None,
+            feature_names=list(table.feature_names),
+        )
     raise ValueError(f"--data {source!r}: expected {DATA_HELP}")

@@ -152,6 +152,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             args.report,
             class_names=data.class_names,
             image_shape=image_shape,
+            feature_names=data.feature_names,
             title=f"lucidnet: {os.path.basename(args.data)}",
         )
         print(f"wrote the report {args.report}")

@@ -13,6 +13,7 @@ names another format matplotlib writes (``.svg``, ``.pdf``).
 - ``activation_maps``: each hidden unit's activation over the plane (2 inputs).
 - ``first_layer_weights``: the first layer's weight columns as images (28x28 inputs).
 - ``confusion_matrix``: true against predicted classes, counts in the cells.
+- ``predicted_vs_true``: a regression's predictions against the true values, with R².
 
 The colours are TensorFlow Playground's: blue for positive values and class 1, orange for
 negative values and class 0. ``import lucidnet`` does not import matplotlib; these
@@ -21,7 +22,8 @@ command.
 
 The modules: ``_common`` (matplotlib on demand, figures and their atomic save, colours,
 shared checks), ``curves`` (training curves), ``plane`` (the input-plane pictures),
-``network`` (the network's weights) and ``results`` (the confusion matrix).
+``network`` (the network's weights) and ``results`` (the confusion matrix and the
+predicted-against-true scatter).
 """
 
 from ._common import (
@@ -36,7 +38,7 @@ from ._common import (
 from .curves import training_curves
 from .network import first_layer_weights, network_diagram
 from .plane import activation_maps, boundary_animation, decision_boundary
-from .results import confusion_matrix
+from .results import confusion_matrix, predicted_vs_true
 
 __all__ = [
     "CLASS_COLOURS",
@@ -51,6 +53,7 @@ __all__ = [
     "decision_boundary",
     "first_layer_weights",
     "network_diagram",
+    "predicted_vs_true",
     "require_matplotlib",
     "training_curves",
 ]
