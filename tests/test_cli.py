@@ -438,6 +438,42 @@ def test_train_with_plots_and_report_on_2d_data(tmp_path):
     assert text.count('src="data:image/png;base64,') == 3  # curves, matrix, boundary
 
 
+def test_the_plots_gif_is_recorded_during_the_one_training_run(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("matplotlib")
+    from lucidnet import plotting
+
+    recorders, fits = [], []
+
+    class Recorder(plotting.BoundaryRecorder):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            recorders.append(self)
+
+    real_fit = ln.Sequential.fit
+
+    def counted_fit(self, *args, **kwargs):
+        fits.append(self)
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(plotting, "BoundaryRecorder", Recorder)
+    monkeypatch.setattr(ln.Sequential, "fit", counted_fit)
+    out, plots = tmp_path / "s.lucid", tmp_path / "plots"
+    code = cli.main(
+        ["train", "--data", "spirals", "--layers", "8", "--epochs", "3", "--verbose", "0",
+         "--out", str(out), "--plots", str(plots)]
+    )  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    assert len(fits) == 1  # no second model trained for the GIF
+    (recorder,) = recorders
+    assert recorder.epochs == [0, 1, 2, 3]
+    saved = ln.load(out).predict_proba(recorder.grid, batch_size=8192)
+    np.testing.assert_array_equal(recorder.outputs[-1], saved)  # the last frame: saved model
+    from PIL import Image
+
+    with Image.open(plots / "decision_boundary_training.gif") as gif:
+        assert gif.n_frames == len(recorder.images) == 4  # the frames it recorded
+
+
 def test_train_with_plots_on_28x28_images_draws_the_first_layer(tmp_path):
     pytest.importorskip("matplotlib")
     rng = np.random.default_rng(0)

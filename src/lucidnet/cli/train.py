@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -14,6 +14,7 @@ from .memory import check_memory
 
 if TYPE_CHECKING:
     from ..model import Sequential
+    from ..plotting import BoundaryRecorder
 
 DIAGRAM_MAX_UNITS = 64  # --plots draws the network diagram when no layer is wider
 SMALL_DATA_ROWS = 100  # fewer training rows: no validation split unless asked for
@@ -107,6 +108,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         from ..schedules import CosineDecay
 
         callbacks.append(LearningRateScheduler(CosineDecay(optimizer.lr, args.epochs)))
+    recorder = _boundary_recorder(args, data)
+    if recorder is not None:
+        callbacks.append(recorder)
     start = time.perf_counter()
     history = model.fit(
         data.x_train,
@@ -131,14 +135,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     save(model, args.out)
     print(f"saved {args.out}")
     if args.plots:
-        replay = None  # 2-D classification: the same network from its start, for the GIF
-        if data.x_train.shape[1] == 2 and data.classes is not None:
-            replay = build_model(2, hidden, data.classes, args.activation, args.dropout, args.seed)
-            replay_optimizer = optimizers.get(args.optimizer)
-            replay_optimizer.lr = args.lr
-            replay.compile("crossentropy", replay_optimizer, metrics=["accuracy"])
-        fit_kwargs = {"batch_size": args.batch_size, "seed": args.seed}
-        written = _write_plots(model, history, data, args.plots, replay, args.epochs, fit_kwargs)
+        written = _write_plots(model, history, data, args.plots, recorder)
         print(f"wrote {len(written)} plots to {args.plots}: {', '.join(written)}")
     if args.report:
         from ..report import training_report
@@ -172,6 +169,17 @@ def _validation_split(fraction: float | None, rows: int) -> float:
         )
         return 0.0
     return DEFAULT_VALIDATION_SPLIT
+
+
+def _boundary_recorder(args: argparse.Namespace, data: Split) -> BoundaryRecorder | None:
+    """For ``--plots`` on 2-D classification: the callback that records the decision
+    boundary during the training run, for its GIF (up to 20 frames); else None."""
+    if not args.plots or data.x_train.shape[1] != 2 or data.classes is None:
+        return None
+    from ..plotting import BoundaryRecorder
+
+    frames = max(2, min(20, args.epochs + 1))
+    return BoundaryRecorder(data.x_train, data.y_train, frames=frames, class_names=data.class_names)
 
 
 def _check_picture_options(args: argparse.Namespace) -> None:
@@ -230,18 +238,16 @@ def _write_plots(
     history: object,
     data: Split,
     folder: str,
-    replay: Sequential | None = None,
-    epochs: int = 1,
-    fit_kwargs: dict[str, Any] | None = None,
+    recorder: BoundaryRecorder | None = None,
 ) -> list[str]:
     """The pictures that fit this model and data, in ``folder``; their names.
 
     Always the training curves; for classification the confusion matrix on the test set;
     for 784 inputs (28x28 images) the first layer's weights; for 2 inputs the decision
-    boundary (classification) and the activation maps, and, given ``replay`` (the same
-    network, untrained and compiled), a GIF of the boundary while it trains ``epochs``
-    epochs again (without the learning-rate schedule); and the network diagram when no
-    layer is wider than ``DIAGRAM_MAX_UNITS``.
+    boundary (classification) and the activation maps, and, given the ``recorder`` that
+    watched the training, the GIF of the boundary during that run (its last frame is the
+    saved model); and the network diagram when no layer is wider than
+    ``DIAGRAM_MAX_UNITS``.
     """
     from .. import plotting
 
@@ -264,19 +270,8 @@ def _write_plots(
             boundary = path("decision_boundary.png")
             plotting.decision_boundary(model, x, y, boundary, class_names=names)
         plotting.activation_maps(model, x, path("activation_maps.png"))
-        if replay is not None:
-            gif = path("decision_boundary_training.gif")
-            frames = max(2, min(20, epochs + 1))
-            plotting.boundary_animation(
-                replay,
-                x,
-                y,
-                gif,
-                epochs=epochs,
-                frames=frames,
-                fit_kwargs=fit_kwargs,
-                class_names=names,
-            )
+        if recorder is not None:
+            recorder.save(path("decision_boundary_training.gif"))
     widths = [n_in] + [getattr(layer, "out_features", 0) for layer in model.layers]
     if max(widths) <= DIAGRAM_MAX_UNITS:
         plotting.network_diagram(model, path("network_diagram.png"))

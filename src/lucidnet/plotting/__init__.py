@@ -8,7 +8,8 @@ names another format matplotlib writes (``.svg``, ``.pdf``).
 
 - ``training_curves``: loss and each metric per epoch, training and validation.
 - ``decision_boundary``: a 2-D classifier's prediction over the plane, data on top.
-- ``boundary_animation``: the same as an animated GIF while the model trains.
+- ``boundary_animation``: the same as an animated GIF while the model trains, recorded by
+  ``BoundaryRecorder``, a ``fit`` callback (pass it to your own ``fit`` too).
 - ``network_diagram``: neurons and weights (colour: sign, width: size).
 - ``activation_maps``: each hidden unit's activation over the plane (2 inputs).
 - ``first_layer_weights``: the first layer's weight columns as images (28x28 inputs).
@@ -37,7 +38,7 @@ from ._common import (
 )
 from .curves import training_curves
 from .network import first_layer_weights, network_diagram
-from .plane import activation_maps, boundary_animation, decision_boundary
+from .plane import BoundaryRecorder, activation_maps, boundary_animation, decision_boundary
 from .results import confusion_matrix, predicted_vs_true
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "NEGATIVE",
     "NEUTRAL",
     "POSITIVE",
+    "BoundaryRecorder",
     "activation_maps",
     "boundary_animation",
     "confusion_matrix",
