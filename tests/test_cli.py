@@ -2,6 +2,7 @@
 
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -121,6 +122,15 @@ def test_train_saves_a_loadable_model(xor_model):
     model = ln.load(xor_model)
     x, y = ln.datasets.xor()
     np.testing.assert_array_equal(model.predict_classes(x), y)
+
+
+def test_train_on_xor_with_the_defaults_learns_xor(tmp_path):
+    result = _cli("train", "--data", "xor", "--verbose", "0", "--out", tmp_path / "x.lucid")
+    assert result.returncode == 0, result.stderr
+    assert "no validation split: fewer than 100 training rows" in result.stdout
+    assert "validation  loss" not in result.stdout
+    test_line = next(line for line in result.stdout.splitlines() if line.startswith("test "))
+    assert test_line.endswith("accuracy 1.0000"), test_line
 
 
 def test_train_on_spirals_reports_train_validation_and_test(tmp_path):
@@ -275,6 +285,26 @@ def test_a_numeric_csv_target_trains_a_regression(tmp_path):
     _assert_one_line_error(forced, contains="--task classify needs class labels, but the target")
 
 
+def test_the_report_of_a_csv_regression_names_its_columns_and_gives_r2(tmp_path):
+    pytest.importorskip("matplotlib")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(150, 2))
+    csv = tmp_path / "houses.csv"
+    csv.write_text(
+        "rooms,age,price\n" + "".join(f"{a:.4f},{b:.4f},{3 * a - b + 0.5:.4f}\n" for a, b in x)
+    )
+    report = tmp_path / "r.html"
+    result = _cli(
+        "train", "--data", csv, "--layers", "16", "--epochs", "20", "--lr", "0.01",
+        "--verbose", "0", "--out", tmp_path / "h.lucid", "--report", report,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    text = report.read_text(encoding="utf-8")
+    assert "<th>row</th><th>rooms</th><th>age</th><th>predicted</th>" in text
+    assert "x[0]" not in text
+    assert "test R²" in text and "<h2>Predicted against true</h2>" in text
+
+
 def test_bad_numbers_and_paths_fail_before_training(tmp_path, xor_model):
     _assert_one_line_error(
         _cli("train", "--data", "xor", "--epochs", "0"), contains="--epochs must be >= 1"
@@ -291,6 +321,83 @@ def test_bad_numbers_and_paths_fail_before_training(tmp_path, xor_model):
     nan = tmp_path / "nan.npy"
     np.save(nan, np.array([[0.0, np.nan]]))
     _assert_one_line_error(_cli("predict", xor_model, nan), contains="row 0, column 1")
+
+
+def test_divergence_is_one_clean_line_without_numpy_warnings(tmp_path):
+    result = _cli(
+        "train", "--data", "spirals", "--layers", "64,64", "--optimizer", "sgd", "--lr", "1e30",
+        "--epochs", "3", "--verbose", "0", "--out", tmp_path / "d.lucid",
+    )  # fmt: skip
+    _assert_one_line_error(result, contains="training diverged at epoch 1")
+    assert "RuntimeWarning" not in result.stderr
+
+
+def test_output_paths_are_checked_before_training(tmp_path):
+    folder = tmp_path / "a folder"
+    folder.mkdir()
+    model = ("--out", tmp_path / "m.lucid")
+    cases = [
+        (("--out", folder), f"--out {folder}: is a folder; give a file name such as "
+         f"{folder / 'model.lucid'}"),
+        (("--report", folder, *model), f"--report {folder}: is a folder; give a file name "
+         f"such as {folder / 'report.html'}"),
+        # a place nobody may write in, root included: /sys takes no new files
+        (("--out", "/sys/m.lucid"), "--out /sys/m.lucid: cannot write in /sys"),
+        (("--report", "/sys/r.html", *model), "--report /sys/r.html: cannot write in /sys"),
+        (("--plots", "/sys", *model), "--plots /sys: cannot write in /sys"),
+    ]  # fmt: skip
+    for options, message in cases:
+        result = _cli("train", "--data", "xor", "--verbose", "0", *options)
+        _assert_one_line_error(result, contains=message)
+        assert "training on" not in result.stdout  # nothing was trained
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["a folder"]  # no probe left
+
+
+def test_a_network_too_large_for_the_memory_stops_before_allocating(tmp_path, monkeypatch):
+    monkeypatch.setenv("LUCIDNET_MEMORY_LIMIT", "64G")
+    result = _cli("train", "--data", "xor", "--layers", "100000,100000", "--out", tmp_path / "m")
+    _assert_one_line_error(result, contains="--layers 100000,100000 with --batch-size 128")
+    assert "needs about 149.0 GiB of memory" in result.stderr  # 1.0e10 parameters, float32
+    assert "Adam's 2 buffers 74.5 GiB" in result.stderr
+    assert "more than the 64.0 GiB available; use smaller --layers" in result.stderr
+    assert "training on" not in result.stdout
+    monkeypatch.setenv("LUCIDNET_MEMORY_LIMIT", "100K")  # the fixed cap decides
+    small = ("train", "--data", "spirals", "--layers", "64", "--epochs", "1", "--verbose", "0")
+    result = _cli(*small, "--out", tmp_path / "m")
+    _assert_one_line_error(result, contains="more than the 100.0 KiB available")
+    monkeypatch.setenv("LUCIDNET_MEMORY_LIMIT", "1M")
+    assert _cli(*small, "--out", tmp_path / "m").returncode == 0
+
+
+def test_the_memory_estimate_counts_parameters_gradients_buffers_and_activations():
+    from lucidnet.cli import memory
+
+    adam, sgd = ln.optimizers.get("adam"), ln.optimizers.get("sgd")
+    assert memory.optimizer_slots(adam) == 2 and memory.optimizer_slots(sgd) == 0
+    assert memory.optimizer_slots(ln.SGD(0.1, momentum=0.9)) == 1
+    need = memory.training_bytes([2, 8, 3], batch_size=4, slots=2, samples=10)
+    params = (2 * 8 + 8) + (8 * 3 + 3)
+    assert need == {
+        "parameters": 4 * params,
+        "gradients": 4 * params,
+        "optimizer": 2 * 4 * params,
+        "activations": memory.ARRAYS_PER_LAYER * 10 * (2 + 8 + 3) * 4,  # 10 rows at most
+    }
+    assert memory.training_bytes([2, 8, 3], 4, 0)["activations"] == 4 * 1024 * 13 * 4
+
+
+def test_the_memory_available_comes_from_the_cap_or_from_proc_meminfo(monkeypatch):
+    from lucidnet.cli import memory
+
+    monkeypatch.setenv("LUCIDNET_MEMORY_LIMIT", "1.5G")
+    assert memory.available_bytes() == 3 * 2**29
+    monkeypatch.setenv("LUCIDNET_MEMORY_LIMIT", "lots")
+    with pytest.raises(ValueError, match="LUCIDNET_MEMORY_LIMIT='lots': expected a number"):
+        memory.available_bytes()
+    monkeypatch.delenv("LUCIDNET_MEMORY_LIMIT")
+    text = Path("/proc/meminfo").read_text()
+    kilobytes = int(re.search(r"^MemAvailable:\s+(\d+) kB", text, re.M).group(1))
+    assert abs(memory.available_bytes() - 1024 * kilobytes) < 2**30  # it moves a little
 
 
 def test_train_with_a_cosine_schedule(tmp_path):
@@ -335,6 +442,42 @@ def test_train_with_plots_and_report_on_2d_data(tmp_path):
     text = report.read_text(encoding="utf-8")
     assert "Total params: 51" in text  # (2*8 + 8) + (8*3 + 3)
     assert text.count('src="data:image/png;base64,') == 3  # curves, matrix, boundary
+
+
+def test_the_plots_gif_is_recorded_during_the_one_training_run(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("matplotlib")
+    from lucidnet import plotting
+
+    recorders, fits = [], []
+
+    class Recorder(plotting.BoundaryRecorder):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            recorders.append(self)
+
+    real_fit = ln.Sequential.fit
+
+    def counted_fit(self, *args, **kwargs):
+        fits.append(self)
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(plotting, "BoundaryRecorder", Recorder)
+    monkeypatch.setattr(ln.Sequential, "fit", counted_fit)
+    out, plots = tmp_path / "s.lucid", tmp_path / "plots"
+    code = cli.main(
+        ["train", "--data", "spirals", "--layers", "8", "--epochs", "3", "--verbose", "0",
+         "--out", str(out), "--plots", str(plots)]
+    )  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    assert len(fits) == 1  # no second model trained for the GIF
+    (recorder,) = recorders
+    assert recorder.epochs == [0, 1, 2, 3]
+    saved = ln.load(out).predict_proba(recorder.grid, batch_size=8192)
+    np.testing.assert_array_equal(recorder.outputs[-1], saved)  # the last frame: saved model
+    from PIL import Image
+
+    with Image.open(plots / "decision_boundary_training.gif") as gif:
+        assert gif.n_frames == len(recorder.images) == 4  # the frames it recorded
 
 
 def test_train_with_plots_on_28x28_images_draws_the_first_layer(tmp_path):

@@ -163,6 +163,34 @@ def test_html_is_one_standalone_page_with_an_svg_of_the_network():
     assert "0.7958" in page
 
 
+class _Text(HTMLParser):
+    """The text of a page: a line per ``div`` or paragraph, a space per table cell."""
+
+    def __init__(self):
+        super().__init__()
+        self.lines = [""]
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("div", "p", "h1", "h2", "h3"):
+            self.lines.append("")
+        elif tag == "td":
+            self.lines[-1] += " "
+
+    def handle_data(self, data):
+        self.lines[-1] += data
+
+
+def test_html_rows_keep_each_label_apart_from_its_value():
+    parser = _Text()
+    parser.feed(fruit_trace().to_html())
+    lines = [" ".join(line.split()) for line in parser.lines]
+    new_loss = next(line for line in lines if line.startswith("New loss L"))
+    assert new_loss.startswith("New loss L = 0.2080"), new_loss
+    rows = [line for line in lines if line.split(" ")[0] in ("x", "z", "a", "L", "dL/dz")]
+    assert len(rows) > 5 and all(" = " in line for line in rows), rows
+    assert "L = 0.2285" in lines
+
+
 def test_markdown_uses_latex_matrices_like_seed_003():
     md = fruit_trace().to_markdown()
     assert md.startswith("# ") and "$$ z_1 = x_1 W_1 + b_1" in md

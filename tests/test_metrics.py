@@ -366,3 +366,24 @@ def test_binary_accuracy_with_swapped_arguments_raises():
     assert metrics.binary_accuracy(y, p) == pytest.approx(2 / 3)
     with pytest.raises(ValueError, match=r"y_true must hold 0 or 1, .* is 0\.9; .*swapped"):
         metrics.binary_accuracy(p, y)
+
+
+def test_r2_score_hand_worked():
+    from lucidnet.metrics import r2_score
+
+    y = np.array([1.0, 2.0, 3.0, 4.0])
+    # residuals 0, 0, 0, 1: 1; around the mean 2.5: 2.25 + 0.25 + 0.25 + 2.25 = 5 -> 1 - 1/5
+    assert r2_score(y, np.array([1.0, 2.0, 3.0, 5.0])) == pytest.approx(0.8)
+    assert r2_score(y, y) == 1.0
+    assert r2_score(y, np.full(4, 2.5)) == 0.0  # the mean scores 0
+    assert r2_score(y, -y) < 0  # worse than the mean
+    # columns scored apart and averaged; a constant column: 1 if exact, else 0
+    two = np.column_stack([y, np.full(4, 7.0)])
+    assert r2_score(two, np.column_stack([[1.0, 2.0, 3.0, 5.0], np.full(4, 7.0)])) == 0.9
+    assert r2_score(two, np.column_stack([y, np.full(4, 6.0)])) == 0.5
+    assert r2_score(y, y.reshape(4, 1)) == 1.0  # (n,) pairs with (n, 1)
+    rng = np.random.default_rng(0)
+    truth, pred = rng.normal(size=(20, 3)), rng.normal(size=(20, 3))
+    assert r2_score(truth, pred) == pytest.approx(sklearn.metrics.r2_score(truth, pred))
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        r2_score(y[:1], y[:1])

@@ -141,6 +141,54 @@ def test_boundary_animation_trains_between_frames(tmp_path, moons):
     assert any(np.any(a != b) for a, b in zip(before, model.get_weights(), strict=True))
 
 
+def _spiral_classifier(seed=0):
+    model = ln.Sequential(
+        [ln.Dense(2, 8, seed=seed), ln.Tanh(), ln.Dropout(0.2, seed=seed),
+         ln.Dense(8, 3, seed=seed + 1), ln.Softmax()]
+    )  # fmt: skip
+    return model.compile("crossentropy", ln.Adam(lr=0.05), metrics=["accuracy"])
+
+
+def test_boundary_recorder_records_the_run_itself_and_changes_nothing(tmp_path):
+    x, y = ln.datasets.spirals(60, classes=3, seed=0)
+    plain = _spiral_classifier()
+    plain.fit(x, y, epochs=7, batch_size=16, validation_split=0.2, verbose=0, seed=3)
+    model = _spiral_classifier()
+    recorder = plotting.BoundaryRecorder(x, y, frames=4, resolution=30)
+    model.fit(
+        x, y, epochs=7, batch_size=16, validation_split=0.2, verbose=0, seed=3,
+        callbacks=[recorder],
+    )  # fmt: skip
+    for a, b in zip(plain.get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)  # watching did not change the training
+    assert recorder.epochs == [0, 2, 5, 7]  # round(linspace(0, 7, 4))
+    final = model.predict_proba(recorder.grid, batch_size=8192)
+    np.testing.assert_array_equal(recorder.outputs[-1], final)  # the last frame: this model
+    assert not np.array_equal(recorder.outputs[0], final)
+    recorder.save(tmp_path / "run.gif")
+    with PIL.open(tmp_path / "run.gif") as gif:
+        assert gif.n_frames == 4 and gif.size == (550, 500)
+    assert recorder.figure.axes[0].get_title().startswith("epoch 7/7")
+    with pytest.raises(ValueError, match=r"must end in \.gif"):
+        recorder.save(tmp_path / "run.png")
+
+
+def test_boundary_recorder_ends_on_the_model_an_early_stop_leaves(tmp_path):
+    x, y = ln.datasets.spirals(60, classes=3, seed=0)
+    model = _spiral_classifier()
+    recorder = plotting.BoundaryRecorder(x, y, frames=3, resolution=20)
+    stop = ln.EarlyStopping(monitor="loss", patience=0, min_delta=10.0)  # stops after 2 epochs
+    history = model.fit(x, y, epochs=50, verbose=0, seed=0, callbacks=[stop, recorder])
+    assert len(history.epoch) < 50
+    assert recorder.epochs[0] == 0 and recorder.epochs[-1] == len(history.epoch)
+    final = model.predict_proba(recorder.grid, batch_size=8192)
+    np.testing.assert_array_equal(recorder.outputs[-1], final)
+    with pytest.raises(ValueError, match="frames must be an int >= 2"):
+        plotting.BoundaryRecorder(x, y, frames=1)
+    with pytest.raises(ValueError, match="no frames"):
+        plotting.BoundaryRecorder(x, y).save(tmp_path / "none.gif")
+
+
 def test_boundary_animation_rejects_bad_arguments(tmp_path, moons):
     model = _tiny()
     with pytest.raises(ValueError, match="compile the model first"):
@@ -153,6 +201,25 @@ def test_boundary_animation_rejects_bad_arguments(tmp_path, moons):
     with pytest.raises(ValueError, match="frames must be an int >= 2"):
         plotting.boundary_animation(model, *moons, tmp_path / "a.gif", frames=1)
     assert not list(tmp_path.iterdir())
+
+
+def test_predicted_vs_true_one_panel_per_output_with_its_r2(tmp_path):
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(50, 2))
+    p = y + 0.3 * rng.normal(size=(50, 2))
+    fig = plotting.predicted_vs_true(y[:, 0], p[:, :1], tmp_path / "one.png")
+    _assert_picture(tmp_path / "one.png", fig, size=(460, 440))  # 4.4 x 4.4 in, + 0.2
+    r2 = ln.metrics.r2_score(y[:, 0], p[:, 0])
+    assert fig.axes[0].get_title() == f"R² {r2:.3f} on 50 samples"
+    points = fig.axes[0].collections[0].get_offsets()  # (true, predicted) per sample
+    np.testing.assert_array_equal(points, np.column_stack([y[:, 0], p[:, 0]]))
+    fig = plotting.predicted_vs_true(y, p, tmp_path / "two.png")
+    _assert_picture(tmp_path / "two.png", fig, size=(900, 440))
+    assert [ax.get_xlabel() for ax in fig.axes] == ["true (output 0)", "true (output 1)"]
+    with pytest.raises(ValueError, match=r"y_true has shape \(50, 2\) but y_pred has shape"):
+        plotting.predicted_vs_true(y, p[:, 0])
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        plotting.predicted_vs_true(y[:, 0], np.full(50, np.nan))
 
 
 def test_network_diagram_draws_every_weight_of_a_small_network(tmp_path):

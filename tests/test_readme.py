@@ -42,3 +42,39 @@ def test_readme_explain_example_runs(capsys):
     out = capsys.readouterr().out
     assert out.startswith("[[0.8 1.2]] [[1.36]] [[0.79575")
     assert "Backward pass" in out
+
+
+ROOT = README.parent
+PAGES = [README, *sorted((ROOT / "docs").rglob("*.md"))]
+
+
+def _references(text):
+    """Link targets (``[...](target)``, external ones left out) and any path with ``../``."""
+    links = re.findall(r"\]\(([^)\s]+)\)", text)
+    links = [t.split("#")[0] for t in links if not re.match(r"[a-z]+:|#", t)]
+    climbing = re.findall(r"(?:\.\./)+[\w.\-/]*", text)
+    return [t for t in links if t], climbing
+
+
+def test_every_reference_of_the_docs_stays_inside_the_repository():
+    assert len(PAGES) > 5
+    problems = []
+    for page in PAGES:
+        links, climbing = _references(page.read_text(encoding="utf-8"))
+        for target in [*links, *climbing]:
+            resolved = (page.parent / target).resolve()
+            where = f"{page.relative_to(ROOT)}: {target}"
+            if not resolved.is_relative_to(ROOT):
+                problems.append(f"{where} leaves the repository")
+            elif not resolved.exists():
+                problems.append(f"{where} does not exist")
+    assert not problems, problems
+
+
+def test_the_reference_check_catches_a_path_outside():
+    links, climbing = _references("see [x](../../elsewhere.md) and `../shared/seeds/`")
+    assert links == ["../../elsewhere.md"] and climbing == [
+        "../../elsewhere.md",
+        "../shared/seeds/",
+    ]
+    assert not (README.parent / "../shared/seeds/").resolve().is_relative_to(ROOT)

@@ -113,7 +113,7 @@ def test_a_report_on_tabular_2d_data_adds_the_decision_boundary(tmp_path):
     assert text.count("<tr class=") == _shown(model, x[60:], y[60:])  # one row per sample
 
 
-def test_a_regression_report_has_no_confusion_matrix(tmp_path):
+def test_a_regression_report_has_r2_and_predicted_against_true_not_a_confusion_matrix(tmp_path):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(50, 3)).astype(np.float32)
     y = (x @ np.array([1.0, -2.0, 0.5])).astype(np.float32)
@@ -122,9 +122,25 @@ def test_a_regression_report_has_no_confusion_matrix(tmp_path):
     training_report(model, history, x, y, path, samples=5)
     page, text = _parse(path)
     _assert_standalone(page, text)
-    assert len(page.images) == 1  # the curves
-    assert "Confusion matrix" not in text
+    assert len(page.images) == 2  # the curves, predicted against true
+    assert "Confusion matrix" not in text and "<h2>Predicted against true</h2>" in text
     assert "5 closest" in text and "5 furthest" in text and "mae" in text
+    r2 = ln.metrics.r2_score(y, model.predict(x))
+    assert f'<span class="big">{r2:.3f}</span> test R²' in text
+    assert "<th>R²</th>" in text and f"<td>{r2:.4f}</td>" in text
+
+
+def test_the_tables_name_the_columns_by_their_feature_names(tmp_path):
+    x, y = ln.datasets.moons(40, noise=0.2, seed=0)
+    model = ln.Sequential([ln.Dense(2, 1, seed=0), ln.Sigmoid()])
+    page = training_report(model, None, x, y, tmp_path / "c.html", feature_names=["a", "b&c"])
+    assert "<th>row</th><th>a</th><th>b&amp;c</th><th>predicted</th>" in page
+    assert "x[0]" not in page
+    reg = ln.Sequential([ln.Dense(2, 1, seed=0)]).compile("mse", "sgd")
+    page = training_report(reg, None, x, x[:, 0], tmp_path / "r.html", feature_names=["a", "b"])
+    assert "<th>row</th><th>a</th><th>b</th><th>predicted</th>" in page
+    with pytest.raises(ValueError, match="3 feature_names for 2 columns"):
+        training_report(model, None, x, y, tmp_path / "e.html", feature_names=["a", "b", "c"])
 
 
 def test_report_without_history_or_compile(tmp_path):

@@ -317,7 +317,7 @@ table.m { border-collapse: collapse; display: inline-table; vertical-align: midd
   border-left: 2px solid #444; border-right: 2px solid #444; margin: 0.2em; }
 table.m td { padding: 0.1em 0.5em; text-align: right; font-family: monospace; }
 .row { margin: 0.3em 0; } .lab { display: inline-block; min-width: 6em; font-weight: 600; }
-.f { color: #555; font-family: monospace; margin-left: 0.5em; } .note { color: #666; }
+.f { color: #555; font-family: monospace; } .note { color: #666; } .eq { color: #555; }
 .cap { white-space: pre-wrap; }
 """
 
@@ -407,9 +407,9 @@ def to_html(trace: Trace, decimals: int = 4) -> str:
             f = f'<span class="f">{html.escape(row.formula)} =</span> ' if row.formula else ""
             note = f' <span class="note">({html.escape(row.note)})</span>' if row.note else ""
             value = _html_value(row.value, decimals)
-            out.append(
-                f'<div class="row"><span class="lab">{html.escape(row.label)}</span>'
-                f"{f}{value}{note}</div>"
+            out.append(  # "label = formula = value", as the text format reads
+                f'<div class="row"><span class="lab">{html.escape(row.label)}</span> '
+                f'<span class="eq">=</span> {f}{value}{note}</div>'
             )
     out += [f'<p class="note">{html.escape(note)}</p>' for note in trace.notes]
     out.append("</body></html>")

@@ -25,6 +25,7 @@ __all__ = [
     "mae",
     "mse",
     "names",
+    "r2_score",
     "top_k_accuracy",
 ]
 
@@ -137,6 +138,27 @@ def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     """Mean absolute error over all elements."""
     y, p = _matched(y_true, y_pred, "mae")
     return float(np.mean(np.abs(p.astype(np.float64) - y)))
+
+
+def r2_score(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """The coefficient of determination ``R² = 1 - sum((y - p)²) / sum((y - mean(y))²)``,
+    per output column and averaged over them (scikit-learn's ``r2_score``).
+
+    1 is a perfect fit, 0 is what predicting the mean gives, and it is negative for worse.
+    A column whose true values are all equal scores 1 if predicted exactly, else 0 (as
+    scikit-learn). Not a ``fit`` metric: a mean of per-batch R² is not the R² of the data.
+    """
+    y, p = _matched(y_true, y_pred, "r2_score")
+    y = y.astype(np.float64).reshape(len(y), -1)
+    p = p.astype(np.float64).reshape(len(p), -1)
+    if len(y) < 2:
+        raise ValueError(f"r2_score: needs at least 2 samples, got {len(y)}")
+    residual = np.sum((y - p) ** 2, axis=0)
+    total = np.sum((y - y.mean(axis=0)) ** 2, axis=0)
+    constant = total == 0
+    scores = np.where(constant, np.where(residual == 0, 1.0, 0.0), 0.0)
+    scores[~constant] = 1.0 - residual[~constant] / total[~constant]
+    return float(np.mean(scores))
 
 
 def confusion_matrix(

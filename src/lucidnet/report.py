@@ -1,8 +1,9 @@
 """A training report: one standalone HTML page about a trained model.
 
 ``training_report`` writes the model summary, the test metrics (with the last epoch's
-training and validation values), the training curves, the confusion matrix and a grid of
-sample predictions, right and wrong, into a single file. The pictures are PNGs embedded as
+training and validation values), the training curves, the confusion matrix (a classifier)
+or R² and the predicted-against-true scatter (a regression) and a grid of sample
+predictions, right and wrong, into a single file. The pictures are PNGs embedded as
 ``data:`` URIs and the style sheet is inline, so the page opens anywhere, offline, and can
 be mailed or attached as it is. Needs matplotlib (the ``plot`` extra), like
 ``lucidnet.plotting``.
@@ -115,6 +116,8 @@ def _results_card(history: Any, test: dict[str, float], n_test: int) -> str:
     headline = ""
     if "accuracy" in test:
         headline = f'<p><span class="big">{test["accuracy"]:.1%}</span> test accuracy</p>'
+    elif "R²" in test:
+        headline = f'<p><span class="big">{test["R²"]:.3f}</span> test R²</p>'
     epochs = max((len(v) for v in logs.values()), default=0)
     note = f"test: {n_test} samples" + (f"; train and validation: epoch {epochs}" if epochs else "")
     return _card("Results", headline + _table(["", *names], rows), note)
@@ -136,6 +139,8 @@ def _test_metrics(
         results["accuracy"] = metrics.accuracy(y, out)
     if _task(model, y) == "regression" and not results:
         results = {"mse": metrics.mse(y, out), "mae": metrics.mae(y, out)}
+    if _task(model, y) == "regression" and len(y) >= 2:
+        results["R²"] = metrics.r2_score(y, out)
     return results
 
 
@@ -146,6 +151,14 @@ def _pick(indices: np.ndarray, count: int, seed: int = 0) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(indices, size=count, replace=False))
 
 
+def _feature_header(x: np.ndarray, feature_names: Sequence[str] | None) -> list[str]:
+    """The names of the first (up to) 8 columns: ``feature_names``, or ``x[j]``."""
+    shown = min(x.shape[1], 8)
+    if feature_names is None:
+        return [f"x[{j}]" for j in range(shown)]
+    return [str(name) for name in feature_names[:shown]]
+
+
 def _samples_card(
     x: np.ndarray,
     y_true: np.ndarray,
@@ -153,6 +166,7 @@ def _samples_card(
     names: list[str],
     image_shape: tuple[int, int] | None,
     count: int,
+    feature_names: Sequence[str] | None = None,
 ) -> str:
     """Right predictions (drawn at random) and the most confident wrong ones."""
     pred = metrics.predicted_labels(out)
@@ -193,8 +207,9 @@ def _samples_card(
                 )
             parts.append(f'<div class="samples">{"".join(figures)}</div></div>')
         else:
-            shown = min(x.shape[1], 8)
-            header = ["row", *(f"x[{j}]" for j in range(shown)), "predicted", "p", "true", ""]
+            features = _feature_header(x, feature_names)
+            shown = len(features)
+            header = ["row", *features, "predicted", "p", "true", ""]
             rows = [
                 [
                     str(i),
@@ -210,7 +225,13 @@ def _samples_card(
     return _card("Sample predictions", f'<div class="groups">{"".join(parts)}</div>')
 
 
-def _regression_card(x: np.ndarray, y_true: np.ndarray, out: np.ndarray, count: int) -> str:
+def _regression_card(
+    x: np.ndarray,
+    y_true: np.ndarray,
+    out: np.ndarray,
+    count: int,
+    feature_names: Sequence[str] | None = None,
+) -> str:
     """The closest and the furthest predictions, as a table."""
     pred = out.reshape(len(out), -1)
     truth = y_true.reshape(len(y_true), -1)
@@ -221,11 +242,12 @@ def _regression_card(x: np.ndarray, y_true: np.ndarray, out: np.ndarray, count: 
     several = pred.shape[1] > 1
     pred, y_true = pred[:, 0], truth[:, 0]
     order = np.argsort(error, kind="stable")
-    shown = min(x.shape[1], 8)
+    features = _feature_header(x, feature_names)
+    shown = len(features)
     which = " (output 0)" if several else ""
     header = [
         "row",
-        *(f"x[{j}]" for j in range(shown)),
+        *features,
         f"predicted{which}",
         f"true{which}",
         "|error|" + (" (largest)" if several else ""),
@@ -258,6 +280,7 @@ def training_report(
     image_shape: tuple[int, int] | None = None,
     title: str = "lucidnet training report",
     samples: int = 10,
+    feature_names: Sequence[str] | None = None,
 ) -> str:
     """Write one standalone HTML page about ``model`` to ``path``; return the HTML.
 
@@ -266,7 +289,10 @@ def training_report(
     (classification) or numbers (regression, a model compiled with ``"mse"``). With
     ``image_shape=(28, 28)`` the sample predictions are drawn as images (and the first
     layer's weights too); otherwise they are tables of feature values. ``samples`` is how
-    many right and how many wrong predictions to show. The file is written atomically.
+    many right and how many wrong predictions to show; ``feature_names`` names the
+    columns of ``x_test`` in its tables (``x[0]``, ``x[1]``, ... without). A regression
+    gets R² and a picture of its predictions against the true values. The file is
+    written atomically.
     """
     x = np.asarray(x_test)
     y = np.asarray(y_test)
@@ -278,6 +304,10 @@ def training_report(
         raise ValueError(
             f"training_report: image_shape {tuple(image_shape)} has {int(np.prod(image_shape))} "
             f"pixels, but x_test has {x.shape[1]} columns"
+        )
+    if feature_names is not None and len(feature_names) != x.shape[1]:
+        raise ValueError(
+            f"training_report: {len(feature_names)} feature_names for {x.shape[1]} columns"
         )
     plotting.require_matplotlib()
     out = model.predict_proba(x, batch_size=1024)
@@ -304,6 +334,15 @@ def training_report(
         if x.shape[1] == 2:
             boundary = plotting.decision_boundary(model, x, labels, class_names=names)
             pictures.append(_card("Decision boundary", _plot_img(boundary, "decision boundary")))
+    if task == "regression" and len(x) >= 2:
+        scatter = plotting.predicted_vs_true(y, out)
+        pictures.append(
+            _card(
+                "Predicted against true",
+                _plot_img(scatter, "predictions against the true values"),
+                "Each point a test sample; a perfect model's points lie on the grey line.",
+            )
+        )
     if image_shape is not None:
         weights = plotting.first_layer_weights(model, shape=tuple(image_shape), max_units=36)
         pictures.append(
@@ -317,9 +356,9 @@ def training_report(
         cards.append(f'<div class="row">{"".join(pictures)}</div>')
     if task == "classification":
         shape = tuple(image_shape) if image_shape is not None else None
-        cards.append(_samples_card(x, labels, out, names, shape, samples))
+        cards.append(_samples_card(x, labels, out, names, shape, samples, feature_names))
     else:
-        cards.append(_regression_card(x, y.astype(np.float64), out, samples))
+        cards.append(_regression_card(x, y.astype(np.float64), out, samples, feature_names))
 
     written = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     page = (

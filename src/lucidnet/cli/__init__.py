@@ -8,8 +8,9 @@ error (unknown option, missing argument) exits with 2, as argparse does.
 
 The modules: this one (the parser, ``main`` and its error handling), ``data`` (the data
 sets of ``--data`` and their train/test split), ``train`` (the model it builds, training,
-``--plots`` and ``--report``), ``commands`` (``evaluate``, ``predict``, ``summary``,
-``gradcheck``, ``demo``) and ``explain``.
+``--plots`` and ``--report``), ``memory`` (the memory a training run will need, checked
+before it starts), ``commands`` (``evaluate``, ``predict``, ``summary``, ``gradcheck``,
+``demo``) and ``explain``.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from .commands import (
 )
 from .data import DATA_HELP, load_data
 from .explain import EXAMPLES, cmd_explain
-from .train import DIAGRAM_MAX_UNITS, build_model, cmd_train
+from .train import DIAGRAM_MAX_UNITS, SMALL_DATA_ROWS, build_model, cmd_train
 
 __all__ = ["build_model", "build_parser", "load_data", "main"]
 
@@ -87,7 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=int, default=15, help="default 15")
     train.add_argument("--batch-size", type=int, default=128, help="default 128")
     train.add_argument(
-        "--validation-split", type=float, default=0.1, help="held-out fraction (default 0.1)"
+        "--validation-split",
+        type=float,
+        default=None,
+        help="fraction of the training rows held out for validation (default 0.1; none "
+        f"when there are fewer than {SMALL_DATA_ROWS} training rows, such as xor's four)",
     )
     train.add_argument(
         "--class-weight",
@@ -202,6 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     expected = (
         ValueError,
         OSError,
+        MemoryError,  # the estimate of cli/memory.py stops most before they happen
         ModelFileError,
         IDXError,
         DatasetNotFoundError,

@@ -5,16 +5,20 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .data import IMAGE_SHAPE, Split, load_data
+from .memory import check_memory
 
 if TYPE_CHECKING:
     from ..model import Sequential
+    from ..plotting import BoundaryRecorder
 
 DIAGRAM_MAX_UNITS = 64  # --plots draws the network diagram when no layer is wider
+SMALL_DATA_ROWS = 100  # fewer training rows: no validation split unless asked for
+DEFAULT_VALIDATION_SPLIT = 0.1
 
 
 def _parse_layers(text: str) -> list[int]:
@@ -130,20 +134,31 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise ValueError(f"{option} must be >= 1, got {value}")
     if args.seed < 0:
         raise ValueError(f"--seed must be >= 0, got {args.seed}")
-    out_folder = os.path.dirname(os.path.abspath(args.out))
-    if not os.path.isdir(out_folder):
-        raise ValueError(f"--out {args.out}: the folder {out_folder} does not exist")
+    check_output_file("--out", args.out, "model.lucid")
     _check_picture_options(args)
     hidden = _parse_layers(args.layers)
+    optimizer = optimizers.get(args.optimizer)
+    optimizer.lr = check_positive(args.lr, "--lr")
     data = load_data(args.data, seed=args.seed, target=args.target, task=args.task)
     class_weight = None
     if args.class_weight is not None:
         class_weight = parse_class_weight(args.class_weight, data.classes, data.class_names)
+    widths = [data.x_train.shape[1], *hidden, data.classes or 1]
+    check_memory(
+        widths,
+        args.batch_size,
+        optimizer,
+        samples=max(len(data.x_train), len(data.x_test)),
+        label=f"--layers {args.layers} with --batch-size {args.batch_size} "
+        f"and --optimizer {args.optimizer}",
+    )
+    validation_split = _validation_split(args.validation_split, len(data.x_train))
     standardize = None
-    if data.feature_names is not None and not args.no_standardize:  # CSV features
-        # the rows fit trains on: validation_split holds out the last ones (as Keras)
-        fit_rows = int(len(data.x_train) * (1 - args.validation_split))
-        standardize = data.x_train[: max(1, fit_rows)]
+    if data.contract is not None and data.contract.features is not None:  # CSV features
+        if not args.no_standardize:
+            # the rows fit trains on: validation_split holds out the last ones (as Keras)
+            fit_rows = int(len(data.x_train) * (1 - validation_split))
+            standardize = data.x_train[: max(1, fit_rows)]
     model = build_model(
         data.x_train.shape[1],
         hidden,
@@ -155,8 +170,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     if data.contract is not None:
         model.info["data"] = data.contract.to_json()
-    optimizer = optimizers.get(args.optimizer)
-    optimizer.lr = check_positive(args.lr, "--lr")
     if data.classes is None:
         model.compile("mse", optimizer, metrics=["mae"])
     else:
@@ -169,13 +182,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         from ..schedules import CosineDecay
 
         callbacks.append(LearningRateScheduler(CosineDecay(optimizer.lr, args.epochs)))
+    recorder = _boundary_recorder(args, data)
+    if recorder is not None:
+        callbacks.append(recorder)
     start = time.perf_counter()
     history = model.fit(
         data.x_train,
         data.y_train,
         epochs=args.epochs,
         batch_size=args.batch_size,
-        validation_split=args.validation_split,
+        validation_split=validation_split,
         verbose=args.verbose,
         seed=args.seed,
         callbacks=callbacks,
@@ -194,18 +210,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     save(model, args.out)
     print(f"saved {args.out}")
     if args.plots:
-        replay = None  # 2-D classification: the same network from its start, for the GIF
-        if data.x_train.shape[1] == 2 and data.classes is not None:
-            replay = build_model(
-                2, hidden, data.classes, args.activation, args.dropout, args.seed, standardize
-            )
-            replay_optimizer = optimizers.get(args.optimizer)
-            replay_optimizer.lr = args.lr
-            replay.compile("crossentropy", replay_optimizer, metrics=["accuracy"])
-        fit_kwargs: dict[str, Any] = {"batch_size": args.batch_size, "seed": args.seed}
-        if class_weight is not None:
-            fit_kwargs["class_weight"] = class_weight
-        written = _write_plots(model, history, data, args.plots, replay, args.epochs, fit_kwargs)
+        written = _write_plots(model, history, data, args.plots, recorder)
         print(f"wrote {len(written)} plots to {args.plots}: {', '.join(written)}")
     if args.report:
         from ..report import training_report
@@ -219,10 +224,37 @@ def cmd_train(args: argparse.Namespace) -> int:
             args.report,
             class_names=data.class_names,
             image_shape=image_shape,
+            feature_names=data.feature_names,
             title=f"lucidnet: {os.path.basename(args.data)}",
         )
         print(f"wrote the report {args.report}")
     return 0
+
+
+def _validation_split(fraction: float | None, rows: int) -> float:
+    """``--validation-split``, or its default: 0.1 of the training rows, but none for fewer
+    than ``SMALL_DATA_ROWS`` rows (a handful of validation rows measures nothing, and the
+    model needs every row: xor has four)."""
+    if fraction is not None:
+        return fraction
+    if rows < SMALL_DATA_ROWS:
+        print(
+            f"no validation split: fewer than {SMALL_DATA_ROWS} training rows "
+            "(--validation-split sets one)"
+        )
+        return 0.0
+    return DEFAULT_VALIDATION_SPLIT
+
+
+def _boundary_recorder(args: argparse.Namespace, data: Split) -> BoundaryRecorder | None:
+    """For ``--plots`` on 2-D classification: the callback that records the decision
+    boundary during the training run, for its GIF (up to 20 frames); else None."""
+    if not args.plots or data.x_train.shape[1] != 2 or data.classes is None:
+        return None
+    from ..plotting import BoundaryRecorder
+
+    frames = max(2, min(20, args.epochs + 1))
+    return BoundaryRecorder(data.x_train, data.y_train, frames=frames, class_names=data.class_names)
 
 
 def _check_picture_options(args: argparse.Namespace) -> None:
@@ -237,13 +269,43 @@ def _check_picture_options(args: argparse.Namespace) -> None:
         option = "--plots" if args.plots else "--report"
         raise ValueError(f"{option} needs matplotlib: {INSTALL_HINT}") from None
     if args.report:
-        folder = os.path.dirname(os.path.abspath(args.report))
-        if not os.path.isdir(folder):
-            raise ValueError(f"--report {args.report}: the folder {folder} does not exist")
+        check_output_file("--report", args.report, "report.html")
     if args.plots:
         if os.path.exists(args.plots) and not os.path.isdir(args.plots):
             raise ValueError(f"--plots {args.plots}: exists and is not a folder")
-        os.makedirs(args.plots, exist_ok=True)
+        try:
+            os.makedirs(args.plots, exist_ok=True)
+        except OSError as err:
+            reason = err.strerror or type(err).__name__
+            raise ValueError(f"--plots {args.plots}: cannot create the folder ({reason})") from None
+        _check_writable("--plots", args.plots, args.plots)
+
+
+def check_output_file(option: str, path: str, example: str) -> None:
+    """Fail (ValueError naming ``option`` and ``path``) unless a file can be written at
+    ``path``: not a folder, in a folder that exists and takes new files."""
+    target = os.path.abspath(path)
+    if os.path.isdir(target):
+        suggestion = os.path.join(path, example)
+        raise ValueError(f"{option} {path}: is a folder; give a file name such as {suggestion}")
+    folder = os.path.dirname(target)
+    if not os.path.isdir(folder):
+        raise ValueError(f"{option} {path}: the folder {folder} does not exist")
+    _check_writable(option, path, folder)
+
+
+def _check_writable(option: str, path: str, folder: str) -> None:
+    """Create and remove a file in ``folder`` (files are written there through a temporary
+    file and a rename), or fail naming ``option`` and ``path``."""
+    import tempfile
+
+    try:
+        handle, probe = tempfile.mkstemp(dir=folder, prefix=".lucidnet-check-")
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise ValueError(f"{option} {path}: cannot write in {folder} ({reason})") from None
+    os.close(handle)
+    os.remove(probe)
 
 
 def _write_plots(
@@ -251,18 +313,16 @@ def _write_plots(
     history: object,
     data: Split,
     folder: str,
-    replay: Sequential | None = None,
-    epochs: int = 1,
-    fit_kwargs: dict[str, Any] | None = None,
+    recorder: BoundaryRecorder | None = None,
 ) -> list[str]:
     """The pictures that fit this model and data, in ``folder``; their names.
 
     Always the training curves; for classification the confusion matrix on the test set;
     for 784 inputs (28x28 images) the first layer's weights; for 2 inputs the decision
-    boundary (classification) and the activation maps, and, given ``replay`` (the same
-    network, untrained and compiled), a GIF of the boundary while it trains ``epochs``
-    epochs again (without the learning-rate schedule); and the network diagram when no
-    layer is wider than ``DIAGRAM_MAX_UNITS``.
+    boundary (classification) and the activation maps, and, given the ``recorder`` that
+    watched the training, the GIF of the boundary during that run (its last frame is the
+    saved model); and the network diagram when no layer is wider than
+    ``DIAGRAM_MAX_UNITS``.
     """
     from .. import plotting
 
@@ -285,19 +345,8 @@ def _write_plots(
             boundary = path("decision_boundary.png")
             plotting.decision_boundary(model, x, y, boundary, class_names=names)
         plotting.activation_maps(model, x, path("activation_maps.png"))
-        if replay is not None:
-            gif = path("decision_boundary_training.gif")
-            frames = max(2, min(20, epochs + 1))
-            plotting.boundary_animation(
-                replay,
-                x,
-                y,
-                gif,
-                epochs=epochs,
-                frames=frames,
-                fit_kwargs=fit_kwargs,
-                class_names=names,
-            )
+        if recorder is not None:
+            recorder.save(path("decision_boundary_training.gif"))
     widths = [n_in] + [getattr(layer, "out_features", 0) for layer in model.layers]
     if max(widths) <= DIAGRAM_MAX_UNITS:
         plotting.network_diagram(model, path("network_diagram.png"))

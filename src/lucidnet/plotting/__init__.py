@@ -8,11 +8,13 @@ names another format matplotlib writes (``.svg``, ``.pdf``).
 
 - ``training_curves``: loss and each metric per epoch, training and validation.
 - ``decision_boundary``: a 2-D classifier's prediction over the plane, data on top.
-- ``boundary_animation``: the same as an animated GIF while the model trains.
+- ``boundary_animation``: the same as an animated GIF while the model trains, recorded by
+  ``BoundaryRecorder``, a ``fit`` callback (pass it to your own ``fit`` too).
 - ``network_diagram``: neurons and weights (colour: sign, width: size).
 - ``activation_maps``: each hidden unit's activation over the plane (2 inputs).
 - ``first_layer_weights``: the first layer's weight columns as images (28x28 inputs).
 - ``confusion_matrix``: true against predicted classes, counts in the cells.
+- ``predicted_vs_true``: a regression's predictions against the true values, with R².
 
 The colours are TensorFlow Playground's: blue for positive values and class 1, orange for
 negative values and class 0. ``import lucidnet`` does not import matplotlib; these
@@ -21,7 +23,8 @@ command.
 
 The modules: ``_common`` (matplotlib on demand, figures and their atomic save, colours,
 shared checks), ``curves`` (training curves), ``plane`` (the input-plane pictures),
-``network`` (the network's weights) and ``results`` (the confusion matrix).
+``network`` (the network's weights) and ``results`` (the confusion matrix and the
+predicted-against-true scatter).
 """
 
 from ._common import (
@@ -35,8 +38,8 @@ from ._common import (
 )
 from .curves import training_curves
 from .network import first_layer_weights, network_diagram
-from .plane import activation_maps, boundary_animation, decision_boundary
-from .results import confusion_matrix
+from .plane import BoundaryRecorder, activation_maps, boundary_animation, decision_boundary
+from .results import confusion_matrix, predicted_vs_true
 
 __all__ = [
     "CLASS_COLOURS",
@@ -45,12 +48,14 @@ __all__ = [
     "NEGATIVE",
     "NEUTRAL",
     "POSITIVE",
+    "BoundaryRecorder",
     "activation_maps",
     "boundary_animation",
     "confusion_matrix",
     "decision_boundary",
     "first_layer_weights",
     "network_diagram",
+    "predicted_vs_true",
     "require_matplotlib",
     "training_curves",
 ]

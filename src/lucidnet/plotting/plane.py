@@ -1,5 +1,6 @@
 """The input plane of a 2-input network: its decision boundary, the boundary's animation
-while it trains, and each unit's activation over the plane."""
+while it trains (``BoundaryRecorder``, a callback of ``fit``), and each unit's activation
+over the plane."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..callbacks import Callback
 from ..serialization import _write_atomically
 from ._common import (
     _block_title,
@@ -30,11 +32,11 @@ if TYPE_CHECKING:
 
     from ..model import Sequential
 
-__all__ = ["activation_maps", "boundary_animation", "decision_boundary"]
+__all__ = ["BoundaryRecorder", "activation_maps", "boundary_animation", "decision_boundary"]
 
 
-def _plane_input(model: Sequential, x: Any, who: str) -> np.ndarray:
-    shape = model.input_shape
+def _plane_input(model: Sequential | None, x: Any, who: str) -> np.ndarray:
+    shape = model.input_shape if model is not None else None
     if shape is not None and shape != (2,):
         raise ValueError(f"{who}: the model takes inputs of shape {shape}; this picture needs (2,)")
     if x is None:
@@ -79,6 +81,7 @@ class _Boundary:
         self.ax, self.model, self.resolution = ax, model, resolution
         self.grid, extent = _grid(x, resolution)
         self.contour: Any = None
+        self.output: np.ndarray = np.empty(0)  # the model's output on the grid, last drawn
         surface, self.classes = self._surface()
         binary = self.classes == 1
         self.probability = binary and 0.0 <= surface.min() and surface.max() <= 1.0
@@ -121,6 +124,7 @@ class _Boundary:
         r = self.resolution
         out = np.asarray(self.model.predict_proba(self.grid, batch_size=8192), np.float64)
         out = out.reshape(len(self.grid), -1)  # (r*r, classes) or (r*r, 1)
+        self.output = out
         if out.shape[1] == 1:
             return out[:, 0].reshape(r, r), 1
         from matplotlib.colors import to_rgb
@@ -180,6 +184,113 @@ def decision_boundary(
     return _finish(fig, path)
 
 
+class BoundaryRecorder(Callback):
+    """A callback that records a 2-D classifier's decision boundary while ``fit`` trains it,
+    for an animated GIF of the training run itself.
+
+    A frame before the first epoch, then after the epochs that spread ``frames`` frames
+    evenly over the run (every epoch when there are fewer epochs than frames), and after
+    the last one: the last frame is the model that ``fit`` leaves, also after an early
+    stop or restored weights. Each frame shows the epoch and the loss and metrics of
+    ``model.evaluate(x, y)``. ``save(path)`` writes the GIF; ``outputs`` holds the
+    model's output on ``grid`` (the plane's points) for each frame, ``epochs`` their
+    epoch numbers. Recording reads the model only: the training is the same without it.
+    """
+
+    def __init__(
+        self,
+        x: Any,
+        y: Any,
+        frames: int = 20,
+        resolution: int = 100,
+        frame_ms: int = 200,
+        class_names: Sequence[str] | None = None,
+    ) -> None:
+        super().__init__()
+        who = "BoundaryRecorder"
+        self.frames = _check_int(frames, 2, f"{who}: frames")
+        self.resolution = _check_int(resolution, 2, f"{who}: resolution")
+        self.frame_ms = _check_int(frame_ms, 1, f"{who}: frame_ms")
+        self.points = _plane_input(None, x, who)
+        self.labels = _labels(y, len(self.points), who)
+        self.x, self.y = x, y
+        self.class_names = class_names
+        self.grid, _ = _grid(self.points, self.resolution)
+        self.images: list[Any] = []  # PIL images, one per frame
+        self.outputs: list[np.ndarray] = []
+        self.epochs: list[int] = []
+        self.figure: Figure | None = None
+        self._boundary: _Boundary | None = None
+        self._marks: set[int] = set()
+        self._done = 0
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        """Before the run's first epoch: the first frame, and the epochs to draw."""
+        if self._boundary is not None:
+            return
+        _plane_input(self.model, self.points, "BoundaryRecorder")
+        require_matplotlib()
+        last = int(self.params.get("epochs", epoch + 1))
+        self._marks = set(np.round(np.linspace(epoch, last, self.frames)).astype(int).tolist())
+        self.figure = _figure(5.5, 5.0)
+        ax = self.figure.add_subplot()
+        self._boundary = _Boundary(
+            ax, self.model, self.points, self.labels, self.resolution, self.class_names
+        )
+        self._done = epoch
+        self._capture(redraw=False)
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        """A frame after the epochs that were chosen to be drawn."""
+        self._done = epoch + 1
+        if self._done in self._marks:
+            self._capture()
+
+    def on_train_end(self, logs: dict[str, float] | None = None) -> None:
+        """A last frame if the model changed since the last one (an early stop, weights
+        restored by a callback before this one)."""
+        if self._boundary is None:
+            return
+        before = self.outputs[-1]
+        self._boundary.redraw()
+        if self.epochs[-1] != self._done or not np.array_equal(self._boundary.output, before):
+            self._capture(redraw=False)
+
+    def _capture(self, redraw: bool = True) -> None:
+        from PIL import Image  # a dependency of matplotlib
+
+        assert self._boundary is not None and self.figure is not None
+        if redraw:
+            self._boundary.redraw()
+        scores = "  ".join(f"{k} {v:.3f}" for k, v in self.model.evaluate(self.x, self.y).items())
+        total = self.params.get("epochs", self._done)
+        self._boundary.ax.set_title(f"epoch {self._done}/{total}   {scores}", fontsize=10)
+        self.figure.canvas.draw()
+        self.figure.set_layout_engine("none")  # keep the first frame's layout: no jumping axes
+        rgba = np.asarray(self.figure.canvas.buffer_rgba())  # (height, width, 4)
+        self.images.append(Image.fromarray(np.ascontiguousarray(rgba[..., :3])))
+        self.outputs.append(self._boundary.output.copy())
+        self.epochs.append(self._done)
+
+    def save(self, path: _PathLike) -> None:
+        """Write the frames as an animated GIF (atomically); the last is held 3x as long."""
+        if Path(path).suffix.lower() != ".gif":
+            raise ValueError(f"BoundaryRecorder.save: path must end in .gif, got {str(path)!r}")
+        if not self.images:
+            raise ValueError("BoundaryRecorder.save: no frames: fit has not run with it")
+        durations = [self.frame_ms] * (len(self.images) - 1) + [3 * self.frame_ms]
+        buffer = io.BytesIO()
+        self.images[0].save(
+            buffer,
+            format="GIF",
+            save_all=True,
+            append_images=self.images[1:],
+            duration=durations,
+            loop=0,
+        )
+        _write_atomically(Path(path), buffer.getvalue())
+
+
 def boundary_animation(
     model: Sequential,
     x: Any,
@@ -194,12 +305,12 @@ def boundary_animation(
 ) -> Figure:
     """An animated GIF of the decision boundary while ``model`` trains on ``(x, y)``.
 
-    The first frame is the model as it is; between frames it trains with
-    ``model.fit(x, y, epochs=k, verbose=0, **fit_kwargs)``, ``epochs`` epochs in all,
-    spread evenly over the ``frames`` frames (fewer frames if there are fewer epochs). The
-    model must be compiled, and is trained in place. Each frame shows the epoch and the
-    loss and metrics of ``model.evaluate(x, y)``; the last frame is held three times as
-    long. Returns the figure, showing the last frame.
+    One run of ``model.fit(x, y, epochs=epochs, verbose=0, **fit_kwargs)`` with a
+    ``BoundaryRecorder``: the first frame is the model as it is, the others spread evenly
+    over the epochs (fewer frames if there are fewer epochs), the last is the trained
+    model. The model must be compiled, and is trained in place. Each frame shows the
+    epoch and the loss and metrics of ``model.evaluate(x, y)``; the last frame is held
+    three times as long. Returns the figure, showing the last frame.
     """
     who = "boundary_animation"
     if Path(path).suffix.lower() != ".gif":
@@ -212,41 +323,14 @@ def boundary_animation(
     taken = sorted(set(kwargs) & {"x", "y", "epochs", "verbose"})
     if taken:
         raise ValueError(f"{who}: fit_kwargs may not set {', '.join(taken)}; they are set here")
-    points = _plane_input(model, x, who)
-    labels = _labels(y, len(points), who)
-    resolution = _check_int(resolution, 2, f"{who}: resolution")
+    _plane_input(model, x, who)
     require_matplotlib()
-    from PIL import Image  # a dependency of matplotlib
-
-    marks = np.unique(np.round(np.linspace(0, epochs, frames)).astype(int))  # epochs done
-    fig = _figure(5.5, 5.0)
-    ax = fig.add_subplot()
-    boundary = _Boundary(ax, model, points, labels, resolution, class_names)
-    images = []
-    done = 0
-    for mark in marks:
-        if mark > done:
-            model.fit(x, y, epochs=int(mark - done), verbose=0, **kwargs)
-            done = int(mark)
-            boundary.redraw()
-        scores = "  ".join(f"{k} {v:.3f}" for k, v in model.evaluate(x, y).items())
-        ax.set_title(f"epoch {done}/{epochs}   {scores}", fontsize=10)
-        fig.canvas.draw()
-        fig.set_layout_engine("none")  # keep the first frame's layout: no jumping axes
-        rgba = np.asarray(fig.canvas.buffer_rgba())  # (height, width, 4)
-        images.append(Image.fromarray(np.ascontiguousarray(rgba[..., :3])))
-    durations = [int(frame_ms)] * (len(images) - 1) + [3 * int(frame_ms)]
-    buffer = io.BytesIO()
-    images[0].save(
-        buffer,
-        format="GIF",
-        save_all=True,
-        append_images=images[1:],
-        duration=durations,
-        loop=0,
-    )
-    _write_atomically(Path(path), buffer.getvalue())
-    return fig
+    recorder = BoundaryRecorder(x, y, frames, resolution, frame_ms, class_names)
+    callbacks = [*(kwargs.pop("callbacks", None) or []), recorder]
+    model.fit(x, y, epochs=epochs, verbose=0, callbacks=callbacks, **kwargs)
+    recorder.save(path)
+    assert recorder.figure is not None
+    return recorder.figure
 
 
 def activation_maps(

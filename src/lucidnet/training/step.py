@@ -158,6 +158,9 @@ class Trainer:
 
     # --- one step -----------------------------------------------------------------------------
 
+    # Overflow and NaN are found by the step's checks, which raise one clear error: NumPy's
+    # RuntimeWarnings (with a source path) would only come ahead of it.
+    @np.errstate(over="ignore", invalid="ignore", divide="ignore")
     def step(
         self,
         x: np.ndarray,
