@@ -2,6 +2,7 @@
 saving it and continuing is bit-identical to a run never interrupted."""
 
 import io
+import pickle
 import sys
 
 import numpy as np
@@ -196,3 +197,11 @@ def test_the_progress_bar_is_closed(monkeypatch):
     assert "Epoch 2/5" in terminal.getvalue()
     assert not [bar for bar in tqdm._instances if bar.fp is terminal]  # no bar left open
     assert terminal.getvalue().endswith("\n")  # the closed bar ended its line
+
+
+def test_the_exception_survives_pickling():
+    history = ln.History()
+    history.on_epoch_end(0, {"loss": 1.0})
+    err = pickle.loads(pickle.dumps(ln.TrainingInterrupted(1, history, 7, 1)))
+    assert (err.epochs_done, err.seed, err.epoch, err.history.history) == (1, 7, 1, {"loss": [1.0]})
+    assert "initial_epoch=1, seed=7" in str(err)

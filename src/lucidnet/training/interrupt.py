@@ -12,7 +12,7 @@ exactly the model after its last completed epoch: save it, and
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -65,6 +65,10 @@ class TrainingInterrupted(KeyboardInterrupt):
             f"fit(..., initial_epoch={epochs_done}, seed={seed})"
         )
         self.epochs_done, self.history, self.seed, self.epoch = epochs_done, history, seed, epoch
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled with its fields (a process pool passes exceptions back that way)."""
+        return type(self), (self.epochs_done, self.history, self.seed, self.epoch)
 
 
 def trim_history(history: History, epochs_done: int) -> None:
