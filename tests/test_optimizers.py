@@ -646,3 +646,37 @@ def test_flat_state_survives_save_and_set_state():
     for name in saved:
         np.testing.assert_array_equal(fresh.get_state()[name]["m"], opt.get_state()[name]["m"])
         assert int(fresh.get_state()[name]["step"]) == 2
+
+
+@pytest.mark.parametrize("flat", [True, False], ids=["flat", "per-parameter"])
+@pytest.mark.parametrize("make", [lambda: Adam(0.01, amsgrad=True), lambda: SGD(0.1, momentum=0.9)])
+def test_restore_puts_back_the_state_of_the_snapshot(flat, make):
+    """Steps after a restore repeat the steps after the snapshot exactly."""
+    model = ln.Sequential([ln.Dense(3, 4, seed=0), ln.Tanh(), ln.Dense(4, 2, seed=1)])
+    if not flat:
+        model.layers[2].astype(np.float64)  # mixed dtypes: no flat buffers
+    params = model.parameters()
+    assert (params.flat is not None) == flat
+    grads = np.random.default_rng(0).standard_normal((6, sum(p.value.size for p in params)))
+
+    def steps(optimizer, rows):
+        for row in rows:
+            start = 0
+            for p in params:
+                p.grad[...] = row[start : start + p.value.size].reshape(p.value.shape)
+                start += p.value.size
+            optimizer.step(params)
+        return [p.value.copy() for p in params]
+
+    optimizer = make()
+    steps(optimizer, grads[:2])
+    weights, snapshot = model.get_weights(), optimizer.snapshot()
+    first = steps(optimizer, grads[2:])
+    optimizer.lr *= 3  # a schedule moved it
+    model.set_weights(weights)
+    optimizer.restore(snapshot)
+    assert optimizer.iterations == 2 and optimizer.lr == make().lr
+    again = steps(optimizer, grads[2:])
+    for a, b in zip(first, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert optimizer.iterations == 6

@@ -40,6 +40,7 @@ from .serialization import ModelFileError, load, save
 from .training import (
     Trainer,
     TrainingDiverged,
+    TrainingInterrupted,
     evaluate,
     fit,
     loss_and_gradients,
@@ -80,6 +81,7 @@ __all__ = [
     "Trace",
     "Trainer",
     "TrainingDiverged",
+    "TrainingInterrupted",
     "__version__",
     "activations",
     "callbacks",

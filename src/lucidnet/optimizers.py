@@ -26,6 +26,7 @@ Conventions, stated once:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -33,9 +34,28 @@ from .parameters import Parameter, ParameterList
 from .registry import Registry
 from .validation import check_fraction, check_non_negative, check_positive
 
-__all__ = ["REGISTRY", "SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "get", "names"]
+__all__ = [
+    "REGISTRY",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "Optimizer",
+    "OptimizerSnapshot",
+    "RMSprop",
+    "get",
+    "names",
+]
 
 State = dict[str, np.ndarray]
+
+
+class OptimizerSnapshot(NamedTuple):
+    """An optimizer's state at one moment (``Optimizer.snapshot``)."""
+
+    state: dict[str, State]  # copies of the per-parameter buffers and step counts
+    arrays: dict[str, np.ndarray]  # the parameter array each name's state belonged to
+    iterations: int
+    lr: float
 
 
 class Optimizer:
@@ -157,6 +177,25 @@ class Optimizer:
         self._arrays = {name: arrays[name] for name in state}
         self._flat = None  # rebuilt from these on the next step
         self.iterations = int(iterations)
+
+    def snapshot(self) -> OptimizerSnapshot:
+        """A copy of everything a step changes (buffers, step counts, ``iterations``, ``lr``)
+        that ``restore`` puts back: what ``fit`` keeps from the start of each epoch."""
+        state = {
+            name: {key: buf.copy() for key, buf in buffers.items() if key != "scratch"}
+            for name, buffers in self.state.items()
+        }
+        return OptimizerSnapshot(state, dict(self._arrays), self.iterations, self.lr)
+
+    def restore(self, snapshot: OptimizerSnapshot) -> None:
+        """Put back the state of ``snapshot`` (copied: the snapshot stays reusable)."""
+        self.state = {
+            name: {key: buf.copy() for key, buf in buffers.items()}
+            for name, buffers in snapshot.state.items()
+        }
+        self._arrays = dict(snapshot.arrays)
+        self._flat = None  # rebuilt from these on the next step
+        self.iterations, self.lr = snapshot.iterations, snapshot.lr
 
     @staticmethod
     def _buffer(state: State, key: str, like: np.ndarray) -> np.ndarray:

@@ -4,13 +4,15 @@ Subcommands: ``train``, ``evaluate``, ``predict``, ``summary``, ``gradcheck``, `
 ``explain``.
 Expected problems (a missing file, bad data, a bad option value, a model file that fails
 validation, training that diverges) print one line on stderr and exit with 1; a usage
-error (unknown option, missing argument) exits with 2, as argparse does.
+error (unknown option, missing argument) exits with 2, as argparse does; Ctrl-C (or
+SIGTERM during training) exits with 130, ``train`` saving the last completed epoch first.
 
 The modules: this one (the parser, ``main`` and its error handling), ``data`` (the data
 sets of ``--data`` and their train/test split), ``train`` (the model it builds, training,
 ``--plots`` and ``--report``), ``memory`` (the memory a training run will need, checked
-before it starts), ``commands`` (``evaluate``, ``predict``, ``summary``, ``gradcheck``,
-``demo``) and ``explain``.
+before it starts), ``resume`` (``--resume``, ``--checkpoint``, what a model file keeps to
+resume, and Ctrl-C or SIGTERM during training: save and exit 130), ``commands``
+(``evaluate``, ``predict``, ``summary``, ``gradcheck``, ``demo``) and ``explain``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from .commands import (
 )
 from .data import DATA_HELP, load_data
 from .explain import EXAMPLES, cmd_explain
+from .resume import EXIT_INTERRUPTED, mark_defaults
 from .train import DIAGRAM_MAX_UNITS, SMALL_DATA_ROWS, build_model, cmd_train
 
 __all__ = ["build_model", "build_parser", "load_data", "main"]
@@ -118,6 +121,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="write a standalone HTML training report (summary, curves, test metrics, "
         "confusion matrix, sample predictions); needs matplotlib",
     )
+    train.add_argument(
+        "--resume",
+        metavar="FILE",
+        help="continue training the model in FILE (written by train, also when interrupted, "
+        "or by --checkpoint) with its stored data and settings, bit-identical to a run "
+        "never interrupted; --epochs N trains up to N epochs in all; saves to FILE unless "
+        "--out says otherwise",
+    )
+    train.add_argument(
+        "--checkpoint",
+        metavar="FILE",
+        help="save the model (resumable with --resume) to FILE after every epoch, "
+        "atomically; {epoch} in FILE numbers one file per epoch",
+    )
+    mark_defaults(train)  # after the last option: --resume tells given options from defaults
     train.set_defaults(run=cmd_train)
 
     evaluate = commands.add_parser(
@@ -223,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         print("lucidnet: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except expected as err:
         print(f"lucidnet {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return EXIT_ERROR

@@ -122,11 +122,21 @@ def _format_metrics(results: dict[str, float]) -> str:
     return "  ".join(f"{k} {v:.4f}" for k, v in results.items())
 
 
+def load_training_data(args: argparse.Namespace) -> Split:
+    """The data of a ``train`` run (or of the run ``--resume`` continues): the one place
+    that turns the stored settings into the same split."""
+    return load_data(args.data, seed=args.seed, target=args.target, task=args.task)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from .. import optimizers
     from ..serialization import save
+    from ..training import TrainingInterrupted
     from ..validation import check_positive
+    from . import resume as resuming
 
+    given = resuming.given_options(args)
+    resumed = resuming.read_resume(args, given) if args.resume else None
     if not 0 <= args.dropout < 1:
         raise ValueError(f"--dropout must be in [0, 1), got {args.dropout}")
     for option, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size)):
@@ -135,80 +145,109 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.seed < 0:
         raise ValueError(f"--seed must be >= 0, got {args.seed}")
     check_output_file("--out", args.out, "model.lucid")
+    if args.checkpoint:
+        folder = os.path.dirname(os.path.abspath(args.checkpoint))
+        if not os.path.isdir(folder):
+            raise ValueError(f"--checkpoint {args.checkpoint}: the folder {folder} does not exist")
     _check_picture_options(args)
     hidden = _parse_layers(args.layers)
-    optimizer = optimizers.get(args.optimizer)
-    optimizer.lr = check_positive(args.lr, "--lr")
-    data = load_data(args.data, seed=args.seed, target=args.target, task=args.task)
+    data = load_training_data(args)
     class_weight = None
     if args.class_weight is not None:
         class_weight = parse_class_weight(args.class_weight, data.classes, data.class_names)
-    widths = [data.x_train.shape[1], *hidden, data.classes or 1]
-    check_memory(
-        widths,
-        args.batch_size,
-        optimizer,
-        samples=max(len(data.x_train), len(data.x_test)),
-        label=f"--layers {args.layers} with --batch-size {args.batch_size} "
-        f"and --optimizer {args.optimizer}",
-    )
     validation_split = _validation_split(args.validation_split, len(data.x_train))
-    standardize = None
-    if data.contract is not None and data.contract.features is not None:  # CSV features
-        if not args.no_standardize:
-            # the rows fit trains on: validation_split holds out the last ones (as Keras)
+    if resumed is None:
+        optimizer = optimizers.get(args.optimizer)
+        optimizer.lr = check_positive(args.lr, "--lr")
+        widths = [data.x_train.shape[1], *hidden, data.classes or 1]
+        check_memory(
+            widths,
+            args.batch_size,
+            optimizer,
+            samples=max(len(data.x_train), len(data.x_test)),
+            label=f"--layers {args.layers} with --batch-size {args.batch_size} "
+            f"and --optimizer {args.optimizer}",
+        )
+        standardize = None
+        if (
+            data.contract is not None
+            and data.contract.features is not None
+            and not (args.no_standardize)
+        ):  # CSV features, standardized on the rows fit trains on (validation_split
+            # holds out the last ones, as Keras does)
             fit_rows = int(len(data.x_train) * (1 - validation_split))
             standardize = data.x_train[: max(1, fit_rows)]
-    model = build_model(
-        data.x_train.shape[1],
-        hidden,
-        data.classes,
-        args.activation,
-        args.dropout,
-        args.seed,
-        standardize,
-    )
-    if data.contract is not None:
-        model.info["data"] = data.contract.to_json()
-    if data.classes is None:
-        model.compile("mse", optimizer, metrics=["mae"])
+        model = build_model(
+            data.x_train.shape[1],
+            hidden,
+            data.classes,
+            args.activation,
+            args.dropout,
+            args.seed,
+            standardize,
+        )
+        if data.contract is not None:
+            model.info["data"] = data.contract.to_json()
+        if data.classes is None:
+            model.compile("mse", optimizer, metrics=["mae"])
+        else:
+            model.compile("crossentropy", optimizer, metrics=["accuracy"])
+        model.info["training"] = resuming.training_info(args)
+        initial_epoch = 0
     else:
-        model.compile("crossentropy", optimizer, metrics=["accuracy"])
+        model, initial_epoch = resumed.model, resumed.initial_epoch
     model.summary()
     print(f"training on {len(data.x_train)} samples, testing on {len(data.x_test)}")
-    callbacks = []
+    if resumed is not None:
+        print(f"resuming {resumed.path} after epoch {initial_epoch} of {args.epochs}")
+    state = resuming.TrainingState(model.info["training"])
+    callbacks = [state]  # first: a checkpoint saves what it records
     if args.schedule == "cosine":
         from ..callbacks import LearningRateScheduler
         from ..schedules import CosineDecay
 
-        callbacks.append(LearningRateScheduler(CosineDecay(optimizer.lr, args.epochs)))
+        callbacks.append(LearningRateScheduler(CosineDecay(args.lr, args.epochs)))
+    if args.checkpoint:
+        from ..callbacks import ModelCheckpoint
+
+        callbacks.append(ModelCheckpoint(args.checkpoint))
     recorder = _boundary_recorder(args, data)
     if recorder is not None:
         callbacks.append(recorder)
     start = time.perf_counter()
-    history = model.fit(
-        data.x_train,
-        data.y_train,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        validation_split=validation_split,
-        verbose=args.verbose,
-        seed=args.seed,
-        callbacks=callbacks,
-        class_weight=class_weight,
-    )
+    received: list[str] = []
+    try:
+        with resuming.signals_as_interrupt(received):
+            history = model.fit(
+                data.x_train,
+                data.y_train,
+                epochs=args.epochs,
+                batch_size=args.batch_size,
+                validation_split=validation_split,
+                verbose=args.verbose,
+                seed=args.seed,
+                callbacks=callbacks,
+                initial_epoch=initial_epoch,
+                class_weight=class_weight,
+            )
+    except TrainingInterrupted as err:
+        return resuming.save_interrupted(model, err, state, args.out, initial_epoch, received)
     seconds = time.perf_counter() - start
+    with resuming.signals_deferred():  # saved first: an interrupt after this loses nothing
+        save(model, args.out)
     last = {k: v[-1] for k, v in history.history.items() if k != "lr"}
     train = {k: v for k, v in last.items() if not k.startswith("val_")}
     val = {k[4:]: v for k, v in last.items() if k.startswith("val_")}
     test = model.evaluate(data.x_test, data.y_test, batch_size=1024)
-    print(f"trained {len(history.epoch)} epochs in {seconds:.1f}s")
+    resumed_at = "" if resumed is None else f" (epochs {initial_epoch + 1}-{args.epochs})"
+    print(f"trained {len(history.epoch)} epochs{resumed_at} in {seconds:.1f}s")
     print(f"train       {_format_metrics(train)}")
     if val:
         print(f"validation  {_format_metrics(val)}")
     print(f"test        {_format_metrics(test)}")
-    save(model, args.out)
     print(f"saved {args.out}")
+    if resumed is not None:  # the curves of the whole run, not only of its last part
+        history = resuming.full_history(model.info["training"])
     if args.plots:
         written = _write_plots(model, history, data, args.plots, recorder)
         print(f"wrote {len(written)} plots to {args.plots}: {', '.join(written)}")

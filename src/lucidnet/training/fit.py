@@ -26,6 +26,7 @@ from ..optimizers import Optimizer
 from ..progress import ProgressLogger
 from ..validation import check_finite
 from ..weights import check_sample_weight, class_sample_weight
+from .interrupt import EpochStart, TrainingInterrupted, trim_history
 from .step import LossAndGradients, Trainer, TrainingDiverged
 
 __all__ = ["evaluate", "fit", "loss_and_gradients", "train_step"]
@@ -306,6 +307,18 @@ def fit(
 
     Raises
     ------
+    TrainingInterrupted
+        On Ctrl-C (any ``KeyboardInterrupt``, also from a callback): the model and its
+        optimizer (buffers, step counts, ``iterations``, ``lr``) are rolled back to the
+        start of the interrupted epoch, the progress bar is closed, and the exception (a
+        ``KeyboardInterrupt``) carries ``epochs_done`` (completed epochs, as
+        ``initial_epoch`` counts them), ``history`` (those epochs) and ``seed``. Save the
+        model (``lucidnet.save`` keeps the optimizer state) and continue later with
+        ``fit(..., initial_epoch=err.epochs_done, seed=err.seed)``: bit-identical to a run
+        never interrupted. The rollback costs one copy of the weights and of the
+        optimizer's buffers per epoch (the weights' copy is shared with the divergence
+        fallback). Callbacks' own state (EarlyStopping's patience, ReduceLROnPlateau's
+        counters) is not part of it: they start afresh in the continuation, as in Keras.
     TrainingDiverged
         If the loss or a gradient becomes NaN or infinite (the update is skipped: the
         model keeps the weights before that step), or an update makes a weight NaN or
@@ -350,15 +363,20 @@ def fit(
         cb.set_params(params)
     model.stop_training = False
     logs: dict[str, float] = {}
-    for cb in every:
-        cb.on_train_begin()
+    # (completed epochs, the snapshot of the running epoch's start or None), assigned in
+    # one statement, so that an interrupt landing anywhere finds the two consistent
+    where: tuple[int, EpochStart | None] = (int(initial_epoch), None)
     try:
+        for cb in every:
+            cb.on_train_begin()
         for epoch in range(int(initial_epoch), int(epochs)):
+            start = EpochStart.take(model, optimizer)
+            where = (epoch, start)
             trainer.seed_epoch(batches, base_seed, epoch)
             for cb in every:
                 cb.on_epoch_begin(epoch)
             with flush_denormals():  # subnormal arithmetic is 10-100x slower (denormals.py)
-                logs = trainer.run_epoch(batches, epoch, metrics, every)
+                logs = trainer.run_epoch(batches, epoch, metrics, every, start.weights)
             if validation is not None:
                 x_val, y_val, w_val = validation
                 val = trainer.evaluate(x_val, y_val, metrics, batch_size, w_val)
@@ -366,11 +384,23 @@ def fit(
             logs["lr"] = optimizer.lr
             for cb in every:
                 cb.on_epoch_end(epoch, logs)
+            where = (epoch + 1, None)
             if model.stop_training:
                 break
-    except BaseException:
+    except KeyboardInterrupt as err:
+        done, start_of_epoch = where
+        if start_of_epoch is not None:
+            start_of_epoch.restore(model, optimizer)
         for cb in progress:
             cb.on_train_end()  # close the bar; the other callbacks do not see a normal end
+        trim_history(history, done)
+        interrupted = TrainingInterrupted(
+            done, history, base_seed, None if start_of_epoch is None else done
+        )
+        raise interrupted.with_traceback(err.__traceback__) from None
+    except BaseException:
+        for cb in progress:
+            cb.on_train_end()
         raise
     for cb in every:
         cb.on_train_end(logs)

@@ -250,16 +250,19 @@ class Trainer:
         epoch: int,
         metrics: Sequence[tuple[str, Any]] = (),
         callbacks: Sequence[Callback] = (),
+        start_weights: list[np.ndarray] | None = None,
     ) -> dict[str, float]:
         """One pass over the batches; return the epoch's mean loss and metrics.
 
         Batches of ``(x, y, sample_weight)`` train with those weights; the metrics stay
         unweighted. Stops after the current batch if a callback sets
-        ``model.stop_training``.
+        ``model.stop_training``. ``start_weights`` (``model.get_weights()`` now, copied here
+        if None) are put back if an update makes a weight non-finite.
         """
         model = self.model
         # The fallback if an update makes a weight non-finite: one copy per epoch, not per step.
-        start_weights = model.get_weights()
+        if start_weights is None:
+            start_weights = model.get_weights()
         start_name = f"those at the start of epoch {epoch + 1}"
         means = RunningMeans(self.loss, metrics)
         last = len(batches) - 1
