@@ -35,6 +35,21 @@ if TYPE_CHECKING:  # training imports this module; the methods below import it l
 __all__ = ["Sequential"]
 
 
+ALIGNMENT = 64  # bytes: a cache line, and what BLAS kernels load fastest from
+
+
+def _aligned(make: Callable[..., np.ndarray], size: int, dtype: np.dtype) -> np.ndarray:
+    """``make(size, dtype)`` (``np.empty``, ``np.zeros``) starting on a 64-byte boundary.
+
+    NumPy only promises 16-byte alignment; a matrix product reading the first layer's
+    weights from a buffer that starts mid-cache-line measured 10-15 % slower here
+    (single-sample predict, 784-256-128-10).
+    """
+    raw = make(size * dtype.itemsize + ALIGNMENT, dtype=np.uint8)
+    offset = -raw.ctypes.data % ALIGNMENT
+    return raw[offset : offset + size * dtype.itemsize].view(dtype)
+
+
 def _shape_text(shape: Shape | None) -> str:
     if shape is None:
         return "(batch, ?)"
@@ -231,8 +246,9 @@ class Sequential:
             self._keep_optimizer_state()
             return
         size = sum(p.value.size for p in params)
-        values = np.empty(size, dtype=dtypes.pop())
-        grads = np.zeros_like(values)
+        dtype = dtypes.pop()
+        values = _aligned(np.empty, size, dtype)
+        grads = _aligned(np.zeros, size, dtype)
         start = 0
         for p in params:
             stop = start + p.value.size

@@ -42,37 +42,13 @@ FASHION_MNIST_CLASSES = [
 ]
 IMAGE_SHAPE = (28, 28)  # MNIST and Fashion-MNIST: 784 inputs are 28x28 images
 
-MAX_CLASSES = 1000
 
-
-def _task(y: np.ndarray, task: str) -> int | None:
-    """The number of classes, or None for regression.
-
-    ``auto``: integer targets in ``[0, 1000)`` with at most 100 distinct values are class
-    labels; anything else (fractions, negative or large numbers such as prices) is a
-    number to predict.
-    """
-    labels = y.dtype.kind in "iu" and len(y) > 0 and y.min() >= 0 and y.max() < MAX_CLASSES
-    if task == "regress" or (task == "auto" and not (labels and len(np.unique(y)) <= 100)):
-        return None
-    if not labels:
-        raise ValueError(
-            f"--task classify needs integer labels in [0, {MAX_CLASSES}), "
-            f"got values from {y.min()} to {y.max()}"
-        )
-    return int(y.max()) + 1
-
-
-def _holdout(x: np.ndarray, y: np.ndarray, fraction: float, seed: int, task: str) -> Split:
-    if len(x) < 2:
-        raise ValueError(f"the data has {len(x)} row(s); at least 2 are needed to train and test")
+def _holdout(x: np.ndarray, y: np.ndarray, fraction: float, seed: int, classes: int) -> Split:
+    """A seeded split of a built-in labelled data set (its labels are ``0..classes-1``)."""
     order = np.random.default_rng(seed).permutation(len(x))
     cut = len(x) - max(1, round(len(x) * fraction))
     train, test = order[:cut], order[cut:]
-    classes = _task(y, task)
-    if classes is None:
-        y = y.astype(np.float32)
-    return _with_contract(Split(x[train], y[train], x[test], y[test], classes), source="")
+    return Split(x[train], y[train], x[test], y[test], classes)
 
 
 def _with_contract(split: Split, source: str) -> Split:
@@ -127,7 +103,7 @@ def load_data(source: str, seed: int = 0, target: str = "-1", task: str = "auto"
             ) from err
         digits = load_digits()
         x = (digits.data / 16.0).astype(np.float32)
-        split = _holdout(x, digits.target.astype(np.int64), 0.25, seed, "classify")
+        split = _holdout(x, digits.target.astype(np.int64), 0.25, seed, classes=10)
         return _with_contract(split, name)
     if name == "xor":
         x, y = datasets.xor()
@@ -135,7 +111,7 @@ def load_data(source: str, seed: int = 0, target: str = "-1", task: str = "auto"
         return _with_contract(Split(x, y, x, y, 2), name)
     if name == "spirals":
         x, y = datasets.spirals(600, classes=3, noise=0.2, seed=seed)
-        return _with_contract(_holdout(x, y, 0.2, seed, "classify"), name)
+        return _with_contract(_holdout(x, y, 0.2, seed, classes=3), name)
     if source.lower().endswith(".csv"):
         return load_csv_split(source, target, task, seed)
     raise ValueError(f"--data {source!r}: expected {DATA_HELP}")
