@@ -160,3 +160,72 @@ def test_a_model_file_without_data_contract_still_works(tmp_path):
     inputs.write_text("0,0\n0,1\n")
     predicted = _cli("predict", tmp_path / "old.lucid", inputs)
     assert predicted.stdout.split() == ["0", "1"]  # class indices, as before
+
+
+def test_evaluate_uses_the_split_the_model_was_trained_on(tmp_path):
+    out = tmp_path / "sp.lucid"
+    trained = _cli(
+        "train", "--data", "spirals", "--seed", "5", "--layers", "8", "--epochs", "2",
+        "--verbose", "0", "--out", out,
+    )  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    test_line = next(line for line in trained.stdout.splitlines() if line.startswith("test"))
+    result = _cli("evaluate", out)  # no --data: the data it was trained on, with seed 5
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == test_line
+    other = _cli("evaluate", out, "--seed", "3")
+    assert other.returncode == 1 and "trained on the split of seed 5" in other.stderr
+
+
+def test_evaluate_without_data_finds_the_training_file_by_its_path(wine, tmp_path):
+    folder, _ = wine
+    decoy = tmp_path / "train.csv"  # a different file of the same name, here
+    pd.read_csv(folder / "train.csv").iloc[:40].to_csv(decoy, index=False)
+    result = _cli("evaluate", folder / "wine.lucid", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "the 28 test rows held out when the model trained on it" in result.stdout
+
+
+def test_a_headerless_file_with_text_labels_keeps_its_first_row(tmp_path):
+    csv = tmp_path / "noheader.csv"
+    csv.write_text("".join(f"{i % 7},{(i * 3) % 5},{'ab'[i % 2]}\n" for i in range(40)))
+    from lucidnet.datasets import read_raw
+
+    table = read_raw(csv)
+    assert not table.has_header and len(table.rows) == 40
+    assert read_raw(tmp_path / "noheader.csv").names == ["column 1", "column 2", "column 3"]
+    named = tmp_path / "named.csv"
+    named.write_text("x,y,label\n" + csv.read_text())
+    assert read_raw(named).has_header and len(read_raw(named).rows) == 40
+
+
+def test_checkpoint_and_regression_outputs(tmp_path):
+    folder_as_file = _cli("train", "--data", "xor", "--checkpoint", tmp_path, "--epochs", "1")
+    assert folder_as_file.returncode == 1
+    assert "--checkpoint" in folder_as_file.stderr and "is a folder" in folder_as_file.stderr
+    assert "Epoch" not in folder_as_file.stdout  # refused before training
+    csv = tmp_path / "prices.csv"
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 2))
+    csv.write_text("a,b,price\n" + "".join(f"{a:.3f},{b:.3f},{1e6 + 1e5 * a:.2f}\n" for a, b in x))
+    trained = _cli("train", "--data", csv, "--layers", "8", "--epochs", "2", "--verbose", "0",
+                   "--out", tmp_path / "p.lucid")  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    predicted = _cli("predict", tmp_path / "p.lucid", csv)
+    values = predicted.stdout.split()[1:]
+    model = ln.load(tmp_path / "p.lucid")
+    inputs = pd.read_csv(csv).drop(columns="price").to_numpy(np.float32)  # as written
+    expected = model.predict(inputs).ravel()
+    assert predicted.stdout.split()[0] == "price"
+    np.testing.assert_array_equal(np.array(values, dtype=np.float32), expected)
+
+
+def test_minus_one_plus_one_labels_and_their_class_weights(tmp_path):
+    csv = tmp_path / "pm.csv"
+    rows = [(i / 10, -1 if i % 3 else 1) for i in range(60)]
+    csv.write_text("x,y\n" + "".join(f"{x},{'+1' if y == 1 else -1}\n" for x, y in rows))
+    result = _cli("train", "--data", csv, "--layers", "4", "--epochs", "1", "--verbose", "0",
+                  "--class-weight", "+1:2", "--out", tmp_path / "pm.lucid")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    model = ln.load(tmp_path / "pm.lucid")
+    assert model.info["data"]["class_names"] == [-1, 1] and model.is_classifier

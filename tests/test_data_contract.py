@@ -133,3 +133,17 @@ def test_json_round_trip_and_malformed_contracts(tmp_path):
     ):
         with pytest.raises(ValueError, match="the data contract is malformed"):
             DataContract.from_json(broken, "m.lucid")
+
+
+def test_one_class_written_two_ways_is_one_class(tmp_path):
+    table = _csv(tmp_path, "t.csv", "x,y\n1,1\n2,1.0\n3,x\n4,x\n5,1\n")
+    fitted = fit_contract(table, "y")
+    assert fitted.contract.class_names == ["1", "x"]
+    assert list(fitted.y) == [0, 0, 1, 1, 0]
+
+
+def test_read_raw_refuses_a_header_without_rows_and_drops_a_bom_from_stdin(tmp_path):
+    with pytest.raises(ValueError, match=r"h\.csv: a header on line 1 but no data rows"):
+        _csv(tmp_path, "h.csv", "a,b\n")
+    table = read_raw("-", stdin="\ufeffa,b\n1,2\n")
+    assert table.names == ["a", "b"] and table.source == "<stdin>"

@@ -31,26 +31,21 @@ A classification target needs at least two classes.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from .datasets.tabular import RawTable
+from .datasets.tabular import RawTable, _finite_number, _is_float
 
-__all__ = ["DataContract", "FeatureColumn", "Fitted", "fit_contract", "infer_task"]
+__all__ = ["DataContract", "FeatureColumn", "Fitted", "class_key", "fit_contract", "infer_task"]
 
 TASKS = ("classification", "regression")
 MAX_AUTO_CLASSES = 20  # whole-number targets 0..k-1 count as classes up to this k
 
 
-def _number(cell: str) -> float | None:
-    try:
-        v = float(cell)
-    except ValueError:
-        return None
-    return v if math.isfinite(v) else None
+_number = _finite_number  # a cell's value if it is a finite number, else None
+_looks_numeric = _is_float  # whether float() reads the cell (inf and nan included)
 
 
 @dataclass
@@ -86,8 +81,10 @@ def infer_task(values: list[str], task: str, where: str) -> tuple[str, list[Any]
             raise ValueError(
                 f"{where}: --task regress needs numbers, but the target holds text such as {bad!r}"
             )
-        names: list[Any] = sorted(set(values))
-        return _classes(names, where)
+        first: dict[str, str] = {}  # one class per value: "1" and "1.0" are one class
+        for v in sorted(set(values)):
+            first.setdefault(class_key(v), v)
+        return _classes(list(first.values()), where)
     whole = all(float(n).is_integer() and abs(n) < 2**53 for n in numbers)  # type: ignore[arg-type]
     if asked == "regression":
         return "regression", None
@@ -251,10 +248,10 @@ class DataContract:
                 out[i] = v
             return out
         assert self.class_names is not None
-        index = {_class_key(name): k for k, name in enumerate(self.class_names)}
+        index = {class_key(name): k for k, name in enumerate(self.class_names)}
         labels = np.empty(len(cells), dtype=np.int64)
         for i, (line, cell) in enumerate(cells):
-            k = index.get(_class_key(cell))
+            k = index.get(class_key(cell))
             if k is None:
                 known = ", ".join(map(repr, self.class_names))
                 raise ValueError(
@@ -329,7 +326,7 @@ class DataContract:
         return cls(source, task, target, names, columns, split)
 
 
-def _class_key(name: Any) -> str:
+def class_key(name: Any) -> str:
     """Class names compare as the text written in the file: ``1``, ``1.0`` and ``"1"`` are
     one class; ``-1`` and ``+1`` as numbers."""
     text = str(name).strip()
@@ -415,11 +412,3 @@ def fit_contract(
     x = contract.encode(table)
     y = contract.targets(table)
     return Fitted(contract, x, y, order[:cut], order[cut:])
-
-
-def _looks_numeric(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True

@@ -34,7 +34,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if model.loss is None:
         raise ValueError(f"{args.model}: the model was saved without a loss; cannot evaluate")
     contract = _contract(model, args.model)
-    source = args.data or (contract.source if contract is not None else None)
+    source = args.data
+    if source is None and contract is not None:  # the data it was trained on
+        source = contract.split.get("path", contract.source)
+        if contract.features is not None and not Path(source).is_file():
+            raise ValueError(
+                f"{args.model}: its training file {source} is not there any more; give --data"
+            )
     if source is None:
         raise ValueError(f"{args.model}: saved without its data contract; give --data")
     if contract is not None and contract.features is not None:  # a CSV model
@@ -51,7 +57,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"scoring {source}: {what}")
     else:
         task = "classify" if model.is_classifier else "regress"
-        seed = 0 if args.seed is None else args.seed
+        stored = None if contract is None else contract.split.get("seed")
+        if args.seed is not None and stored is not None and args.seed != stored:
+            raise ValueError(
+                f"--seed {args.seed}: the model was trained on the split of seed {stored}; "
+                "another seed would score some of its training rows"
+            )
+        seed = stored if stored is not None else (0 if args.seed is None else args.seed)
         data = load_data(source, seed=seed, target=args.target or "-1", task=task)
         x, y = data.x_test, data.y_test
         if contract is None:
@@ -83,7 +95,7 @@ def _read_inputs(path: str, contract: DataContract | None) -> np.ndarray:
         if contract is not None and contract.features is not None:
             return contract.encode(read_raw(path, stdin=stdin))
         if stdin is not None:
-            raise ValueError("-: reading standard input needs a model with a data contract")
+            raise ValueError("-: standard input is read as CSV, for a model trained on a CSV file")
         table = read_csv(path, target=None)
         return table.X
     raise ValueError(f"{path}: expected a .csv or .npy file, or - for standard input")
@@ -140,7 +152,7 @@ def _named_predictions(
         header = (
             [target] if values.shape[1] == 1 else [f"{target}[{k}]" for k in range(values.shape[1])]
         )
-        return header, [[f"{v:.6g}" for v in row] for row in values]
+        return header, [[f"{v:.9g}" for v in row] for row in values]  # float32: every digit
     labels = predicted_labels(out)
     names = [_csv_cell(contract.class_name(int(k))) for k in range(_n_classes(out))]
     if not proba:

@@ -3,6 +3,7 @@ and the data contract each one carries into the model file (``lucidnet.data_cont
 
 from __future__ import annotations
 
+import os
 from typing import NamedTuple
 
 import numpy as np
@@ -51,13 +52,16 @@ def _holdout(x: np.ndarray, y: np.ndarray, fraction: float, seed: int, classes: 
     return Split(x[train], y[train], x[test], y[test], classes)
 
 
-def _with_contract(split: Split, source: str) -> Split:
-    """``split`` with the contract of an array data set (built in: no CSV columns)."""
-    if split.classes is None:
-        contract = DataContract(source, "regression")
-    else:
-        names = split.class_names or [str(k) for k in range(split.classes)]
-        contract = DataContract(source, "classification", class_names=list(names))
+def _with_contract(split: Split, source: str, seed: int | None = None) -> Split:
+    """``split`` with the contract of an array data set (built in: no CSV columns); the
+    ``seed`` of its split, for those split by one (``evaluate`` uses the same)."""
+    names = split.class_names or [str(k) for k in range(split.classes or 0)]
+    contract = DataContract(
+        source,
+        "regression" if split.classes is None else "classification",
+        class_names=None if split.classes is None else list(names),
+        split={} if seed is None else {"seed": int(seed)},
+    )
     return split._replace(contract=contract)
 
 
@@ -69,6 +73,7 @@ def load_csv_split(source: str, target: str, task: str, seed: int) -> Split:
     column: int | str = int(target) if target.lstrip("-").isdigit() else target
     fitted = fit_contract(read_raw(source), column, task=task, seed=seed, test_fraction=0.2)
     contract = fitted.contract
+    contract.split["path"] = os.path.abspath(source)  # where evaluate looks by default
     train, test = fitted.train_rows, fitted.test_rows
     names = None if contract.class_names is None else [str(n) for n in contract.class_names]
     classes = None if names is None else len(names)
@@ -104,14 +109,14 @@ def load_data(source: str, seed: int = 0, target: str = "-1", task: str = "auto"
         digits = load_digits()
         x = (digits.data / 16.0).astype(np.float32)
         split = _holdout(x, digits.target.astype(np.int64), 0.25, seed, classes=10)
-        return _with_contract(split, name)
+        return _with_contract(split, name, seed)
     if name == "xor":
         x, y = datasets.xor()
         # four points: the test set is the truth table itself
         return _with_contract(Split(x, y, x, y, 2), name)
     if name == "spirals":
         x, y = datasets.spirals(600, classes=3, noise=0.2, seed=seed)
-        return _with_contract(_holdout(x, y, 0.2, seed, classes=3), name)
+        return _with_contract(_holdout(x, y, 0.2, seed, classes=3), name, seed)
     if source.lower().endswith(".csv"):
         return load_csv_split(source, target, task, seed)
     raise ValueError(f"--data {source!r}: expected {DATA_HELP}")

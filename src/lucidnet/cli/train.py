@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..data_contract import class_key
 from .data import IMAGE_SHAPE, Split, load_data
 from .memory import check_memory
 
@@ -93,8 +94,9 @@ def parse_class_weight(
                 f"--class-weight {text!r}: expected 'balanced' or CLASS:WEIGHT pairs like 0:1,1:5"
             )
         key = key.strip()
-        if names is not None and key in names:
-            index = names.index(key)
+        keys = None if names is None else [class_key(n) for n in names]
+        if keys is not None and class_key(key) in keys:
+            index = keys.index(class_key(key))  # "+1" is the class -1/+1 data calls 1
         elif by_index and _is_int(key) and 0 <= int(key) < classes:
             index = int(key)
         else:
@@ -145,10 +147,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.seed < 0:
         raise ValueError(f"--seed must be >= 0, got {args.seed}")
     check_output_file("--out", args.out, "model.lucid")
-    if args.checkpoint:
-        folder = os.path.dirname(os.path.abspath(args.checkpoint))
-        if not os.path.isdir(folder):
-            raise ValueError(f"--checkpoint {args.checkpoint}: the folder {folder} does not exist")
+    if args.checkpoint:  # checked as the first epoch's file would be named
+        check_output_file("--checkpoint", _checkpoint_name(args.checkpoint), "model.lucid")
     _check_picture_options(args)
     hidden = _parse_layers(args.layers)
     data = load_training_data(args)
@@ -268,6 +268,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
         print(f"wrote the report {args.report}")
     return 0
+
+
+def _checkpoint_name(pattern: str) -> str:
+    """The file ``--checkpoint`` names after the first epoch (``{epoch}`` filled in)."""
+    try:
+        return pattern.format(epoch=1, loss=0.0, val_loss=0.0)
+    except (KeyError, IndexError, ValueError) as err:
+        raise ValueError(f"--checkpoint {pattern}: a bad {{...}} field ({err})") from None
 
 
 def _validation_split(fraction: float | None, rows: int) -> float:

@@ -151,12 +151,20 @@ class RawTable:
         return int(target) % ncols
 
 
+HEADER_SAMPLE = 1000  # rows compared with the first one to tell a header from data
+
+
 def read_raw(
     path: _Path, delimiter: str = ",", header: bool | str = "auto", stdin: str | None = None
 ) -> RawTable:
     """Read a CSV file's cells as text (``path`` ``"-"`` with ``stdin``: text read from
     standard input). Raises ValueError for an empty file, a header without rows, or a row
-    whose number of cells differs from the first's, naming the file and line."""
+    whose number of cells differs from the first's, naming the file and line.
+
+    ``header="auto"``: the first row is a header when one of its cells is not a number and
+    none of its text cells appears again in its column in the next ``HEADER_SAMPLE`` rows
+    (a first row of data with text labels or categories, ``13.7,red,barolo``, shares them
+    with later rows; column names do not)."""
     if not isinstance(delimiter, str) or len(delimiter) != 1:
         raise ValueError(f"read_csv: delimiter must be one character, got {delimiter!r}")
     if header not in (True, False, "auto"):
@@ -164,6 +172,7 @@ def read_raw(
     path = Path(path)
     source = "<stdin>" if stdin is not None else str(path)
     if stdin is not None:
+        stdin = stdin.removeprefix("\ufeff")  # a byte-order mark, as utf-8-sig drops it
         data = stdin.encode("utf-8")
         rows = _read_rows(Path(source), delimiter, stdin)
     else:
@@ -176,7 +185,11 @@ def read_raw(
     first_line, first = rows[0]
     ncols = len(first)
     if header == "auto":
-        header = any(_finite_number(cell) is None for cell in first)
+        text = [j for j, cell in enumerate(first) if _finite_number(cell) is None]
+        below = rows[1 : 1 + HEADER_SAMPLE]  # enough to meet a repeated label again
+        header = bool(text) and not any(
+            first[j].strip() in {row[j].strip() for _, row in below if j < len(row)} for j in text
+        )
     names = [f"column {j + 1}" for j in range(ncols)]
     if header:
         names = [c.strip() or f"column {j + 1}" for j, c in enumerate(first)]
@@ -192,6 +205,8 @@ def read_raw(
                 f"{source}, line {line}: expected {ncols} cells (as on line {first_line}), "
                 f"got {len(row)}: {detail}"
             )
+    if not rows:
+        raise ValueError(f"{source}: a header on line {first_line} but no data rows")
     digest = hashlib.sha256(data).hexdigest()
     return RawTable(source, names, bool(header), rows, digest, first_line)
 
@@ -256,8 +271,6 @@ def read_csv(
             "and a target)"
         )
     t = None if target is None else table.column_index(target)  # None: all are features
-    if not rows:
-        raise ValueError(f"{path}: a header on line {first_line} but no data rows")
 
     features = [j for j in range(ncols) if j != t]
     values: list[list[float]] = []
