@@ -229,3 +229,19 @@ def test_minus_one_plus_one_labels_and_their_class_weights(tmp_path):
     assert result.returncode == 0, result.stderr
     model = ln.load(tmp_path / "pm.lucid")
     assert model.info["data"]["class_names"] == [-1, 1] and model.is_classifier
+
+
+def test_an_image_model_predicts_the_names_of_its_classes(tmp_path):
+    from lucidnet.cli.data import FASHION_MNIST_CLASSES, Split, _with_contract
+
+    x = np.random.default_rng(0).random((3, 784), dtype=np.float32)
+    split = _with_contract(Split(x, np.zeros(3), x, np.zeros(3), 10, FASHION_MNIST_CLASSES), "f")
+    model = ln.Sequential([ln.Dense(784, 10, seed=0), ln.Softmax()])
+    model.compile("crossentropy", "adam")
+    model.info["data"] = split.contract.to_json()
+    model.save(tmp_path / "f.lucid")
+    np.save(tmp_path / "images.npy", x)
+    result = _cli("predict", tmp_path / "f.lucid", tmp_path / "images.npy")
+    assert result.returncode == 0, result.stderr
+    names = np.array(FASHION_MNIST_CLASSES)[model.predict_classes(x)]
+    assert result.stdout.splitlines() == ["prediction", *names]
