@@ -82,7 +82,7 @@ def test_demo_into_a_closed_pipe_is_quiet():
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 
 
-def _cli(*args, cwd=None):
+def _cli(*args, cwd=None, stdin=None):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.run(
         [sys.executable, "-m", "lucidnet", *map(str, args)],
@@ -90,6 +90,7 @@ def _cli(*args, cwd=None):
         text=True,
         check=False,
         cwd=cwd,
+        input=stdin,
         env=env,
         timeout=300,
     )

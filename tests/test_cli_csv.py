@@ -2,31 +2,15 @@
 with text labels, trained from one file, scored on another that lacks a class, predicted
 by class name from a file that still has its target column."""
 
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.datasets import load_wine
 
 import lucidnet as ln
+from test_cli import _cli  # the command in a subprocess, as a user runs it
 
 CLASSES = np.array(["barolo", "grignolino", "barbera"])
-
-
-def _cli(*args, cwd=None, stdin=None):
-    return subprocess.run(
-        [sys.executable, "-m", "lucidnet", *map(str, args)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-        input=stdin,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        timeout=300,
-    )
 
 
 @pytest.fixture(scope="module")
