@@ -358,8 +358,10 @@ def test_a_network_too_large_for_the_memory_stops_before_allocating(tmp_path, mo
     monkeypatch.setenv("LUCIDNET_MEMORY_LIMIT", "64G")
     result = _cli("train", "--data", "xor", "--layers", "100000,100000", "--out", tmp_path / "m")
     _assert_one_line_error(result, contains="--layers 100000,100000 with --batch-size 128")
-    assert "needs about 149.0 GiB of memory" in result.stderr  # 1.0e10 parameters, float32
-    assert "Adam's 2 buffers 74.5 GiB" in result.stderr
+    # 1.0e10 parameters, float32: weights, gradients, Adam's 2 buffers, and the epoch's
+    # rollback copy of the weights and of Adam's buffers (3 more): 7 copies of 37.3 GiB
+    assert "needs about 260.8 GiB of memory" in result.stderr
+    assert "Adam's 2 buffers 74.5 GiB, the epoch's rollback copy 111.8 GiB" in result.stderr
     assert "more than the 64.0 GiB available; use smaller --layers" in result.stderr
     assert "training on" not in result.stdout
     monkeypatch.setenv("LUCIDNET_MEMORY_LIMIT", "100K")  # the fixed cap decides
@@ -382,6 +384,7 @@ def test_the_memory_estimate_counts_parameters_gradients_buffers_and_activations
         "parameters": 4 * params,
         "gradients": 4 * params,
         "optimizer": 2 * 4 * params,
+        "snapshot": 3 * 4 * params,  # fit's copy of the weights and of Adam's 2 buffers
         "activations": memory.ARRAYS_PER_LAYER * 10 * (2 + 8 + 3) * 4,  # 10 rows at most
     }
     assert memory.training_bytes([2, 8, 3], 4, 0)["activations"] == 4 * 1024 * 13 * 4

@@ -42,7 +42,9 @@ def training_bytes(
     """The bytes of an MLP whose layer widths are ``widths`` (input first, output last).
 
     ``parameters``: the weights and biases; ``gradients``: one more copy; ``optimizer``:
-    ``slots`` more copies; ``activations``: ``ARRAYS_PER_LAYER`` arrays ``(rows, width)``
+    ``slots`` more copies; ``snapshot``: what ``fit`` keeps of each epoch's start to roll
+    back to on an interrupt or a divergence (the weights and the optimizer's buffers,
+    ``1 + slots`` copies); ``activations``: ``ARRAYS_PER_LAYER`` arrays ``(rows, width)``
     per layer, ``rows`` the larger of the training batch and the 1024 rows evaluated at
     once, but at most ``samples`` (the rows of the largest data set) when given.
     """
@@ -54,6 +56,7 @@ def training_bytes(
         "parameters": params * itemsize,
         "gradients": params * itemsize,
         "optimizer": slots * params * itemsize,
+        "snapshot": (1 + slots) * params * itemsize,
         "activations": ARRAYS_PER_LAYER * rows * sum(widths) * itemsize,
     }
 
@@ -107,6 +110,7 @@ def check_memory(
         f"parameters {_size(need['parameters'])}",
         f"gradients {_size(need['gradients'])}",
         f"{name}'s {buffers} {_size(need['optimizer'])}",
+        f"the epoch's rollback copy {_size(need['snapshot'])}",
         f"activations {_size(need['activations'])}",
     ]
     if need["activations"] > total / 2:

@@ -230,11 +230,13 @@ def cmd_train(args: argparse.Namespace) -> int:
                 initial_epoch=initial_epoch,
                 class_weight=class_weight,
             )
+            seconds = time.perf_counter() - start
+            # saved first, with signals held from the moment fit returns: an interrupt
+            # after this loses nothing
+            with resuming.signals_deferred():
+                save(model, args.out)
     except TrainingInterrupted as err:
         return resuming.save_interrupted(model, err, state, args.out, initial_epoch, received)
-    seconds = time.perf_counter() - start
-    with resuming.signals_deferred():  # saved first: an interrupt after this loses nothing
-        save(model, args.out)
     last = {k: v[-1] for k, v in history.history.items() if k != "lr"}
     train = {k: v for k, v in last.items() if not k.startswith("val_")}
     val = {k[4:]: v for k, v in last.items() if k.startswith("val_")}
