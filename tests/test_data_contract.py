@@ -147,3 +147,11 @@ def test_read_raw_refuses_a_header_without_rows_and_drops_a_bom_from_stdin(tmp_p
         _csv(tmp_path, "h.csv", "a,b\n")
     table = read_raw("-", stdin="\ufeffa,b\n1,2\n")
     assert table.names == ["a", "b"] and table.source == "<stdin>"
+
+
+def test_a_regression_target_too_large_for_float32_is_named(tmp_path):
+    table = _csv(
+        tmp_path, "t.csv", "x,y\n" + "".join(f"{i},{i + 0.5}\n" for i in range(9)) + "9,1e39\n"
+    )
+    with pytest.raises(ValueError, match=r"line 11, column 2 \('y'\): '1e39' is too large"):
+        fit_contract(table, "y")

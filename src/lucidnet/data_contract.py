@@ -203,13 +203,7 @@ class DataContract:
         for column, j in zip(self.features, features, strict=True):
             cells = [(line, cells[j].strip()) for line, cells in chosen]
             if column.categories is None:
-                values = np.empty(len(cells), dtype=np.float64)
-                for i, (line, cell) in enumerate(cells):
-                    v = _number(cell)
-                    if v is None:
-                        raise ValueError(table.cell_error(line, j, cell))
-                    values[i] = v
-                blocks.append(values[:, None])
+                blocks.append(_numbers(table, cells, j)[:, None])
             else:
                 index = {c: k for k, c in enumerate(column.categories)}
                 codes = np.empty(len(cells), dtype=np.intp)
@@ -240,12 +234,11 @@ class DataContract:
         chosen = table.rows if rows is None else [table.rows[i] for i in rows]
         cells = [(line, cells[t].strip()) for line, cells in chosen]
         if not self.is_classifier:
-            out = np.empty(len(cells), dtype=np.float32)
-            for i, (line, cell) in enumerate(cells):
-                v = _number(cell)
-                if v is None:
-                    raise ValueError(table.cell_error(line, t, cell))
-                out[i] = v
+            with np.errstate(over="ignore"):
+                out = _numbers(table, cells, t).astype(np.float32)
+            if not np.isfinite(out).all():
+                line, cell = cells[int(np.argmin(np.isfinite(out)))]
+                raise ValueError(f"{table.where(line, t)}: {cell!r} is too large for float32")
             return out
         assert self.class_names is not None
         index = {class_key(name): k for k, name in enumerate(self.class_names)}
@@ -324,6 +317,18 @@ class DataContract:
         if not isinstance(source, str) or not (target is None or isinstance(target, str)):
             raise bad("source or target")
         return cls(source, task, target, names, columns, split)
+
+
+def _numbers(table: RawTable, cells: list[tuple[int, str]], j: int) -> np.ndarray:
+    """The cells ``(line, text)`` of column ``j`` as float64 numbers, or ValueError naming
+    the first that is not a finite number (file, line, column)."""
+    values = np.empty(len(cells), dtype=np.float64)
+    for i, (line, cell) in enumerate(cells):
+        v = _number(cell)
+        if v is None:
+            raise ValueError(table.cell_error(line, j, cell))
+        values[i] = v
+    return values
 
 
 def class_key(name: Any) -> str:
