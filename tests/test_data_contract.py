@@ -155,3 +155,16 @@ def test_a_regression_target_too_large_for_float32_is_named(tmp_path):
     )
     with pytest.raises(ValueError, match=r"line 11, column 2 \('y'\): '1e39' is too large"):
         fit_contract(table, "y")
+
+
+def test_a_headerless_file_is_read_in_the_training_files_column_order(tmp_path):
+    rows = "".join(f"{i % 5},{'ab'[i % 2]},{(i * 7) % 3}\n" for i in range(30))
+    contract = fit_contract(_csv(tmp_path, "train.csv", rows), 1).contract  # target: column 2
+    assert contract.target == "column 2" and contract.class_names == ["a", "b"]
+    with_target = _csv(tmp_path, "new.csv", "3,b,2\n4,a,0\n1,b,1\n")  # b again: no header
+    np.testing.assert_array_equal(contract.encode(with_target), [[3, 2], [4, 0], [1, 1]])
+    assert list(contract.targets(with_target)) == [1, 0, 1]
+    features_only = _csv(tmp_path, "in.csv", "3,2\n4,0\n")
+    np.testing.assert_array_equal(contract.encode(features_only), [[3, 2], [4, 0]])
+    with pytest.raises(ValueError, match=r"4 columns and no header row; the model reads 2"):
+        contract.encode(_csv(tmp_path, "wide.csv", "1,2,3,4\n5,6,7,8\n"))

@@ -177,13 +177,12 @@ class DataContract:
                 )
             features = [positions[n] for n in names]
         else:  # no header: the training file's column order, the target where it was
-            width = len(names) + (1 if self.target is not None else 0)
-            order = self.split.get("columns")
-            if len(table.names) == len(names) and order is not None:
+            position = self.split.get("target_position")  # None: not read from a CSV
+            if position is not None and len(table.names) == len(names):
                 features, target = list(range(len(names))), None
-            elif len(table.names) == width and order is not None:
-                target = int(self.split["target_position"])
-                features = [j for j in range(width) if j != target]
+            elif position is not None and len(table.names) == len(names) + 1:
+                target = int(position)
+                features = [j for j in range(len(names) + 1) if j != target]
             else:
                 raise ValueError(
                     f"{table.source}: {len(table.names)} columns and no header row; the model "
@@ -410,7 +409,6 @@ def fit_contract(
         "rows": n,
         "sha256": table.sha256,
         "test_rows": sorted(int(i) for i in order[cut:]),
-        "columns": len(table.names),
         "target_position": t,
     }
     contract = DataContract(table.source_name, kind, table.names[t], names, columns, split)

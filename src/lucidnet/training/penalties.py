@@ -34,7 +34,7 @@ class PenaltyGradients:
         current weights); parameters without penalties are skipped."""
         total = 0.0
         for p in params:
-            if not (p.l1 or p.l2):
+            if not p.penalized:
                 continue
             total += penalty((p,))
             tmp = self._scratch.get(id(p))
