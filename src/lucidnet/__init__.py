@@ -31,7 +31,20 @@ from .callbacks import (
 )
 from .explain import Trace, explain
 from .gradcheck import GradCheckReport, gradcheck
-from .layers import Buffer, Dense, Dropout, Layer, Parameter, Standardize
+from .layers import (
+    AvgPool2D,
+    BatchNorm,
+    Buffer,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalAveragePooling2D,
+    Layer,
+    MaxPool2D,
+    Parameter,
+    Standardize,
+)
 from .losses import MSE, BinaryCrossEntropy, CrossEntropy
 from .model import Sequential
 from .optimizers import SGD, Adam, AdamW, RMSprop
@@ -52,19 +65,25 @@ __all__ = [
     "SGD",
     "Adam",
     "AdamW",
+    "AvgPool2D",
+    "BatchNorm",
     "BinaryCrossEntropy",
     "Buffer",
     "Callback",
+    "Conv2D",
     "CrossEntropy",
     "Dense",
     "Dropout",
     "EarlyStopping",
+    "Flatten",
+    "GlobalAveragePooling2D",
     "GradCheckReport",
     "History",
     "Identity",
     "Layer",
     "LeakyReLU",
     "LearningRateScheduler",
+    "MaxPool2D",
     "ModelCheckpoint",
     "ModelFileError",
     "Parameter",

@@ -1,6 +1,8 @@
 """Weight initializers: ``init(shape, rng, dtype) -> array``.
 
-For a Dense weight matrix of shape ``(fan_in, fan_out)``. The scale rules keep the
+For a Dense weight matrix of shape ``(fan_in, fan_out)``, or a convolution kernel
+``(kh, kw, in_channels, out_channels)`` whose fans count the receptive field
+(``fan_in = kh*kw*in_channels``, ``fan_out = kh*kw*out_channels``). The scale rules keep the
 variance of activations roughly constant from layer to layer:
 
 ==================  ==========================================  ======================
@@ -49,6 +51,12 @@ Initializer = Callable[[tuple[int, ...], np.random.Generator, np.dtype], np.ndar
 
 
 def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
+    """``(fan_in, fan_out)``: ``(in, out)`` for a Dense matrix; for a convolution kernel
+    ``(kh, kw, in_channels, out_channels)`` each counts the receptive field,
+    ``(kh*kw*in_channels, kh*kw*out_channels)`` (Keras' and PyTorch's rule)."""
+    if len(shape) > 2:
+        field = int(np.prod(shape[:-2]))
+        return shape[-2] * field, shape[-1] * field
     fan_in = shape[0] if len(shape) >= 1 else 1
     fan_out = shape[1] if len(shape) >= 2 else shape[0]
     return fan_in, fan_out
