@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import initializers
 from ..parameters import parameter_property
+from ..threads import over_batch
 from ..validation import check_non_negative, check_rng, float_dtype
 from .base import Layer, Shape
 from .windows import im2col, offset_view, pad_amounts, pad_image, pair, window_count
@@ -233,7 +234,13 @@ class Conv2D(Layer):
         cols = self._cols
         if cols is None or cols.shape != shape or cols.dtype != x.dtype:
             cols = np.empty(shape, dtype=x.dtype)  # reused while the shape stays
-        self._cols = im2col(xp, self.kernel_size, self.stride, (ho, wo), out=cols)
+        kernel, stride = self.kernel_size, self.stride
+
+        def copy_windows(rows: slice) -> None:
+            im2col(xp[rows], kernel, stride, (ho, wo), out=cols[rows])
+
+        over_batch(copy_windows, n, ho * wo * kh * kw * c)
+        self._cols = cols
         self._geometry = (xp.shape[1:3], pads)
         z = cols.reshape(n * ho * wo, kh * kw * c) @ w.reshape(kh * kw * c, f)
         if self._b is not None:
@@ -265,10 +272,16 @@ class Conv2D(Layer):
         kernel = w.value.reshape(kh, kw, c, f)
         dxp = np.zeros((n, *padded_hw, c), dtype=g2.dtype)
         slab = np.empty((n * ho * wo, c), dtype=g2.dtype)
+        slab4 = slab.reshape(n, ho, wo, c)
         for a in range(kh):
             for b in range(kw):
                 np.matmul(g2, kernel[a, b].T, out=slab)
-                offset_view(dxp, (a, b), self.stride, (ho, wo))[...] += slab.reshape(n, ho, wo, c)
+                pixels = offset_view(dxp, (a, b), self.stride, (ho, wo))
+
+                def add(rows: slice, pixels: np.ndarray = pixels) -> None:
+                    pixels[rows] += slab4[rows]
+
+                over_batch(add, n, ho * wo * c)
         hp, wp = padded_hw
         if (top, bottom, left, right) == (0, 0, 0, 0):
             return dxp
