@@ -32,8 +32,8 @@ im2col itself copies ``kh*kw`` slabs (one per window offset) or one strided wind
 both are measured for every layout, and col2im is the adjoint of each. "dx" is the input
 gradient: its product and col2im; the first layer of a network needs none (lucidnet
 skips it), so the table's totals are given with and without it. The last table times
-lucidnet's ``Conv2D`` itself (forward and backward, bias included), to show that the
-library runs the fastest NHWC path measured here.
+lucidnet's ``Conv2D`` itself (this checkout's ``src/``; forward and backward, bias
+included), to show whether the library runs the fastest NHWC path measured here.
 
 Every variant is checked against a float64 reference (output, kernel gradient and input
 gradient, in lucidnet's layout) before anything is timed; a wrong variant stops the
@@ -51,10 +51,15 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from statistics import median
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+
+# lucidnet from this checkout, ahead of an installed copy (as bench/run.py's workers)
+SRC = Path(__file__).resolve().parent.parent / "src"
+sys.path.insert(0, str(SRC))
 
 LAYERS = {"conv1": (28, 1, 32), "conv2": (13, 32, 64)}  # (height = width, in, out channels)
 K = 3  # kernel height and width
@@ -558,9 +563,13 @@ def main(argv: list[str] | None = None) -> int:
         ),
     ]
     if lucid_rows:
+        import lucidnet
+
         out += [
             "",
             "### lucidnet's Conv2D (NHWC), same inputs, bias included",
+            "",
+            f"lucidnet {lucidnet.__version__} from `{lucidnet.__file__}`.",
             "",
             markdown_table(["layer", "call", "ms"], lucid_rows),
         ]
