@@ -218,6 +218,22 @@ def test_channels_first_input_names_the_transpose():
         ln.Conv2D(3, 4, name="c3").forward(np.zeros((2, 3, 32, 32)))
 
 
+@pytest.mark.parametrize("c", [1, 9])
+def test_the_named_fix_for_channels_first_works(c):
+    """x.transpose(0, 2, 3, 1) is a non-contiguous view: the layer takes it as it is."""
+    rng = np.random.default_rng(c)
+    x_nchw = rng.standard_normal((2, c, 6, 5))
+    x = x_nchw.transpose(0, 2, 3, 1)
+    assert c == 1 or not x.flags.c_contiguous  # one channel: the same memory order
+    layer = _layer(c, 3, (3, 2), (2, 1), "same", True, seed=0)
+    pads = _pads("same", 6, 5, (3, 2), (2, 1))
+    z = layer.forward(x)
+    np.testing.assert_allclose(z, conv_loops(x, layer.weights, layer.bias, (2, 1), pads))
+    g = rng.standard_normal(z.shape)
+    _, _, dx_ref = conv_grads_loops(x, layer.weights, g, (2, 1), pads)
+    np.testing.assert_allclose(layer.backward(g), dx_ref, rtol=1e-12, atol=1e-12)
+
+
 def test_an_image_without_its_channel_axis_names_x_none():
     layer = ln.Conv2D(1, 4, 3, name="c1")
     fix = (
