@@ -210,6 +210,16 @@ EXAMPLES = {
         ("global_average_pooling", *_pool(ln.GlobalAveragePooling2D, ((3, 4, 2), (2, 5, 6)))),
     ],
     "Flatten": [("flatten", lambda dtype: ln.Flatten(), Spec(output=_flatten_output))],
+    "Reshape": [
+        (
+            "reshape_to_image",
+            lambda dtype: ln.Reshape((2, 2, 3)),
+            Spec(
+                shapes=((12,), (3, 4), (2, 2, 3)),
+                rejects=(((FEATURES + 1,), "cannot reshape"), ((5, 7), "35 values")),
+            ),
+        )
+    ],
     "BatchNorm": [
         (
             "batch_norm",
