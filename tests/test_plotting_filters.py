@@ -140,3 +140,23 @@ def test_plot_feature_maps_takes_one_image_and_says_what_it_expected():
         plotting.plot_feature_maps(
             ln.Sequential([ln.Flatten(), ln.Dense(4, 2)]), np.zeros((2, 2, 1))
         )
+
+
+def test_train_plots_of_a_convolutional_network(tmp_path, monkeypatch):
+    from lucidnet.cli.data import Split
+    from lucidnet.cli.train import _write_plots
+
+    for name in ("training_curves", "confusion_matrix"):  # tested elsewhere; slow to draw
+        monkeypatch.setattr(plotting, name, lambda *args: open(args[-1], "wb").close())
+    model = cnn()
+    rng = np.random.default_rng(2)
+    x, y = rng.random((6, 10, 10, 1)).astype(np.float32), np.array([0, 1, 2, 0, 1, 2])
+    data = Split(x, y, x, y, 3)
+    written = _write_plots(model, {"loss": [1.0, 0.5]}, data, str(tmp_path))
+    assert written == [
+        "training_curves.png",
+        "confusion_matrix.png",
+        "filters.png",
+        "feature_maps.png",
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(written)

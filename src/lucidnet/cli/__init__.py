@@ -113,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="write plots into DIR (created if missing): training curves, confusion "
         "matrix, first-layer weights (28x28 inputs), decision boundary, its GIF during "
         "training and activation maps (2 inputs), network diagram (layers up to "
-        f"{DIAGRAM_MAX_UNITS} wide); needs matplotlib",
+        f"{DIAGRAM_MAX_UNITS} wide), a convolutional network's filters and feature maps; "
+        "needs matplotlib",
     )
     train.add_argument(
         "--report",
