@@ -585,3 +585,13 @@ def test_cli_explains_a_cnn_model_file_from_a_npy_image(tmp_path, capsys):
     assert "Worked: z[0, 3, 3, 0]" in capsys.readouterr().out
     assert main([*args, "--position", "conv:1"]) == 1
     assert "--position must be LAYER=ROW,COLUMN,CHANNEL" in capsys.readouterr().err
+
+
+def test_a_network_ending_in_a_convolution_renders_its_image_output_by_shape():
+    model = ln.Sequential([ln.Conv2D(1, 2, 3, seed=0), ln.ReLU()], input_shape=(5, 5, 1))
+    t = ln.explain(model, image(shape=(5, 5, 1)), y=np.zeros((1, 3, 3, 2)), loss="mse")
+    assert t.loss == pytest.approx(float(np.mean(t.y_hat.astype(np.float64) ** 2)), rel=1e-6)
+    text = t.to_text()
+    assert "Prediction y_hat: (1 x 3 x 3 x 2), not printed" in text
+    assert "y: (1 x 3 x 3 x 2), not printed" in text
+    assert "$$" in t.to_markdown() and "<h2>" in t.to_html()

@@ -106,7 +106,7 @@ def sections(trace: Trace, decimals: int = 4) -> list[Section]:
         if t.is_dense or t.new_params
     ]
     was = "" if trace.loss is None else f"was {trace.loss:.{decimals}f}"
-    new_y_hat = Row("New prediction y_hat", trace.new_y_hat, tex=r"\hat{y}_\text{new}")
+    new_y_hat = Row("New prediction y_hat", _matrix(trace.new_y_hat), tex=r"\hat{y}_\text{new}")
     new_loss = Row("New loss L", trace.new_loss, tex=r"L_\text{new}", note=was)
     out.append(Section("", [new_y_hat, new_loss]))
     return out
@@ -126,7 +126,7 @@ def _title(t: LayerTrace) -> str:
 def _prediction(trace: Trace) -> Section:
     """The prediction; an image-shaped one (a network ending in a convolution) by shape."""
     if np.ndim(trace.y_hat) > 2:
-        return Section("", caption=f"Prediction y_hat: {_shape(trace.y_hat)}, not printed")
+        return Section("", level=2, caption=_not_printed("Prediction y_hat", trace.y_hat))
     return Section("", [Row("Prediction y_hat", trace.y_hat, tex=r"\hat{y}")])
 
 
@@ -165,14 +165,26 @@ def _forward(t: LayerTrace, decimals: int) -> Section:
 def _loss(trace: Trace, decimals: int) -> Section:
     """The loss and its target, or the dL/dy_hat given instead of a loss."""
     if trace.loss is None:
-        given = Row("dL/dy_hat", trace.grad_y_hat, "given", tex=_d(r"\hat{y}"))
-        return Section("Loss", [given], level=2)
+        given = Row("dL/dy_hat", _matrix(trace.grad_y_hat), "given", tex=_d(r"\hat{y}"))
+        return Section(
+            "Loss", [given], level=2, caption=_not_printed("dL/dy_hat", trace.grad_y_hat)
+        )
     name = str(trace.loss_name)
     tex = trace.loss_function.formula.tex if trace.loss_function is not None else "L"
     penalty = f"includes the penalty {trace.penalty:.{decimals}f}" if trace.penalty else ""
-    rows = [Row("y", trace.y, tex="y"), Row("L", trace.loss, tex=tex, note=penalty)]
+    rows = [Row("y", _matrix(trace.y), tex="y"), Row("L", trace.loss, tex=tex, note=penalty)]
     title = f"Loss: {name}   {trace.loss_formula}"
-    return Section(title, rows, level=2, tex_title=f"Loss: {name}")
+    caption = _not_printed("y", trace.y)
+    return Section(title, rows, level=2, tex_title=f"Loss: {name}", caption=caption)
+
+
+def _matrix(a: np.ndarray | None) -> np.ndarray | None:
+    """``a``, or None (no row) for an image-shaped array, which a renderer cannot print."""
+    return None if np.ndim(a) > 2 else a
+
+
+def _not_printed(label: str, a: np.ndarray | None) -> str:
+    return f"{label}: {_shape(a)}, not printed" if np.ndim(a) > 2 else ""
 
 
 def _backward(t: LayerTrace) -> Section:
