@@ -362,3 +362,236 @@ def test_a_standardize_layer_is_traced_as_the_inputs_preprocessing():
     assert "standardize (Standardize): the inputs x become (x - mean) / scale" in trace.notes[0]
     assert "mean = [ 2. 20.]" in trace.notes[0] and "scale = [ 1. 10.]" in trace.notes[0]
     np.testing.assert_allclose(trace.y_hat, model.predict(x[:1]))
+
+
+def test_a_standardize_models_new_prediction_standardizes_once():
+    x = np.array([[1.0, 10.0], [3.0, 30.0]])
+    model = ln.Sequential(
+        [ln.Standardize(2, dtype=np.float64).adapt(x), ln.Dense(2, 1, seed=0, dtype=np.float64)]
+    )
+    trace = ln.explain(model, x[:1], y=[[1.0]], loss="mse", learning_rate=1e-12)
+    np.testing.assert_allclose(trace.new_y_hat, trace.y_hat)  # a step of ~0 changes ~nothing
+
+
+# --- convolutional networks ---------------------------------------------------------------
+
+
+def small_cnn(dtype=np.float32, batch_norm=False):
+    """8x8x2 images: conv 3x3 (same) -> [BatchNorm] -> ReLU -> max-pool 2 -> conv 3x3 ->
+    average-pool 1 -> flatten -> Dense -> softmax."""
+    layers = [
+        ln.Conv2D(2, 3, 3, padding="same", seed=0, dtype=dtype, name="conv"),
+        *([ln.BatchNorm(3, dtype=dtype, name="bn")] if batch_norm else []),
+        ln.ReLU(),
+        ln.MaxPool2D(2, name="pool"),
+        ln.Conv2D(3, 4, 3, seed=1, dtype=dtype, name="conv2"),
+        ln.AvgPool2D(1, name="avg"),
+        ln.Flatten(name="flat"),
+        ln.Dropout(0.5),
+        ln.Dense(2 * 2 * 4, 3, seed=2, dtype=dtype, name="head"),
+        ln.Softmax(),
+    ]
+    model = ln.Sequential(layers, input_shape=(8, 8, 2))
+    for layer in model.layers:
+        if isinstance(layer, ln.Conv2D):  # biases that show in the sums
+            layer.bias[:] = np.linspace(-0.2, 0.3, layer.out_channels)
+    return model
+
+
+def image(seed=0, shape=(8, 8, 2)):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def test_a_cnn_trace_has_every_layers_shapes_as_summary_counts_them():
+    model = small_cnn()
+    t = ln.explain(model, image())
+    expected = model.shapes((8, 8, 2))
+    assert [s.name for s in t.shapes] == [layer.name for layer in model.layers]
+    assert [s.output[1:] for s in t.shapes] == expected
+    assert [s.input[1:] for s in t.shapes] == [(8, 8, 2), *expected[:-1]]
+    assert all(s.input[0] == 1 for s in t.shapes)
+    counts = [sum(p.value.size for p in layer.parameters()) for layer in model.layers]
+    assert [s.parameters for s in t.shapes] == counts == [57, 0, 0, 112, 0, 0, 0, 51, 0]
+    summary = str(model)  # summary() prints the same shapes and counts
+    for s in t.shapes:
+        line = next(row for row in summary.splitlines() if row.startswith(s.name + " "))
+        assert "(batch, " + ", ".join(map(str, s.output[1:])) + ")" in line
+        assert line.endswith(f"{s.parameters:,}")
+    # the trace's own arrays have those shapes
+    kinds = [layer.kind for layer in t.layers]
+    assert kinds == ["Conv2D", "MaxPool2D", "Conv2D", "AvgPool2D", "Flatten", "Dense"]
+    assert [layer.a.shape for layer in t.layers] == [
+        (1, 8, 8, 3),
+        (1, 4, 4, 3),
+        (1, 2, 2, 4),
+        (1, 2, 2, 4),
+        (1, 16),
+        (1, 3),
+    ]
+
+
+def test_the_worked_convolution_is_the_layers_output_and_the_sum_over_its_window():
+    model = small_cnn(np.float64)
+    x = image()
+    t = ln.explain(model, x)
+    conv = t.layers[0]
+    w = conv.worked
+    assert (w.row, w.col, w.channel) == (3, 3, 0)  # the centre of the 8x8 output, filter 0
+    assert w.output == conv.z[0, 3, 3, 0]
+    assert w.value == pytest.approx(conv.z[0, 3, 3, 0], abs=1e-12)
+    # the window of the input, the kernel of filter 0, and the sum written out here
+    np.testing.assert_array_equal(w.x, x[2:5, 2:5, :])
+    np.testing.assert_array_equal(w.kernel, model.layers[0].weights[:, :, :, 0])
+    total = sum(
+        x[2 + a, 2 + b, c] * w.kernel[a, b, c] for a in range(3) for b in range(3) for c in range(2)
+    )
+    assert w.total == pytest.approx(total, abs=1e-12)
+    assert w.value == pytest.approx(total + model.layers[0].bias[0], abs=1e-12)
+    # a corner position reaches into the zero padding
+    corner = ln.explain(model, x, positions={"conv": (0, 7, 2)}).layers[0].worked
+    assert corner.padding[0].all() and corner.padding[:, 2].all() and not corner.padding[1, 1]
+    assert corner.value == pytest.approx(conv.z[0, 0, 7, 2], abs=1e-12)
+
+
+def test_the_worked_pooling_and_batch_norm_numbers_are_the_layers():
+    model = small_cnn(batch_norm=True)
+    norm = model.layers[1]
+    norm.buffers()[0].value[:] = [0.1, -0.2, 0.3]
+    norm.buffers()[1].value[:] = [2.0, 0.5, 1.5]
+    t = ln.explain(model, image(1), positions={"pool": (1, 2, 2), "bn": (4, 5, 1)})
+    conv, bn, pool = t.layers[:3]
+    p = pool.worked
+    np.testing.assert_array_equal(p.window, bn.a[0, 2:4, 4:6, 2])  # after the ReLU
+    assert p.value == p.output == bn.a[0, 2:4, 4:6, 2].max() == pool.z[0, 1, 2, 2]
+    a, b = p.argmax
+    assert p.window[a, b] == p.value
+    n = bn.worked
+    x_hat = (conv.z[0, 4, 5, 1] - (-0.2)) / np.sqrt(np.float32(0.5) + 1e-5)
+    assert n.value == pytest.approx(x_hat, rel=1e-5) and n.output == bn.z[0, 4, 5, 1]
+    assert any("bn (BatchNorm) normalizes with its running statistics" in s for s in t.notes)
+
+
+def test_cnn_gradients_are_the_librarys_own_and_the_model_is_left_alone():
+    model = small_cnn(np.float64, batch_norm=True)
+    x = np.stack([image(0), image(1)])
+    before = [w.copy() for w in model.get_weights()]
+    t = ln.explain(model, x, y=[0, 2], learning_rate=0.05)
+    for w, b in zip(model.get_weights(), before, strict=True):
+        np.testing.assert_array_equal(w, b)
+    result = ln.loss_and_gradients(model, x, np.array([0, 2]), "crossentropy", training=False)
+    assert t.loss == pytest.approx(result.loss)
+    grads = {p.name: p.grad for p in model.parameters()}
+    conv, bn, _, conv2 = t.layers[:4]
+    np.testing.assert_allclose(conv.grad_params["weights"], grads["conv.weights"], atol=1e-12)
+    np.testing.assert_allclose(conv2.grad_params["bias"], grads["conv2.bias"], atol=1e-12)
+    np.testing.assert_allclose(bn.grad_params["gamma"], grads["bn.gamma"], atol=1e-12)
+    np.testing.assert_allclose(t.layers[-1].grad_weights, grads["head.weights"], atol=1e-12)
+    np.testing.assert_allclose(conv.grad_x, result.grad_input, atol=1e-12)
+    # the gradient at a worked position is dL/dz there
+    assert conv2.worked.grad_output == conv2.delta[conv2.worked.index]
+    # the update moves every parameter, convolutions and BatchNorm included
+    np.testing.assert_allclose(
+        conv.new_params["weights"], conv.params["weights"] - 0.05 * conv.grad_params["weights"]
+    )
+    np.testing.assert_allclose(
+        bn.new_params["beta"], bn.params["beta"] - 0.05 * bn.grad_params["beta"]
+    )
+    stepped = small_cnn(np.float64, batch_norm=True)
+    stepped.set_weights(before)
+    for layer in stepped.layers:
+        for p in layer.parameters():
+            p.value -= 0.05 * grads[p.name]
+    np.testing.assert_allclose(t.new_y_hat, stepped.predict(x), atol=1e-12)
+    assert t.new_loss < t.loss
+
+
+def test_a_layer_whose_output_is_not_its_formula_stops_the_trace(monkeypatch):
+    model = small_cnn()
+    original = ln.Conv2D.forward
+
+    def off_by_a_little(self, x, training=False):
+        z = original(self, x, training)
+        z[0, 3, 3, 0] += 1e-3  # the position explain works out by default
+        return z
+
+    monkeypatch.setattr(ln.Conv2D, "forward", off_by_a_little)
+    with pytest.raises(RuntimeError, match=r"conv: the value worked out at z\[0, 3, 3, 0\]"):
+        ln.explain(model, image())
+
+
+def test_cnn_inputs_one_image_a_batch_and_clear_errors():
+    model = small_cnn()
+    one = ln.explain(model, image())
+    batch = ln.explain(model, np.stack([image(), image(1)]))
+    np.testing.assert_allclose(batch.y_hat[:1], one.y_hat, rtol=1e-6)
+    gray = ln.Sequential([ln.Conv2D(1, 2, 3), ln.Flatten(), ln.Dense(8, 1)], input_shape=(4, 4, 1))
+    with pytest.raises(ValueError, match=r"takes images \(4, 4, 1\).*x\[\.\.\., None\]"):
+        ln.explain(gray, np.zeros((4, 4)))
+    with pytest.raises(ValueError, match=r"x.reshape\(-1, 4, 4, 1\)"):
+        ln.explain(gray, np.zeros(16))
+    with pytest.raises(ValueError, match="which is not a convolution"):
+        ln.explain(model, image(), positions={"head": (0,)})
+    with pytest.raises(ValueError, match=r"position \(8, 0, 0\) is outside the output of conv"):
+        ln.explain(model, image(), positions={"conv": (8, 0, 0)})
+
+
+def test_cnn_renderings_show_the_worked_numbers_and_stay_short():
+    model = small_cnn(batch_norm=True)
+    t = ln.explain(model, image(), y=[1], learning_rate=0.1)
+    conv = t.layers[0].worked
+    text, md, page = t.to_text(), t.to_markdown(), t.to_html()
+    assert "Shapes, layer by layer" in text and "(1, 8, 8, 3)" in text
+    assert "Worked: z[0, 3, 3, 0], filter 0 at output row 3, column 3" in text
+    assert "x[2..4, 2..4, 0]" in text and "W[:, :, 1, 0]" in text
+    assert f"  z[0, 3, 3, 0]    = sum + b = {conv.value:.4f}" in text  # "=" aligned
+    assert f"(the layer's own output: {conv.output:.4f})" in text
+    assert "||dL/dW||" in text and "dL/dx[2..3, 2..3, 0]" in text  # the pooled window
+    assert "Note: bn (BatchNorm)" in text
+    assert r"z_1[0,3,3,0] = \sum x W + b_1[0]" in md and "| conv | Conv2D |" in md
+    for rendering in (text, md, page):
+        assert "nan" not in rendering and len(rendering) < 40_000
+    parser = _Tags()
+    parser.feed(page)
+    assert "script" not in parser.tags and parser.tags.count("th") == 5  # the shapes table
+    assert parser.tags.count("circle") == 9 + 3  # the Dense head: 7 + ellipsis + 2 of 16 inputs
+
+
+def test_a_28x28_network_with_many_channels_is_abbreviated():
+    layers = [ln.Conv2D(1, 32, 3, seed=0), ln.ReLU(), ln.MaxPool2D(2)]
+    layers += [ln.Conv2D(32, 64, 3, seed=1), ln.ReLU(), ln.GlobalAveragePooling2D()]
+    model = ln.Sequential(
+        [*layers, ln.Dense(64, 10, seed=2), ln.Softmax()], input_shape=(28, 28, 1)
+    )
+    t = ln.explain(model, image(shape=(28, 28, 1)), y=[3], learning_rate=0.1)
+    text = t.to_text()
+    assert "channels 3..31 appear only here" in text
+    assert len(text.splitlines()) < 250 and len(t.to_html()) < 60_000
+
+
+def test_cli_explains_a_cnn_model_file_from_a_npy_image(tmp_path, capsys):
+    from lucidnet.cli import main
+
+    model = small_cnn()
+    model.save(str(tmp_path / "cnn.lucid"))
+    np.save(tmp_path / "x.npy", image())
+    args = ["explain", str(tmp_path / "cnn.lucid"), "--input", str(tmp_path / "x.npy")]
+    assert main([*args, "--target", "2", "--position", "conv=1,2,1", "--lr", "0.1"]) == 0
+    out = capsys.readouterr().out
+    expected = ln.explain(model, image(), y=[2], learning_rate=0.1, positions={"conv": (1, 2, 1)})
+    assert out == expected.to_text() + "\n"
+    assert "Worked: z[0, 1, 2, 1]" in out
+    pixels = ",".join(str(v) for v in image().astype(np.float32).reshape(-1))
+    assert main(["explain", str(tmp_path / "cnn.lucid"), "--input", pixels]) == 0
+    assert "Worked: z[0, 3, 3, 0]" in capsys.readouterr().out
+    assert main([*args, "--position", "conv:1"]) == 1
+    assert "--position must be LAYER=ROW,COLUMN,CHANNEL" in capsys.readouterr().err
+
+
+def test_a_network_ending_in_a_convolution_renders_its_image_output_by_shape():
+    model = ln.Sequential([ln.Conv2D(1, 2, 3, seed=0), ln.ReLU()], input_shape=(5, 5, 1))
+    t = ln.explain(model, image(shape=(5, 5, 1)), y=np.zeros((1, 3, 3, 2)), loss="mse")
+    assert t.loss == pytest.approx(float(np.mean(t.y_hat.astype(np.float64) ** 2)), rel=1e-6)
+    text = t.to_text()
+    assert "Prediction y_hat: (1 x 3 x 3 x 2), not printed" in text
+    assert "y: (1 x 3 x 3 x 2), not printed" in text
+    assert "$$" in t.to_markdown() and "<h2>" in t.to_html()

@@ -1,10 +1,11 @@
 """Renderers of an ``explain`` trace: plain text, Markdown with LaTeX, standalone HTML.
 
 What a trace shows is decided once, by ``sections``: a list of ``Section`` (a title and
-its rows), each ``Row`` one quantity with its formula in plain text and in TeX and its
-value. The renderers only format that list: ``to_text`` aligns the rows under their
-titles, ``to_markdown`` writes each row as a ``$$`` equation in the style of seed 003,
-``to_html`` writes a page of them.
+its rows, or a table), each ``Row`` one quantity with its formula in plain text and in TeX
+and its value. The sections of convolutions, poolings, ``Flatten`` and ``BatchNorm`` are
+built in ``explain_render_windows``. The renderers only format that list: ``to_text``
+aligns the rows under their titles, ``to_markdown`` writes each row as a ``$$`` equation
+in the style of seed 003, ``to_html`` writes a page of them.
 
 Large arrays are abbreviated, never dumped: at most ``MAX_COLS`` columns and
 ``MAX_ROWS`` rows are shown (the first ones, an ellipsis, the last two), with the full
@@ -58,6 +59,8 @@ class Section:
     level: int = 3
     tex_title: str = ""  # the title for Markdown, when it differs (math in it)
     caption: str = ""  # plain text under the title; Markdown's equations say it in TeX
+    table: list[list[str]] = field(default_factory=list)  # a header row, then rows
+    label_width: int = 9  # the text renderer aligns "=" after this many characters
 
     def __post_init__(self) -> None:
         self.rows = [row for row in self.rows if row.value is not None]
@@ -73,34 +76,58 @@ def sections(trace: Trace, decimals: int = 4) -> list[Section]:
     """What the renderers show, in order: the forward pass layer by layer, the prediction,
     the loss, the backward pass from the output, the update and the new prediction (each
     only as far as the trace goes)."""
+    from . import explain_render_windows as windows
+
     title = f"Forward pass ({len(trace.x)} sample(s), x {_shape(trace.x)})"
-    out = [Section(title, level=2, caption=ROWS_ARE_SAMPLES)]
-    out += [_forward(t, decimals) for t in trace.layers]
-    out.append(Section("", [Row("Prediction y_hat", trace.y_hat, tex=r"\hat{y}")]))
+    out = []
+    caption = ROWS_ARE_SAMPLES
+    if not trace.dense_only:
+        out.append(windows.shapes(trace))
+        caption = windows.IMAGES + "\n" + ROWS_ARE_SAMPLES
+    out.append(Section(title, level=2, caption=caption))
+    for t in trace.layers:
+        out.append(_forward(t, decimals) if t.shows_every_number else windows.forward(t, decimals))
+    out.append(_prediction(trace))
     if trace.grad_y_hat is None:
         return out
     out.append(_loss(trace, decimals))
     out.append(Section("Backward pass (the chain rule, output to input)", level=2))
-    out += [_backward(t) for t in reversed(trace.layers)]
+    out += [
+        _backward(t) if t.shows_every_number else windows.backward(t) for t in trace.layers[::-1]
+    ]
     if trace.learning_rate is None:
         return out
     lr = trace.learning_rate
     title = f"Update: W <- W - {lr:g} dL/dW,  b <- b - {lr:g} dL/db"
     out.append(Section(title, level=2, tex_title=rf"Update, learning rate $\eta = {lr:g}$"))
-    out += [_update(t) for t in trace.layers if t.is_dense]
+    out += [
+        _update(t) if t.is_dense else windows.update(t)
+        for t in trace.layers
+        if t.is_dense or t.new_params
+    ]
     was = "" if trace.loss is None else f"was {trace.loss:.{decimals}f}"
-    new_y_hat = Row("New prediction y_hat", trace.new_y_hat, tex=r"\hat{y}_\text{new}")
+    new_y_hat = Row("New prediction y_hat", _matrix(trace.new_y_hat), tex=r"\hat{y}_\text{new}")
     new_loss = Row("New loss L", trace.new_loss, tex=r"L_\text{new}", note=was)
     out.append(Section("", [new_y_hat, new_loss]))
     return out
 
 
 def _title(t: LayerTrace) -> str:
+    then = "" if t.activation == "Identity" else f", then {_act(t)}"
     if t.is_dense:
         n_in, n_out = t.weights.shape  # type: ignore[union-attr]
-        then = "" if t.activation == "Identity" else f", then {_act(t)}"
         return f"Layer {t.index} {t.name!r}: Dense {n_in} -> {n_out}{then}"
+    if t.kind != "Activation":
+        info = f" {t.info}" if t.info else ""
+        return f"Layer {t.index} {t.name!r}: {t.kind}{info}{then}"
     return f"Layer {t.index} {t.name!r}: {_act(t)}"
+
+
+def _prediction(trace: Trace) -> Section:
+    """The prediction; an image-shaped one (a network ending in a convolution) by shape."""
+    if np.ndim(trace.y_hat) > 2:
+        return Section("", level=2, caption=_not_printed("Prediction y_hat", trace.y_hat))
+    return Section("", [Row("Prediction y_hat", trace.y_hat, tex=r"\hat{y}")])
 
 
 def _act(t: LayerTrace) -> str:
@@ -138,14 +165,26 @@ def _forward(t: LayerTrace, decimals: int) -> Section:
 def _loss(trace: Trace, decimals: int) -> Section:
     """The loss and its target, or the dL/dy_hat given instead of a loss."""
     if trace.loss is None:
-        given = Row("dL/dy_hat", trace.grad_y_hat, "given", tex=_d(r"\hat{y}"))
-        return Section("Loss", [given], level=2)
+        given = Row("dL/dy_hat", _matrix(trace.grad_y_hat), "given", tex=_d(r"\hat{y}"))
+        return Section(
+            "Loss", [given], level=2, caption=_not_printed("dL/dy_hat", trace.grad_y_hat)
+        )
     name = str(trace.loss_name)
     tex = trace.loss_function.formula.tex if trace.loss_function is not None else "L"
     penalty = f"includes the penalty {trace.penalty:.{decimals}f}" if trace.penalty else ""
-    rows = [Row("y", trace.y, tex="y"), Row("L", trace.loss, tex=tex, note=penalty)]
+    rows = [Row("y", _matrix(trace.y), tex="y"), Row("L", trace.loss, tex=tex, note=penalty)]
     title = f"Loss: {name}   {trace.loss_formula}"
-    return Section(title, rows, level=2, tex_title=f"Loss: {name}")
+    caption = _not_printed("y", trace.y)
+    return Section(title, rows, level=2, tex_title=f"Loss: {name}", caption=caption)
+
+
+def _matrix(a: np.ndarray | None) -> np.ndarray | None:
+    """``a``, or None (no row) for an image-shaped array, which a renderer cannot print."""
+    return None if np.ndim(a) > 2 else a
+
+
+def _not_printed(label: str, a: np.ndarray | None) -> str:
+    return f"{label}: {_shape(a)}, not printed" if np.ndim(a) > 2 else ""
 
 
 def _backward(t: LayerTrace) -> Section:
@@ -215,6 +254,8 @@ def _as_2d(a: np.ndarray) -> np.ndarray:
         return a.reshape(1, 1)
     if a.ndim == 1:
         return a.reshape(1, -1)
+    if a.ndim > 2:  # a renderer shows matrices: an image's numbers go through a worked position
+        raise ValueError(f"explain: cannot print an array of shape {a.shape} as a matrix")
     return a
 
 
@@ -245,6 +286,20 @@ def _text_value(a: Value, decimals: int, indent: int) -> str:
     return "[" + ("\n" + pad).join(lines) + "]" + note
 
 
+def _text_table(table: list[list[str]]) -> list[str]:
+    """Aligned columns; the last (a count) aligned right."""
+    if not table:
+        return []
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    return [
+        "  ".join(
+            cell.rjust(w) if i == len(row) - 1 else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in table
+    ]
+
+
 def to_text(trace: Trace, decimals: int = 4) -> str:
     """The trace for a terminal: formulas, shapes and aligned numbers."""
     out: list[str] = []
@@ -254,9 +309,11 @@ def to_text(trace: Trace, decimals: int = 4) -> str:
             out.append(section.title)
         indent = "  " * (section.level - 2)
         out += [indent + line for line in section.caption.splitlines()]
+        out += ["  " + line for line in _text_table(section.table)]
         for row in section.rows:
             # under a title, rows are indented and their "=" aligned
-            head = f"  {row.label:<9}= " if section.title else f"{row.label} = "
+            width = section.label_width
+            head = f"  {row.label:<{width}}= " if section.title else f"{row.label} = "
             head += f"{row.formula} = " if row.formula else ""
             note = f"   ({row.note})" if row.note else ""
             out.append(head + _text_value(row.value, decimals, len(head)) + note)
@@ -284,10 +341,18 @@ def _tex(a: Value, decimals: int) -> str:
 
 def to_markdown(trace: Trace, decimals: int = 4) -> str:
     """Markdown with ``$$`` LaTeX blocks (rows are samples: ``z = x W + b``)."""
+    if np.ndim(trace.x) > 2:
+        first = (
+            f"Input $x$: {len(trace.x)} image(s), shape {_shape(trace.x)} (batch, height, "
+            "width, channels). A convolution, pooling or BatchNorm is worked out at one "
+            "output position of the first sample."
+        )
+    else:
+        first = f"Input $x = {_tex(trace.x, decimals)}$, shape {_shape(trace.x)}."
     out = [
         "# One pass through the network",
         "",
-        f"Input $x = {_tex(trace.x, decimals)}$, shape {_shape(trace.x)}.",
+        first,
         "",
         "Rows are samples: $z = x W + b$, with one column of $W$ per neuron. Seed 003 writes "
         "$z = W x + b$ with one row per neuron: its $W$ is the transpose of the one here.",
@@ -296,6 +361,10 @@ def to_markdown(trace: Trace, decimals: int = 4) -> str:
         out.append("")
         if section.title:
             out.append("#" * section.level + " " + (section.tex_title or section.title))
+        if section.table:
+            head, *body = section.table
+            out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+            out += ["| " + " | ".join(row) + " |" for row in body]
         for row in section.rows:
             if not row.tex:
                 continue  # its value is in another row's equation
@@ -320,6 +389,10 @@ table.m td { padding: 0.1em 0.5em; text-align: right; font-family: monospace; }
 .f { color: #555; font-family: monospace; } .note { color: #666; } .eq { color: #555; }
 .cap { white-space: pre-wrap; }
 """
+_TABLE_CSS = """table.t { border-collapse: collapse; }
+table.t td, table.t th { padding: 0.1em 0.8em; text-align: left; font-family: monospace;
+  border-bottom: 1px solid #ddd; }
+"""
 
 
 def _html_value(a: Value, decimals: int) -> str:
@@ -338,9 +411,12 @@ def _svg(trace: Trace, max_units: int = 10) -> str:
     """The network as circles and lines: blue for positive weights, red for negative,
     thicker for larger; each neuron shows its activation for the first sample."""
     dense = [t for t in trace.layers if t.is_dense]
-    values = [trace.x[0]] + [t.a[0] for t in dense]
+    first, name = trace.x, "input"
+    if not trace.dense_only:  # the Dense layers only, from the input of the first one
+        first, name = dense[0].x, f"input of {dense[0].name}"
+    values = [first[0]] + [t.a[0] for t in dense]
     shown = [_pick(len(v), max_units) for v in values]
-    names = ["input"] + [t.name for t in dense]
+    names = [name] + [t.name for t in dense]
     w_px, h_px = 160 * len(values), 80 + 46 * max(len(s) for s in shown)
 
     def pos(layer: int, k: int) -> tuple[float, float]:
@@ -391,18 +467,30 @@ def to_html(trace: Trace, decimals: int = 4) -> str:
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8"><title>lucidnet explain</title>',
-        f"<style>{_CSS}</style></head><body>",
+        f"<style>{_CSS}{'' if trace.dense_only else _TABLE_CSS}</style></head><body>",
         "<h1>One pass through the network</h1>",
-        _svg(trace),
-        '<p class="note">Blue lines: positive weights, red: negative; thicker is larger. '
-        "Each circle shows its neuron's output for the first sample.</p>",
     ]
+    if any(t.is_dense for t in trace.layers):
+        only = "" if trace.dense_only else "The drawing shows the Dense layers only. "
+        out += [
+            _svg(trace),
+            f'<p class="note">{only}Blue lines: positive weights, red: negative; thicker is '
+            "larger. Each circle shows its neuron's output for the first sample.</p>",
+        ]
     for section in sections(trace, decimals):
         if section.title:
             h = f"h{section.level}"
             out.append(f"<{h}>{html.escape(section.title)}</{h}>")
         if section.caption:
             out.append(f'<p class="note cap">{html.escape(section.caption)}</p>')
+        if section.table:
+            head, *body = section.table
+            cells = "".join(f"<th>{html.escape(c)}</th>" for c in head)
+            rows = "".join(
+                "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+                for row in body
+            )
+            out.append(f'<table class="t"><tr>{cells}</tr>{rows}</table>')
         for row in section.rows:
             f = f'<span class="f">{html.escape(row.formula)} =</span> ' if row.formula else ""
             note = f' <span class="note">({html.escape(row.note)})</span>' if row.note else ""

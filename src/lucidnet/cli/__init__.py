@@ -126,7 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="write plots into DIR (created if missing): training curves, confusion "
         "matrix, first-layer weights (28x28 inputs), decision boundary, its GIF during "
         "training and activation maps (2 inputs), network diagram (layers up to "
-        f"{DIAGRAM_MAX_UNITS} wide); needs matplotlib",
+        f"{DIAGRAM_MAX_UNITS} wide), a convolutional network's filters and feature maps; "
+        "needs matplotlib",
     )
     train.add_argument(
         "--report",
@@ -210,12 +211,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain.add_argument("model", nargs="?", help="a .lucid model file")
     explain.add_argument("--example", choices=EXAMPLES, help="a worked example of the seeds")
-    explain.add_argument("--input", help="the sample, like 1,1")
+    explain.add_argument(
+        "--input",
+        help="the sample, like 1,1 (an image's pixels row by row, channels together), or a "
+        ".npy file of one sample or a tiny batch",
+    )
     explain.add_argument(
         "--target", help="its target: values like 1 or 0,1; a class label for a softmax network"
     )
     explain.add_argument(
         "--lr", "--learning-rate", dest="lr", type=float, help="learning rate of one update step"
+    )
+    explain.add_argument(
+        "--position",
+        action="append",
+        metavar="LAYER=ROW,COL,CHANNEL",
+        help="the output position worked out for a convolution, pooling or BatchNorm "
+        "(default: the centre of channel 0); repeatable",
     )
     explain.add_argument("--format", choices=("text", "markdown", "html"), default="text")
     explain.add_argument("--decimals", type=int, default=4, help="default 4")

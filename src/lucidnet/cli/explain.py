@@ -34,6 +34,40 @@ def _numbers(text: str, what: str) -> list[float]:
         raise ValueError(msg) from None
 
 
+def _input(text: str, model: Any) -> Any:
+    """``--input``: numbers (an image's pixels in C order, for a model of images) or a
+    .npy file holding one sample or a tiny batch."""
+    if text.lower().endswith(".npy"):
+        try:
+            x = np.load(text, allow_pickle=False)
+        except (OSError, ValueError) as err:
+            raise ValueError(f"--input {text}: cannot read a numeric .npy array ({err})") from None
+        if x.dtype.kind not in "iuf":
+            raise ValueError(f"--input {text}: expected numbers, got an array of {x.dtype}")
+        return x
+    values = _numbers(text, "--input")
+    shape = getattr(model, "input_shape", None)
+    if shape is not None and len(shape) > 1 and len(values) == int(np.prod(shape)):
+        return np.reshape(values, shape)  # an image's pixels, row by row, channels together
+    return values
+
+
+def _positions(items: list[str] | None) -> dict[str, tuple[int, ...]] | None:
+    """``--position conv2d=12,12,0`` (repeatable) as explain's ``positions``."""
+    if not items:
+        return None
+    out: dict[str, tuple[int, ...]] = {}
+    for item in items:
+        name, sep, where = item.partition("=")
+        numbers = [v.strip() for v in where.split(",")]
+        if not (sep and name.strip() and all(v.lstrip("-").isdigit() for v in numbers)):
+            raise ValueError(
+                f"--position must be LAYER=ROW,COLUMN,CHANNEL (or LAYER=CHANNEL), got {item!r}"
+            )
+        out[name.strip()] = tuple(int(v) for v in numbers)
+    return out
+
+
 def cmd_explain(args: argparse.Namespace) -> int:
     from ..activations import Softmax
     from ..explain import explain
@@ -48,7 +82,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
             raise ValueError("--input is needed with a MODEL file, like --input 1,1")
         model, x, target, lr = load(args.model), [], {}, None
     if args.input is not None:
-        x = _numbers(args.input, "--input")
+        x = _input(args.input, model)
     if args.target is not None:
         values = _numbers(args.target, "--target")
         last = model.layers[-1] if hasattr(model, "layers") else None
@@ -64,7 +98,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
         lr = args.lr
     if not 0 <= args.decimals <= 12:
         raise ValueError(f"--decimals must be in 0..12, got {args.decimals}")
-    trace = explain(model, x, learning_rate=lr, **target)
+    positions = _positions(args.position)
+    trace = explain(model, x, learning_rate=lr, positions=positions, **target)
     render = {"text": trace.to_text, "markdown": trace.to_markdown, "html": trace.to_html}
     output = render[args.format](decimals=args.decimals).rstrip("\n") + "\n"
     if args.out:

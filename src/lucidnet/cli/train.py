@@ -450,10 +450,12 @@ def _write_plots(
     for 784 inputs (28x28 images) the first layer's weights; for 2 inputs the decision
     boundary (classification) and the activation maps, and, given the ``recorder`` that
     watched the training, the GIF of the boundary during that run (its last frame is the
-    saved model); and the network diagram when no layer is wider than
-    ``DIAGRAM_MAX_UNITS``.
+    saved model); for a convolutional network its first convolution's filters and the
+    feature maps of the first test image; else the network diagram when no layer is
+    wider than ``DIAGRAM_MAX_UNITS``.
     """
     from .. import plotting
+    from ..layers import Conv2D
 
     written: list[str] = []
 
@@ -476,6 +478,10 @@ def _write_plots(
         plotting.activation_maps(model, x, path("activation_maps.png"))
         if recorder is not None:
             recorder.save(path("decision_boundary_training.gif"))
+    if any(isinstance(layer, Conv2D) for layer in model.layers):
+        plotting.plot_filters(model, path("filters.png"))
+        plotting.plot_feature_maps(model, data.x_test[0], path("feature_maps.png"))
+        return written
     widths = [n_in] + [getattr(layer, "out_features", 0) for layer in model.layers]
     if max(widths) <= DIAGRAM_MAX_UNITS:
         plotting.network_diagram(model, path("network_diagram.png"))

@@ -13,6 +13,9 @@ names another format matplotlib writes (``.svg``, ``.pdf``).
 - ``network_diagram``: neurons and weights (colour: sign, width: size).
 - ``activation_maps``: each hidden unit's activation over the plane (2 inputs).
 - ``first_layer_weights``: the first layer's weight columns as images (28x28 inputs).
+- ``plot_filters``: a convolution's learned kernels as a grid of small images.
+- ``plot_feature_maps``: one image through a convolutional network, a row of channel
+  images per convolution and pooling.
 - ``confusion_matrix``: true against predicted classes, counts in the cells.
 - ``predicted_vs_true``: a regression's predictions against the true values, with R².
 
@@ -23,7 +26,8 @@ command.
 
 The modules: ``_common`` (matplotlib on demand, figures and their atomic save, colours,
 shared checks), ``curves`` (training curves), ``plane`` (the input-plane pictures),
-``network`` (the network's weights) and ``results`` (the confusion matrix and the
+``network`` (the network's weights), ``filters`` (a convolutional network's filters
+and feature maps) and ``results`` (the confusion matrix and the
 predicted-against-true scatter).
 """
 
@@ -37,6 +41,7 @@ from ._common import (
     require_matplotlib,
 )
 from .curves import training_curves
+from .filters import plot_feature_maps, plot_filters
 from .network import first_layer_weights, network_diagram
 from .plane import BoundaryRecorder, activation_maps, boundary_animation, decision_boundary
 from .results import confusion_matrix, predicted_vs_true
@@ -55,6 +60,8 @@ __all__ = [
     "decision_boundary",
     "first_layer_weights",
     "network_diagram",
+    "plot_feature_maps",
+    "plot_filters",
     "predicted_vs_true",
     "require_matplotlib",
     "training_curves",

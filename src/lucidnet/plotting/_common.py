@@ -52,13 +52,16 @@ def require_matplotlib() -> None:
         ) from err
 
 
-def _figure(width: float, height: float) -> Figure:
-    """A figure of ``width x height`` inches on its own Agg canvas (no pyplot state)."""
+def _figure(width: float, height: float, layout: str | None = "constrained") -> Figure:
+    """A figure of ``width x height`` inches on its own Agg canvas (no pyplot state).
+
+    ``layout=None`` leaves the spacing to the caller (``subplots_adjust``): a grid of many
+    small images draws several times faster without the constrained layout's solver."""
     require_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    fig = Figure(figsize=(width, height), dpi=DPI, layout=layout)
     FigureCanvasAgg(fig)
     return fig
 
