@@ -102,3 +102,32 @@ def test_memory_estimate_counts_feature_maps_and_im2col():
     per_row = sum(4 * int(np.prod(shape)) for shape in model.shapes())
     per_row += 26 * 26 * 9 * 1 + 11 * 11 * 9 * 32  # the two im2col buffers
     assert need["activations"] == 4 * 1024 * per_row
+
+
+def test_plots_and_report_of_a_cnn_show_its_filters_and_feature_maps(tmp_path):
+    result = _cli(
+        "train", "--data", "digits", "--conv", "4", "--layers", "16", "--epochs", "1",
+        "--verbose", "0", "--plots", "plots", "--report", "report.html", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    written = sorted(p.name for p in (tmp_path / "plots").iterdir())
+    assert written == [
+        "confusion_matrix.png", "feature_maps.png", "filters.png", "training_curves.png"
+    ]  # fmt: skip
+    page = (tmp_path / "report.html").read_text()
+    assert "What the first convolution looks for" in page
+    assert "What the first layer looks for" not in page
+
+
+def test_feature_maps_take_a_row_for_a_model_that_reshapes_rows_to_images():
+    from lucidnet.plotting.filters import feature_maps
+
+    model = build_model(64, [8], 10, "relu", 0.0, 0, conv=[4], image_shape=(8, 8, 1))
+    row = np.random.default_rng(2).random(64).astype(np.float32)
+    rows = feature_maps(model, row, "test")
+    assert [label for label, _ in rows] == ["input", "conv2d (Conv2D)", "max_pool2d (MaxPool2D)"]
+    np.testing.assert_array_equal(rows[0][1][..., 0], row.reshape(8, 8))
+    conv = model.layers[1].forward(row.reshape(1, 8, 8, 1))
+    np.testing.assert_allclose(rows[1][1], conv[0], rtol=1e-6)
+    with pytest.raises(ValueError, match=r"image must be one image \(64,\), got shape \(63,\)"):
+        feature_maps(model, row[:63], "test")

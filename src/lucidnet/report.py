@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import __version__, metrics, plotting
+from .layers import Conv2D
 from .plotting._common import _encoded, _labels
 from .serialization import _write_atomically
 
@@ -343,7 +344,17 @@ def training_report(
                 "Each point a test sample; a perfect model's points lie on the grey line.",
             )
         )
-    if image_shape is not None:
+    if any(isinstance(layer, Conv2D) for layer in model.layers):
+        filters = plotting.plot_filters(model)
+        pictures.append(
+            _card(
+                "What the first convolution looks for",
+                _plot_img(filters, "first-convolution filters"),
+                "Each filter's kernel (the mean over its input channels): blue weights raise "
+                "its output, orange ones lower it.",
+            )
+        )
+    elif image_shape is not None:
         weights = plotting.first_layer_weights(model, shape=tuple(image_shape), max_units=36)
         pictures.append(
             _card(

@@ -468,7 +468,8 @@ def _write_plots(
     if data.classes is not None:
         predicted = model.predict_proba(data.x_test, batch_size=1024)
         plotting.confusion_matrix(data.y_test, predicted, names, path("confusion_matrix.png"))
-    if n_in == np.prod(IMAGE_SHAPE):
+    convolutional = any(isinstance(layer, Conv2D) for layer in model.layers)
+    if n_in == np.prod(IMAGE_SHAPE) and not convolutional:
         plotting.first_layer_weights(model, path("first_layer_weights.png"), IMAGE_SHAPE)
     if n_in == 2:
         x, y = data.x_train, data.y_train
@@ -478,7 +479,7 @@ def _write_plots(
         plotting.activation_maps(model, x, path("activation_maps.png"))
         if recorder is not None:
             recorder.save(path("decision_boundary_training.gif"))
-    if any(isinstance(layer, Conv2D) for layer in model.layers):
+    if convolutional:
         plotting.plot_filters(model, path("filters.png"))
         plotting.plot_feature_maps(model, data.x_test[0], path("feature_maps.png"))
         return written

@@ -122,10 +122,11 @@ def feature_maps(model: Sequential, image: Any, who: str) -> list[tuple[str, np.
     from ..layers import AvgPool2D, Conv2D, MaxPool2D
 
     x = np.asarray(image)
-    if x.ndim == 4 and len(x) == 1:
-        x = x[0]
     wanted = model.input_shape
-    if x.ndim != 3 or (wanted is not None and x.shape != tuple(wanted)):
+    expected = (3,) if wanted is None else (len(wanted),)
+    if x.ndim == expected[0] + 1 and len(x) == 1:  # a batch of one
+        x = x[0]
+    if (wanted is None and x.ndim != 3) or (wanted is not None and x.shape != tuple(wanted)):
         shape = "(height, width, channels)" if wanted is None else str(tuple(wanted))
         raise ValueError(f"{who}: image must be one image {shape}, got shape {x.shape}")
     if x.dtype.kind not in "iuf":
@@ -134,9 +135,11 @@ def feature_maps(model: Sequential, image: Any, who: str) -> list[tuple[str, np.
     last = max((i for i, m in enumerate(model.layers) if isinstance(m, kinds)), default=None)
     if last is None:
         raise ValueError(f"{who}: the model has no Conv2D, MaxPool2D or AvgPool2D layer")
-    out = [("input", x.astype(np.float64))]
+    out: list[tuple[str, np.ndarray]] = []
     h = x[None].astype(model.dtype)
     for layer in model.layers[: last + 1]:
+        if not out and h.ndim == 4:  # the image as the first image layer sees it (rows of
+            out.append(("input", np.asarray(h[0], np.float64)))  # pixels: after Reshape)
         h = layer.forward(h, training=False)
         if isinstance(layer, kinds):
             out.append((f"{layer.name} ({type(layer).__name__})", np.asarray(h[0], np.float64)))
@@ -152,7 +155,9 @@ def plot_feature_maps(
     """What one image becomes: a row per layer (the input, then each Conv2D, MaxPool2D and
     AvgPool2D), each small image one channel of that layer's output for this image.
 
-    ``image`` is one image ``(height, width, channels)`` (or a batch of one). A
+    ``image`` is one sample of the model's input shape (or a batch of one): an image
+    ``(height, width, channels)``, or a row of pixels for a model that starts with a
+    ``Reshape`` (the CLI's ``--conv`` networks), whose input row shows it reshaped. A
     convolution's row is its own output, before the activation that follows it: orange
     where negative, blue where positive, on one symmetric scale per row; a pooling's row
     likewise; the input is in grey. Rows show at most ``max_channels`` channels (the
