@@ -11,6 +11,7 @@ from statistics import median
 
 NOTES_MARKER = "<!-- notes -->"
 BATCHES = (32, 128, 1024)
+CONV_BATCHES = (32, 128)
 PRODUCTS_NOTE = (
     "forward: 3 products (X·W1, H1·W2, H2·W3); backward: dW for the 3 layers and the input "
     "gradient dH for the 2 upper layers. lucidnet skips the first layer's input gradient "
@@ -476,14 +477,19 @@ def section_recipe(recipe: dict | None, facts: dict, quick: bool) -> str:
     )
 
 
+def judged(rows: list[list[str]], label: str, value: object, text: str, met: object) -> None:
+    """Append a target's row: "not measured" when ``value`` is None, else met or not."""
+    if value is None:
+        rows.append([label, "not measured", "—"])
+    else:
+        rows.append([label, text, "met" if met else "**not met**"])
+
+
 def section_targets(facts: dict, quick: bool) -> str:
     rows = []
 
     def judge(label: str, value: float | None, text: str, met: bool | None) -> None:
-        if value is None:
-            rows.append([label, "not measured", "—"])
-        else:
-            rows.append([label, text, "met" if met else "**not met**"])
+        judged(rows, label, value, text, met)
 
     for batch, goal in ((128, 1.5), (1024, 1.5), (32, 1.2)):
         v = facts.get(f"train/torch/{batch}")
@@ -550,6 +556,148 @@ def section_targets(facts: dict, quick: bool) -> str:
             "## Targets (issue 5)",
             "",
             "Judged on the ratios of the medians of this run (OpenBLAS variables unset).",
+            "",
+            table(["target", "measured", "status"], rows),
+        ]
+    )
+
+
+def section_conv(results: dict, facts: dict, settings: dict, recipe: dict | None) -> str:
+    rows = []
+    for batch in CONV_BATCHES:
+        group = results.get(f"conv-{batch}")
+        if not group:
+            continue
+        mine = group.get("lucidnet", [])
+        torch = group.get("torch", [])
+        value = ratio(first(metric(mine, "samples_per_s")), first(metric(torch, "samples_per_s")))
+        facts[f"conv/torch/{batch}"] = value
+        facts[f"conv/memory/{batch}"] = first(metric(mine, "beyond_data_mib"))
+        for contender, records in (("lucidnet", mine), ("torch", torch)):
+            is_mine = contender == "lucidnet"
+            rows.append(
+                [
+                    str(batch),
+                    name(contender),
+                    cell(records, med_range(metric(records, "samples_per_s"))),
+                    num(first(metric(records, "seconds")), 2),
+                    "—" if is_mine else num(value, 2, "×"),
+                    "—" if is_mine else span(paired(mine, records, "samples_per_s"), 2, "×"),
+                    med_range(metric(records, "beyond_data_mib"), 1),
+                    med_range(metric(records, "hwm_beyond_data_mib"), 1),
+                    num(first(metric(records, "train_accuracy_check")), 3),
+                    busy(records),
+                ]
+            )
+    recipe_row = cnn_recipe_row(recipe, facts)
+    if not rows and not (recipe and recipe.get("found")):
+        return ""  # the case did not run and there is no recipe file to show
+    samples = settings.get("conv_samples")
+    parts = [
+        "## (g) Convolutional network (issue 13)",
+        "",
+        "The same network in both: conv 32 3×3 valid, ReLU, max-pool 2; conv 64 3×3 "
+        "valid, ReLU, max-pool 2; flatten; dense 128, ReLU; dense 10; softmax "
+        "cross-entropy on the logits; Adam lr 1e-3; float32; 28×28 one-channel images, "
+        "shuffled mini-batches. lucidnet takes them channels last, `(N, 28, 28, 1)`: "
+        "`Conv2D` is im2col and one matrix product through NumPy's BLAS, `MaxPool2D` "
+        "strided slices; `compile('crossentropy', Adam(1e-3), metrics=['accuracy'])`, "
+        "`fit(epochs=1, batch_size=b)`, he_normal kernels. PyTorch takes them channels "
+        "first, `(N, 1, 28, 28)` (one channel: the same bytes, no copy on either side): "
+        "`nn.Conv2d`, `nn.MaxPool2d` (its own CPU convolution kernels), default "
+        "initialization, `nn.CrossEntropyLoss` and `torch.optim.Adam` in the loop of (a). "
+        + (f"Each measurement is one pass over {samples:,} training rows " if samples else "")
+        + "after a 2-batch warm-up, in a fresh process; the time excludes process start, "
+        "imports, data loading and model construction. Memory beyond the data as in (e): "
+        "ru_maxrss after the timed pass minus ru_maxrss after loading the data and "
+        "building the model; cross-check: VmHWM after a reset at that point. *train acc. "
+        "check*: accuracy on the first 2,000 training rows afterwards (untimed). "
+        "`bench/conv_layout.py` measures the layout choice itself (channels last against "
+        "channels first, im2col stage by stage).",
+    ]
+    if rows:
+        header = [
+            "batch",
+            "contender",
+            "samples/s, median (min–max)",
+            "s per pass",
+            "lucidnet ÷ PyTorch (samples/s: higher is better for lucidnet)",
+            "per-round ratio range",
+            "peak beyond the data, MiB (lower is better)",
+            "cross-check: VmHWM after a reset, MiB",
+            "train acc. check",
+            "busy elsewhere (cores)",
+        ]
+        parts += ["", table(header, rows)]
+    parts += [
+        "",
+        "The convolutional Fashion-MNIST recipe: one run of the CLI, not repeated by this "
+        "suite; its result is read from a file written after that run"
+        + (f" (`{recipe['path']}`)" if recipe else "")
+        + ".",
+        "",
+        table(["command", "test accuracy", "training, s", "source"], [recipe_row]),
+    ]
+    return "\n".join(parts)
+
+
+def cnn_recipe_row(recipe: dict | None, facts: dict) -> list[str]:
+    """The recipe's table row from ``run.read_cnn_recipe``'s record (None: not read)."""
+    if recipe is None or not recipe.get("found"):
+        where = f"no `{recipe['path']}`" if recipe else "not read"
+        return ["not measured", "—", "—", where]
+    if "error" in recipe:
+        facts["cnn_recipe_error"] = recipe["error"]
+        problem = recipe["error"].replace("|", "\\|")
+        return [f"**error**: {problem}", "—", "—", f"`{recipe['path']}`"]
+    facts["cnn_recipe"] = recipe
+    source = f"`{recipe['path']}`" + (f", {recipe['date']}" if recipe.get("date") else "")
+    return [
+        "`" + recipe["command"].strip().replace("|", "\\|") + "`",
+        num(recipe["accuracy"], 4),
+        num(recipe["seconds"], 1),
+        source,
+    ]
+
+
+def section_targets_conv(facts: dict) -> str:
+    rows: list[list[str]] = []
+    for batch in CONV_BATCHES:
+        v = facts.get(f"conv/torch/{batch}")
+        judged(
+            rows,
+            f"convolutional training ≥ 1.0× PyTorch samples/s, batch {batch}",
+            v,
+            f"{v:.2f}×" if v is not None else "",
+            v is not None and v >= 1.0,
+        )
+    v = facts.get("conv/memory/128")
+    judged(
+        rows,
+        "convolutional training memory beyond the data ≤ 300 MiB (batch 128)",
+        v,
+        f"{v:.1f} MiB" if v is not None else "",
+        v is not None and v <= 300,
+    )
+    recipe = facts.get("cnn_recipe")
+    labels = (
+        "convolutional recipe ≥ 0.92 test accuracy (aim 0.93), one CLI command",
+        "convolutional recipe trains in ≤ 5 min on 2 cores",
+    )
+    if "cnn_recipe_error" in facts:
+        rows += [[label, "**error** in the recipe's file (see (g))", "—"] for label in labels]
+    elif recipe is None:
+        rows += [[label, "not measured", "—"] for label in labels]
+    else:
+        acc, seconds = recipe["accuracy"], recipe["seconds"]
+        judged(rows, labels[0], acc, f"{acc:.4f}", acc >= 0.92)
+        judged(rows, labels[1], seconds, f"{seconds:.1f} s training", seconds <= 300)
+    return "\n".join(
+        [
+            "## Targets (issue 13)",
+            "",
+            "Throughput and memory from (g), judged on the ratio of the medians of this run; "
+            "the recipe from its file (see (g)).",
             "",
             table(["target", "measured", "status"], rows),
         ]
@@ -660,8 +808,13 @@ def header(meta: dict, results: dict, recipe: dict | None) -> str:
         lines += [
             "> **Quick smoke run** (`--quick`): "
             f"{plural(settings['rounds'], 'round')}, {settings['samples']:,} training rows "
-            "per epoch, "
-            "shorter loops, a 1-epoch recipe. It checks the harness; the figures are not "
+            "per epoch"
+            + (
+                f" ({settings['conv_samples']:,} for the convolutional network)"
+                if "g" in meta["cases"] and "conv_samples" in settings
+                else ""
+            )
+            + ", shorter loops, a 1-epoch recipe. It checks the harness; the figures are not "
             "the suite's measurement. `make bench` runs the full suite.",
             "",
         ]
@@ -694,6 +847,7 @@ def header(meta: dict, results: dict, recipe: dict | None) -> str:
             if meta.get("source_changed")
             else []
         ),
+        *lucidnet_source(meta),
         f"- **Threads**: {meta['threads']} for every contender (NumPy's BLAS through "
         "threadpoolctl, `torch.set_num_threads`).",
         "- **OpenBLAS variables**: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from "
@@ -706,6 +860,20 @@ def header(meta: dict, results: dict, recipe: dict | None) -> str:
         f"- **Data**: {meta.get('data')}.",
     ]
     return "\n".join(lines)
+
+
+def lucidnet_source(meta: dict) -> list[str]:
+    """The header's line on where the lucidnet workers imported the library from."""
+    inside, elsewhere = meta.get("lucidnet_files", []), meta.get("lucidnet_elsewhere", [])
+    if not inside and not elsewhere:
+        return []
+    line = "- **lucidnet imported from**: " + ", ".join(f"`{f}`" for f in inside + elsewhere)
+    if elsewhere:
+        line += (
+            " — **warning**: not (only) this checkout's `src/`: the figures are not "
+            "those of the commit named above"
+        )
+    return [line + "."]
 
 
 def notes_of(previous: str) -> str:
@@ -732,8 +900,13 @@ def render(
         section_predict(results, facts),
         section_memory(results, facts),
         section_recipe(recipe, facts, quick),
+        section_conv(results, facts, meta["settings"], meta.get("cnn_recipe")),
     ]
-    body = [header(meta, results, recipe), section_targets(facts, quick)]
+    body = [
+        header(meta, results, recipe),
+        section_targets(facts, quick),
+        section_targets_conv(facts),
+    ]
     body += [s for s in sections if s]
     body.append(section_environment(results))
     body.append(

@@ -12,6 +12,19 @@ their range and the ratio of the medians per pair. Cases, from issue 5:
   e  peak training memory beyond the data, batch 128
   f  the Fashion-MNIST recipe through the CLI: test accuracy and wall time (one run)
 
+and from issue 13:
+
+  g  the convolutional network (conv 32, pool, conv 64, pool, dense 128, dense 10),
+     batch 32 and 128: lucidnet (channels last) against PyTorch (channels first),
+     samples/s and peak memory beyond the data; the report also shows the convolutional
+     recipe's accuracy and training time, read from ``bench/results/cnn_recipe.json``
+     (``--cnn-recipe``) when that file exists: ``{"accuracy": ..., "seconds": ...,
+     "command": ...}``
+
+Workers import lucidnet from this checkout: ``src/`` of the tree holding this script is
+put first on their PYTHONPATH, before an editable install that may point elsewhere (the
+report names the file each lucidnet worker imported).
+
 OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed from every worker's environment, as on
 a user's machine (``make bench`` also unsets them for this script itself). This script
 imports no NumPy: its children started with vfork inherit its peak RSS in ru_maxrss, so
@@ -42,7 +55,9 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKER = ROOT / "bench" / "workers.py"
 UNSET = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 BATCHES = (32, 128, 1024)
-ALL_CASES = "abcdef"
+CONV_BATCHES = (32, 128)
+ALL_CASES = "abcdefg"
+CNN_RECIPE = Path("bench") / "results" / "cnn_recipe.json"
 TRAIN_CONTENDERS = ("lucidnet", "torch", "sklearn-f64", "sklearn-f32")
 # The documented Fashion-MNIST recipe (README): what `lucidnet train` runs for case (f).
 RECIPE = ["--layers", "512,256", "--dropout", "0.3", "--schedule", "cosine", "--epochs", "40"]
@@ -58,6 +73,7 @@ SETTINGS = {
         "xor_blocks": 5,
         "predict_calls": 20000,
         "recipe_args": RECIPE,
+        "conv_samples": 20000,
         "timeout": 900,
     },
     "quick": {
@@ -69,6 +85,7 @@ SETTINGS = {
         "xor_blocks": 3,
         "predict_calls": 3000,
         "recipe_args": [*RECIPE[:-2], "--epochs", "1"],
+        "conv_samples": 2048,
         "timeout": 600,
     },
 }
@@ -142,6 +159,22 @@ def build_plan(cases: str, settings: dict, data: str, threads: int) -> list[dict
                 "params": {"data": data, "calls": settings["predict_calls"], "threads": threads},
             }
         )
+    if "g" in cases:
+        for batch in CONV_BATCHES:
+            groups.append(
+                {
+                    "key": f"conv-{batch}",
+                    "title": f"convolutional network, batch {batch}",
+                    "contenders": [("conv", "lucidnet"), ("conv", "torch")],
+                    "params": {
+                        "data": data,
+                        "batch_size": batch,
+                        "samples": settings["conv_samples"],
+                        "warmup_batches": settings["warmup_batches"],
+                        "threads": threads,
+                    },
+                }
+            )
     return groups
 
 
@@ -154,8 +187,13 @@ def rotated(items: list, shift: int) -> list:
 
 
 def worker_env() -> dict:
+    """This environment without the OpenBLAS variables, with this checkout's ``src/``
+    first on PYTHONPATH (it comes before any installed lucidnet)."""
     env = {k: v for k, v in os.environ.items() if k not in UNSET}
     env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH", "")) if p
+    )
     return env
 
 
@@ -240,6 +278,61 @@ def describe(record: dict) -> str:
 
 
 # --- facts for the report ---------------------------------------------------------------
+
+
+def read_cnn_recipe(path: Path) -> dict:
+    """The convolutional recipe's result as the lead recorded it, checked.
+
+    ``{"path", "found": False}`` when the file does not exist; otherwise ``accuracy``
+    (a test accuracy in [0, 1]), ``seconds`` (training time, > 0) and ``command`` (the
+    command line that produced them), or ``error`` naming the file and what is wrong.
+    Optional keys kept when present: ``date``, ``epochs``, ``note``.
+    """
+    try:
+        shown = str(path.relative_to(ROOT))
+    except ValueError:
+        shown = str(path)
+    found = {"path": shown, "found": path.exists()}
+    if not found["found"]:
+        return found
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        return {**found, "error": f"{shown}: cannot be read as JSON ({err})"}
+    problems = []
+    if not isinstance(data, dict):
+        return {**found, "error": f"{shown}: expected a JSON object, got {type(data).__name__}"}
+    accuracy, seconds, command = data.get("accuracy"), data.get("seconds"), data.get("command")
+    number = (int, float)
+    if isinstance(accuracy, bool) or not isinstance(accuracy, number) or not 0 <= accuracy <= 1:
+        problems.append(f'"accuracy" must be a number in [0, 1], got {accuracy!r}')
+    if isinstance(seconds, bool) or not isinstance(seconds, number) or not seconds > 0:
+        problems.append(f'"seconds" must be a number > 0, got {seconds!r}')
+    if not isinstance(command, str) or not command.strip():
+        problems.append(f'"command" must be the command line (a string), got {command!r}')
+    if problems:
+        return {**found, "error": f"{shown}: " + "; ".join(problems)}
+    extra = {k: data[k] for k in ("date", "epochs", "note") if k in data}
+    return {**found, "accuracy": accuracy, "seconds": seconds, "command": command, **extra}
+
+
+def imported_lucidnet(results: dict) -> tuple[list[str], list[str]]:
+    """The files lucidnet workers imported the library from: those in this checkout's
+    ``src/`` (relative to the checkout) and those elsewhere (absolute)."""
+    src = (ROOT / "src").resolve()
+    inside, elsewhere = set(), set()
+    for group in results.values():
+        for contender, records in group.items():
+            for r in records:
+                where = r.get("env", {}).get("lucidnet_file") if r.get("ok") else None
+                if not where or not contender.startswith("lucidnet"):
+                    continue
+                path = Path(where).resolve()
+                if path.is_relative_to(src):
+                    inside.add(str(path.relative_to(ROOT.resolve())))
+                else:
+                    elsewhere.add(str(path))
+    return sorted(inside), sorted(elsewhere)
 
 
 def machine_facts() -> dict:
@@ -339,14 +432,14 @@ def command_line(argv: list[str]) -> dict:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="bench/run.py",
-        description="lucidnet's benchmark suite against PyTorch and scikit-learn (issue 5).",
+        description="lucidnet's benchmark suite against PyTorch and scikit-learn (issues 5, 13).",
     )
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 rounds, fewer samples")
     parser.add_argument("--out", default="docs/benchmarks.md", help="the Markdown report")
     parser.add_argument(
         "--cases",
         default=",".join(ALL_CASES),
-        help="comma-separated subset of a,b,c,d,e,f (default: all)",
+        help="comma-separated subset of a,b,c,d,e,f,g (default: all)",
     )
     parser.add_argument("--rounds", type=int, help="override the number of rounds")
     parser.add_argument("--threads", type=int, default=2, help="threads per contender (default 2)")
@@ -354,6 +447,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--python", default=sys.executable, help="the interpreter that runs the workers"
     )
     parser.add_argument("--json", help="also write every raw record to this JSON file")
+    parser.add_argument(
+        "--cnn-recipe",
+        default=str(CNN_RECIPE),
+        help=f"the convolutional recipe's result, if the file exists (default {CNN_RECIPE})",
+    )
     args = parser.parse_args(argv)
     cases = "".join(sorted({c.strip() for c in args.cases.split(",") if c.strip()}))
     bad = [c for c in cases if c not in ALL_CASES]
@@ -429,6 +527,17 @@ def main(argv: list[str] | None = None) -> int:
             log(f"recipe: {describe(recipe)} ({recipe['wall_s']:.1f} s)")
 
     meta["load_end"] = loadavg()
+    meta["lucidnet_files"], meta["lucidnet_elsewhere"] = imported_lucidnet(results)
+    if meta["lucidnet_elsewhere"]:
+        log(
+            "WARNING: lucidnet workers imported "
+            + ", ".join(meta["lucidnet_elsewhere"])
+            + f", not {ROOT / 'src'}"
+        )
+    recipe_path = Path(args.cnn_recipe)
+    meta["cnn_recipe"] = read_cnn_recipe(
+        recipe_path if recipe_path.is_absolute() else ROOT / recipe_path
+    )
     # src/ may change while a long run goes on (someone editing the library): say so.
     meta["source_changed"] = source_fingerprint() != meta["source_start"]
     meta["elapsed_s"] = time.perf_counter() - started

@@ -19,6 +19,8 @@ Cases and contenders:
 - ``xor``      ``lucidnet-train_step`` / ``lucidnet-fit`` / ``torch`` (case c).
 - ``predict``  ``lucidnet`` / ``torch`` / ``sklearn`` (case d).
 - ``recipe``   ``lucidnet``: the Fashion-MNIST recipe through the CLI (case f).
+- ``conv``     ``lucidnet`` / ``torch``: one (partial) epoch of the convolutional network of
+  issue 13 (case g: samples/s and peak memory beyond the data).
 
 Only the standard library is imported at module level: each case imports the contender's
 libraries itself, so a torch measurement never loads scikit-learn and the other way round.
@@ -38,6 +40,7 @@ from statistics import median
 
 SIZES = (784, 256, 128, 10)  # the MLP of cases a, b, d, e
 CLASSES = 10
+IMAGE = (28, 28)  # Fashion-MNIST's images, one channel (case g)
 
 
 # --- process facts --------------------------------------------------------------------
@@ -129,6 +132,7 @@ def _environment() -> dict:
         env["sklearn"] = modules["sklearn"].__version__
     if "lucidnet" in modules:
         env["lucidnet"] = modules["lucidnet"].__version__
+        env["lucidnet_file"] = modules["lucidnet"].__file__  # PYTHONPATH or the install?
     env["openblas_vars"] = {
         name: os.environ[name]
         for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -263,6 +267,68 @@ def _sklearn_mlp(batch_size: int):
     )
 
 
+def _timed_epoch(warm_up, epoch) -> tuple[float, dict]:
+    """Seconds of ``epoch()`` after ``warm_up()``, and the memory they took beyond the data.
+
+    Call it once the data is loaded and the model built: the baseline is ru_maxrss (and
+    the RSS) at the call; the peak is taken after the timed epoch. The cross-check resets
+    the kernel's peak RSS (VmHWM) at the baseline.
+    """
+    base_kib, rss_kib = _maxrss_kib(), _status_kib("VmRSS")
+    reset = _reset_peak_rss()
+    warm_up()
+    start = time.perf_counter()
+    epoch()
+    seconds = time.perf_counter() - start
+    peak_kib, hwm_kib = _maxrss_kib(), _status_kib("VmHWM")
+    return seconds, {
+        "rss_after_setup_mib": (rss_kib or 0) / 1024,
+        "maxrss_setup_mib": base_kib / 1024,
+        "maxrss_peak_mib": peak_kib / 1024,
+        "beyond_data_mib": (peak_kib - base_kib) / 1024,
+        "hwm_beyond_data_mib": (
+            (hwm_kib - rss_kib) / 1024 if reset and hwm_kib and rss_kib else None
+        ),
+    }
+
+
+def _torch_epochs(model, xt, yt, batch: int):
+    """``epoch(rows)``: shuffled mini-batches of the first ``rows`` rows of ``xt, yt``,
+    ``zero_grad(set_to_none=True)``, forward, ``nn.CrossEntropyLoss`` on the logits
+    (log-softmax and NLL fused), ``backward``, ``torch.optim.Adam(lr=1e-3).step``."""
+    import torch
+    from torch import nn
+
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    generator = torch.Generator().manual_seed(0)
+
+    def epoch(rows: int) -> None:
+        order = torch.randperm(rows, generator=generator)
+        for i in range(0, rows, batch):
+            index = order[i : i + batch]
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(model(xt[index]), yt[index])
+            loss.backward()
+            optimizer.step()
+
+    model.train()
+    return epoch
+
+
+def _lucidnet_epochs(model, x, y, batch: int):
+    """``epoch(rows, seed)``: ``fit`` for one epoch on the first ``rows`` rows (after
+    ``compile('crossentropy', Adam(1e-3), metrics=['accuracy'])``)."""
+    import lucidnet as ln
+
+    model.compile("crossentropy", ln.Adam(1e-3), metrics=["accuracy"])
+
+    def epoch(rows: int, seed: int) -> None:
+        model.fit(x[:rows], y[:rows], epochs=1, batch_size=batch, verbose=0, seed=seed)
+
+    return epoch
+
+
 def case_train(contender: str, params: dict) -> dict:
     """Steps per second over one epoch of ``samples`` rows at ``batch_size``.
 
@@ -281,46 +347,18 @@ def case_train(contender: str, params: dict) -> dict:
     check = slice(0, min(n, 10000))
 
     if contender == "lucidnet":
-        import lucidnet as ln
-
         model = _lucidnet_mlp()
-        model.compile("crossentropy", ln.Adam(1e-3), metrics=["accuracy"])
-        base_kib, rss_kib = _maxrss_kib(), _status_kib("VmRSS")
-        reset = _reset_peak_rss()
-        model.fit(x[:warm], y[:warm], epochs=1, batch_size=batch, verbose=0, seed=1)
-        start = time.perf_counter()
-        model.fit(x, y, epochs=1, batch_size=batch, verbose=0, seed=0)
-        seconds = time.perf_counter() - start
-        peak_kib, hwm_kib = _maxrss_kib(), _status_kib("VmHWM")
+        epoch = _lucidnet_epochs(model, x, y, batch)
+        seconds, memory = _timed_epoch(lambda: epoch(warm, 1), lambda: epoch(n, 0))
         accuracy = float(model.evaluate(x[check], y[check])["accuracy"])
     elif contender == "torch":
         import torch
-        from torch import nn
 
         torch.set_num_threads(threads)
         model = _torch_mlp()
-        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-        loss_fn = nn.CrossEntropyLoss()  # log-softmax and NLL fused, on the logits
         xt, yt = torch.from_numpy(x), torch.from_numpy(y)  # shares the NumPy memory
-        generator = torch.Generator().manual_seed(0)
-
-        def epoch(rows: int) -> None:
-            order = torch.randperm(rows, generator=generator)
-            for i in range(0, rows, batch):
-                index = order[i : i + batch]
-                optimizer.zero_grad(set_to_none=True)
-                loss = loss_fn(model(xt[index]), yt[index])
-                loss.backward()
-                optimizer.step()
-
-        base_kib, rss_kib = _maxrss_kib(), _status_kib("VmRSS")
-        reset = _reset_peak_rss()
-        model.train()
-        epoch(warm)
-        start = time.perf_counter()
-        epoch(n)
-        seconds = time.perf_counter() - start
-        peak_kib, hwm_kib = _maxrss_kib(), _status_kib("VmHWM")
+        epoch = _torch_epochs(model, xt, yt, batch)
+        seconds, memory = _timed_epoch(lambda: epoch(warm), lambda: epoch(n))
         with torch.inference_mode():
             accuracy = float((model(xt[check]).argmax(1) == yt[check]).float().mean())
     elif contender in ("sklearn-f64", "sklearn-f32"):
@@ -332,13 +370,10 @@ def case_train(contender: str, params: dict) -> dict:
         warnings.filterwarnings("ignore", category=ConvergenceWarning)
         model = _sklearn_mlp(batch)
         classes = np.arange(CLASSES)
-        base_kib, rss_kib = _maxrss_kib(), _status_kib("VmRSS")
-        reset = _reset_peak_rss()
-        model.partial_fit(x[:warm], y[:warm], classes=classes)  # also initializes
-        start = time.perf_counter()
-        model.partial_fit(x, y)  # exactly one epoch (solver="adam", shuffled batches)
-        seconds = time.perf_counter() - start
-        peak_kib, hwm_kib = _maxrss_kib(), _status_kib("VmHWM")
+        seconds, memory = _timed_epoch(
+            lambda: model.partial_fit(x[:warm], y[:warm], classes=classes),  # initializes
+            lambda: model.partial_fit(x, y),  # exactly one epoch (adam, shuffled batches)
+        )
         accuracy = float(model.score(x[check], y[check]))
         params_dtype = str(model.coefs_[0].dtype)
     else:
@@ -350,19 +385,116 @@ def case_train(contender: str, params: dict) -> dict:
         "seconds": seconds,
         "samples_per_s": n / seconds,
         "data_mib": x.nbytes / 2**20,
-        "rss_after_setup_mib": (rss_kib or 0) / 1024,
-        "maxrss_setup_mib": base_kib / 1024,
-        "maxrss_peak_mib": peak_kib / 1024,
-        "beyond_data_mib": (peak_kib - base_kib) / 1024,
-        "hwm_beyond_data_mib": (
-            (hwm_kib - rss_kib) / 1024 if reset and hwm_kib and rss_kib else None
-        ),
+        **memory,
         "train_accuracy_check": accuracy,
         "dtype": dtype,
     }
     if contender.startswith("sklearn"):
         metrics["sklearn_param_dtype"] = params_dtype
     return metrics
+
+
+# --- (g) the convolutional network of issue 13 -------------------------------------------
+
+
+def _lucidnet_cnn():
+    """conv 32 3x3 valid, ReLU, max-pool 2; conv 64 3x3 valid, ReLU, max-pool 2; flatten;
+    dense 128, ReLU; dense 10; softmax (fused with the cross-entropy: the loss and its
+    gradient are taken on the logits). Channels last: (N, 28, 28, 1)."""
+    import lucidnet as ln
+
+    return ln.Sequential(
+        [
+            ln.Conv2D(1, 32, 3, init="he_normal", seed=0),  # (26, 26, 32)
+            ln.ReLU(),
+            ln.MaxPool2D(2),  # (13, 13, 32)
+            ln.Conv2D(32, 64, 3, init="he_normal", seed=1),  # (11, 11, 64)
+            ln.ReLU(),
+            ln.MaxPool2D(2),  # (5, 5, 64)
+            ln.Flatten(),  # (1600,)
+            ln.Dense(5 * 5 * 64, 128, init="he_normal", seed=2),
+            ln.ReLU(),
+            ln.Dense(128, CLASSES, seed=3),
+            ln.Softmax(),
+        ],
+        input_shape=(*IMAGE, 1),
+    )
+
+
+def _torch_cnn():
+    """The same network in PyTorch, channels first (N, 1, 28, 28), default initialization;
+    no softmax layer: ``nn.CrossEntropyLoss`` takes the logits."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3),  # (32, 26, 26)
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # (32, 13, 13)
+        nn.Conv2d(32, 64, 3),  # (64, 11, 11)
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # (64, 5, 5)
+        nn.Flatten(),  # (1600,)
+        nn.Linear(64 * 5 * 5, 128),
+        nn.ReLU(),
+        nn.Linear(128, CLASSES),
+    )
+
+
+def case_conv(contender: str, params: dict) -> dict:
+    """Samples per second of the convolutional network over ``samples`` rows at
+    ``batch_size``, and the peak memory beyond the data, measured as ``case_train`` does
+    (same order, warm-up, memory baseline and training loops). The images are a view of
+    the ``(N, 784)`` rows: ``(N, 28, 28, 1)`` for lucidnet, ``(N, 1, 28, 28)`` for
+    PyTorch (one channel: the same bytes, no copy). The untimed accuracy check uses the
+    first 2,000 rows, 500 at a time.
+    """
+    batch = int(params["batch_size"])
+    threads = int(params.get("threads", 2))
+    warm = int(params.get("warmup_batches", 2)) * batch
+    _limit_blas_threads(threads)
+    x, y = _load(params, "train", "float32")
+    n = len(x)
+    if x.shape[1:] != (IMAGE[0] * IMAGE[1],):
+        raise ValueError(f"conv: expected rows of {IMAGE[0] * IMAGE[1]} pixels, got {x.shape}")
+    check = range(0, min(n, 2000), 500)
+
+    if contender == "lucidnet":
+        images = x.reshape(n, *IMAGE, 1)  # channels last
+        model = _lucidnet_cnn()
+        epoch = _lucidnet_epochs(model, images, y, batch)
+        seconds, memory = _timed_epoch(lambda: epoch(warm, 1), lambda: epoch(n, 0))
+        hits = sum(
+            int((model.predict_classes(images[i : i + 500]) == y[i : i + 500]).sum()) for i in check
+        )
+    elif contender == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+        model = _torch_cnn()
+        xt = torch.from_numpy(x).view(n, 1, *IMAGE)  # channels first
+        yt = torch.from_numpy(y)
+        epoch = _torch_epochs(model, xt, yt, batch)
+        seconds, memory = _timed_epoch(lambda: epoch(warm), lambda: epoch(n))
+        model.eval()
+        with torch.inference_mode():
+            hits = sum(
+                int((model(xt[i : i + 500]).argmax(1) == yt[i : i + 500]).sum()) for i in check
+            )
+    else:
+        raise ValueError(f"conv: unknown contender {contender!r}")
+
+    return {
+        "samples": n,
+        "batch_size": batch,
+        "seconds": seconds,
+        "samples_per_s": n / seconds,
+        "data_mib": x.nbytes / 2**20,
+        **memory,
+        "train_accuracy_check": hits / min(n, 2000),
+        "dtype": "float32",
+    }
 
 
 # --- (b) the GEMM bound -----------------------------------------------------------------
@@ -640,6 +772,7 @@ CASES = {
     "xor": case_xor,
     "predict": case_predict,
     "recipe": case_recipe,
+    "conv": case_conv,
 }
 
 

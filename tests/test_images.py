@@ -128,6 +128,17 @@ def test_normalize_and_flatten(machine, compress):
     assert x.min() >= 0.0 and x.max() <= 1.0
 
 
+def test_as_images_gives_channels_last_images_for_conv2d(machine):
+    arrays = image_set(machine / "d", n_train=5, n_test=3)
+    for loader in (datasets.load_fashion_mnist, datasets.load_mnist):
+        (x, _), (xt, _) = loader(machine / "d", as_images=True, download=False)
+        assert x.shape == (5, 28, 28, 1) and xt.shape == (3, 28, 28, 1)
+        np.testing.assert_array_equal(x[..., 0], arrays[FILES[0]] / np.float32(255))
+    (x, _), _ = datasets.load_mnist(machine / "d", normalize=False, as_images=True, download=False)
+    assert x.dtype == np.uint8
+    np.testing.assert_array_equal(x[..., 0], arrays[FILES[0]])
+
+
 def test_normalize_maps_0_and_255_to_0_and_1_exactly(machine):
     image_set(machine / "d")
     images = np.zeros((3, 28, 28), dtype=np.uint8)

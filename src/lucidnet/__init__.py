@@ -43,6 +43,7 @@ from .layers import (
     Layer,
     MaxPool2D,
     Parameter,
+    Reshape,
     Standardize,
 )
 from .losses import MSE, BinaryCrossEntropy, CrossEntropy
@@ -91,6 +92,7 @@ __all__ = [
     "RMSprop",
     "ReLU",
     "ReduceLROnPlateau",
+    "Reshape",
     "Sequential",
     "Sigmoid",
     "Softmax",

@@ -154,11 +154,14 @@ class Sequential:
         return None
 
     def shapes(self, input_shape: Sequence[int] | None = None) -> list[Shape | None]:
-        """The per-sample output shape of every layer for ``input_shape`` (None: unknown).
+        """The per-sample output shape of every layer for ``input_shape`` (default: the
+        model's own input shape; None where a shape is unknown).
 
         Raises ValueError naming the layer (position, name, type) that cannot take what
         the layer before it gives.
         """
+        if input_shape is None:
+            input_shape = getattr(self, "_input_shape", None)  # (unset while __init__ runs)
         shape: Shape | None = None if input_shape is None else tuple(input_shape)
         out: list[Shape | None] = []
         for i, layer in enumerate(self.layers):

@@ -53,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
         "train",
         help="train an MLP on a data set and save it",
         description="Train an MLP (Dense + activation [+ Dropout] per hidden layer, softmax "
-        "output for labels, linear output for numeric targets) and save it.",
+        "output for labels, linear output for numeric targets), or with --conv a "
+        "convolutional network for images, and save it.",
     )
     train.add_argument("--data", default="fashion-mnist", help=DATA_HELP)
     train.add_argument("--target", default="-1", help="CSV target column: name or index")
@@ -69,6 +70,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="for CSV data: use the features as they are (default: a Standardize layer, "
         "fitted on the training rows, comes first in the model)",
+    )
+    train.add_argument(
+        "--conv",
+        metavar="FILTERS",
+        help="convolution blocks before the dense layers, filters per block like 32,64: "
+        "each a 3x3 Conv2D (valid), [BatchNorm,] ReLU and a 2x2 MaxPool2D; image data only "
+        "(fashion-mnist, mnist, digits). The recipe: --conv 32,64 --layers 128 (docs)",
+    )
+    train.add_argument(
+        "--batchnorm",
+        action="store_true",
+        help="with --conv: a BatchNorm after each convolution (before its ReLU)",
     )
     train.add_argument("--layers", default="256,128", help="hidden sizes (default 256,128)")
     train.add_argument("--activation", default="relu", help="hidden activation (default relu)")

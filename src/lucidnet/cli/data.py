@@ -44,6 +44,21 @@ FASHION_MNIST_CLASSES = [
 IMAGE_SHAPE = (28, 28)  # MNIST and Fashion-MNIST: 784 inputs are 28x28 images
 
 
+def image_shape_of(source: str, features: int) -> tuple[int, int, int]:
+    """The channels-last image shape of each row of a ``--data`` image set (``--conv``):
+    28x28x1 for fashion-mnist and mnist, 8x8x1 for digits. Raises ValueError for other
+    data (a CSV's columns are features, not pixels in a known shape)."""
+    shapes = {"fashion-mnist": (28, 28, 1), "fashion_mnist": (28, 28, 1), "mnist": (28, 28, 1)}
+    shapes["digits"] = (8, 8, 1)
+    shape = shapes.get(source.lower())
+    if shape is None or shape[0] * shape[1] != features:
+        raise ValueError(
+            f"--conv needs image data (fashion-mnist, mnist or digits), not {source!r}; "
+            "leave --conv out to train an MLP"
+        )
+    return shape
+
+
 def _holdout(x: np.ndarray, y: np.ndarray, fraction: float, seed: int, classes: int) -> Split:
     """A seeded split of a built-in labelled data set (its labels are ``0..classes-1``)."""
     order = np.random.default_rng(seed).permutation(len(x))

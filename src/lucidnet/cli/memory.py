@@ -13,7 +13,15 @@ import itertools
 import os
 import re
 
-__all__ = ["ENV_LIMIT", "available_bytes", "check_memory", "training_bytes"]
+import numpy as np
+
+__all__ = [
+    "ENV_LIMIT",
+    "available_bytes",
+    "check_memory",
+    "model_training_bytes",
+    "training_bytes",
+]
 
 ENV_LIMIT = "LUCIDNET_MEMORY_LIMIT"
 EVAL_ROWS = 1024  # the CLI evaluates and predicts 1024 rows at a time
@@ -61,6 +69,35 @@ def training_bytes(
     }
 
 
+def model_training_bytes(
+    model: object, batch_size: int, slots: int, itemsize: int = 4, samples: int | None = None
+) -> dict[str, int]:
+    """``training_bytes`` for any Sequential with a known input shape (a convolutional
+    network): its parameter count, and ``ARRAYS_PER_LAYER`` arrays per layer output of
+    ``model.shapes()``, plus each Conv2D's im2col buffer (``Ho*Wo*kh*kw*C`` per row)."""
+    from ..layers import Conv2D
+
+    params = int(model.count_parameters())  # type: ignore[attr-defined]
+    rows = max(batch_size, EVAL_ROWS)
+    if samples is not None:
+        rows = min(rows, samples)
+    values = 0
+    shape = model.input_shape  # type: ignore[attr-defined]
+    for layer, out in zip(model.layers, model.shapes(shape), strict=True):  # type: ignore[attr-defined]
+        values += ARRAYS_PER_LAYER * int(np.prod(out or (0,)))
+        if isinstance(layer, Conv2D) and out is not None:
+            kh, kw = layer.kernel_size
+            values += out[0] * out[1] * kh * kw * layer.in_channels
+        shape = out
+    return {
+        "parameters": params * itemsize,
+        "gradients": params * itemsize,
+        "optimizer": slots * params * itemsize,
+        "snapshot": (1 + slots) * params * itemsize,
+        "activations": rows * values * itemsize,
+    }
+
+
 def _parse_size(text: str) -> int:
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?\s*", text, re.IGNORECASE)
     if match is None:
@@ -93,14 +130,19 @@ def check_memory(
     itemsize: int = 4,
     samples: int | None = None,
     label: str = "",
+    model: object | None = None,
 ) -> None:
     """Raise ValueError (one line, after ``label``: the estimate in GiB and what to reduce)
-    when training this network would need more memory than is available."""
+    when training this network would need more memory than is available: the MLP of
+    ``widths``, or ``model`` when given (``model_training_bytes``)."""
     available = available_bytes()
     if available is None:
         return
     slots = optimizer_slots(optimizer)
-    need = training_bytes(widths, batch_size, slots, itemsize, samples)
+    if model is not None:
+        need = model_training_bytes(model, batch_size, slots, itemsize, samples)
+    else:
+        need = training_bytes(widths, batch_size, slots, itemsize, samples)
     total = sum(need.values())
     if total <= available:
         return

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..data_contract import class_key
-from .data import IMAGE_SHAPE, Split, load_data
+from .data import IMAGE_SHAPE, Split, image_shape_of, load_data
 from .memory import check_memory
 
 if TYPE_CHECKING:
@@ -32,6 +32,34 @@ def _parse_layers(text: str) -> list[int]:
     return sizes
 
 
+def _parse_conv(text: str | None) -> list[int]:
+    if not text:
+        return []
+    try:
+        filters = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"--conv {text!r}: expected filter counts like 32,64") from None
+    if not filters or any(f < 1 for f in filters):
+        raise ValueError(f"--conv {text!r}: expected filter counts >= 1 like 32,64")
+    return filters
+
+
+def conv_shapes(image_shape: tuple[int, int, int], conv: list[int]) -> list[tuple[int, int, int]]:
+    """The image shape before each ``--conv`` block and after the last: a 3x3 valid
+    convolution and a 2x2 pooling take ``h x w`` to ``(h - 2) // 2 x (w - 2) // 2``."""
+    shapes = [image_shape]
+    for filters in conv:
+        h, w, _ = shapes[-1]
+        if min(h, w) < 4:  # a 3x3 convolution and a 2x2 pool need 4x4
+            raise ValueError(
+                f"--conv {','.join(map(str, conv))}: too many blocks for "
+                f"{image_shape[0]}x{image_shape[1]} images (each 3x3 convolution and 2x2 "
+                f"pooling takes {h}x{w} to {(h - 2) // 2}x{(w - 2) // 2})"
+            )
+        shapes.append(((h - 2) // 2, (w - 2) // 2, filters))
+    return shapes
+
+
 def build_model(
     n_in: int,
     hidden: list[int],
@@ -40,12 +68,31 @@ def build_model(
     dropout: float,
     seed: int,
     standardize: np.ndarray | None = None,
+    conv: list[int] | None = None,
+    image_shape: tuple[int, int, int] | None = None,
+    batchnorm: bool = False,
 ) -> Sequential:
     """An MLP: ``Dense -> activation [-> Dropout]`` per hidden size, then the output:
     softmax over ``classes``, or one linear output for regression. With ``standardize``
-    (training rows), a ``Standardize`` layer adapted to them comes first."""
+    (training rows), a ``Standardize`` layer adapted to them comes first.
+
+    With ``conv`` (filters per block) and ``image_shape`` (of each row, channels last),
+    convolution blocks come before the dense layers: ``Reshape(image_shape)``, then per
+    block ``Conv2D(3x3, valid) [-> BatchNorm] -> activation -> MaxPool2D(2)``, then
+    ``Flatten``. The model still takes rows of pixels, as the MLPs do.
+    """
     from .. import activations
-    from ..layers import Dense, Dropout, Layer, Standardize
+    from ..layers import (
+        BatchNorm,
+        Conv2D,
+        Dense,
+        Dropout,
+        Flatten,
+        Layer,
+        MaxPool2D,
+        Reshape,
+        Standardize,
+    )
     from ..model import Sequential
 
     rng = np.random.default_rng(seed)
@@ -54,6 +101,18 @@ def build_model(
     if standardize is not None:
         layers.append(Standardize(n_in).adapt(standardize))
     width = n_in
+    if conv:
+        if image_shape is None or int(np.prod(image_shape)) != n_in:
+            raise ValueError(f"--conv needs images; rows of {n_in} values are not {image_shape}")
+        layers.append(Reshape(image_shape))
+        shapes = conv_shapes(image_shape, conv)
+        for shape, filters in zip(shapes, conv, strict=False):
+            layers.append(Conv2D(shape[2], filters, 3, init=init, seed=rng))
+            if batchnorm:
+                layers.append(BatchNorm(filters))
+            layers += [activations.get(activation), MaxPool2D(2)]
+        layers.append(Flatten())
+        width = int(np.prod(shapes[-1]))
     for size in hidden:
         layers += [Dense(width, size, init=init, seed=rng), activations.get(activation)]
         if dropout > 0:
@@ -63,7 +122,7 @@ def build_model(
         layers.append(Dense(width, 1, seed=rng))
     else:
         layers += [Dense(width, classes, seed=rng), activations.Softmax()]
-    return Sequential(layers)
+    return Sequential(layers, input_shape=(n_in,))
 
 
 def parse_class_weight(
@@ -151,7 +210,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         check_output_file("--checkpoint", _checkpoint_name(args.checkpoint), "model.lucid")
     _check_picture_options(args)
     hidden = _parse_layers(args.layers)
+    conv = _parse_conv(args.conv)
+    if args.batchnorm and not conv:
+        raise ValueError("--batchnorm goes with --conv (it normalizes the convolutions)")
     data = load_training_data(args)
+    image_shape = image_shape_of(args.data, data.x_train.shape[1]) if conv else None
     class_weight = None
     if args.class_weight is not None:
         class_weight = parse_class_weight(args.class_weight, data.classes, data.class_names)
@@ -159,14 +222,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     if resumed is None:
         optimizer = optimizers.get(args.optimizer)
         optimizer.lr = check_positive(args.lr, "--lr")
-        widths = [data.x_train.shape[1], *hidden, data.classes or 1]
-        check_memory(
-            widths,
+        n_in = data.x_train.shape[1]
+        flat = int(np.prod(conv_shapes(image_shape, conv)[-1])) if image_shape else n_in
+        memory_label = (
+            (f"--conv {args.conv} " if conv else "")
+            + f"--layers {args.layers} with --batch-size {args.batch_size} "
+            f"and --optimizer {args.optimizer}"
+        )
+        check_memory(  # before any array of the model is allocated
+            [flat, *hidden, data.classes or 1],
             args.batch_size,
             optimizer,
             samples=max(len(data.x_train), len(data.x_test)),
-            label=f"--layers {args.layers} with --batch-size {args.batch_size} "
-            f"and --optimizer {args.optimizer}",
+            label=memory_label,
         )
         standardize = None
         if (
@@ -178,14 +246,26 @@ def cmd_train(args: argparse.Namespace) -> int:
             fit_rows = int(len(data.x_train) * (1 - validation_split))
             standardize = data.x_train[: max(1, fit_rows)]
         model = build_model(
-            data.x_train.shape[1],
+            n_in,
             hidden,
             data.classes,
             args.activation,
             args.dropout,
             args.seed,
             standardize,
+            conv=conv,
+            image_shape=image_shape,
+            batchnorm=args.batchnorm,
         )
+        if conv:  # the feature maps and im2col buffers too, before training allocates them
+            check_memory(
+                [],
+                args.batch_size,
+                optimizer,
+                samples=max(len(data.x_train), len(data.x_test)),
+                label=memory_label,
+                model=model,
+            )
         if data.contract is not None:
             model.info["data"] = data.contract.to_json()
         if data.classes is None:

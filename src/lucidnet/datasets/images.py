@@ -269,6 +269,7 @@ def _load_image_set(
     download: bool,
     cache_dir: _Path | None,
     mirrors: Sequence[str] | None,
+    as_images: bool = False,
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     where = f"load_{spec.name.replace('-', '_')}"
     urls = _check_mirrors(MIRRORS[spec.name] if mirrors is None else mirrors, where)
@@ -283,7 +284,10 @@ def _load_image_set(
     splits = []
     for images_path, labels_path in (files[:2], files[2:]):
         images, labels = _read_split(images_path, labels_path)
-        x = images.reshape(len(images), 28 * 28) if flatten else images  # (n, 784) or (n, 28, 28)
+        if as_images:  # (n, 28, 28, 1): channels last, what Conv2D takes
+            x = images.reshape(len(images), 28, 28, 1)
+        else:  # (n, 784) or (n, 28, 28)
+            x = images.reshape(len(images), 28 * 28) if flatten else images
         if normalize:
             x = x.astype(np.float32)
             np.divide(x, 255.0, out=x)  # exact 0 and 1 at the ends
@@ -298,6 +302,7 @@ def load_fashion_mnist(
     download: bool = True,
     cache_dir: _Path | None = None,
     mirrors: Sequence[str] | None = None,
+    as_images: bool = False,
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Load Fashion-MNIST (Zalando's clothing images): 60,000 training and 10,000 test
     images of 28 x 28 pixels, labels 0-9, like ``keras.datasets.fashion_mnist.load_data()``.
@@ -328,6 +333,9 @@ def load_fashion_mnist(
         Pixels as float32 ``x / 255`` in ``[0, 1]``; else uint8 as stored.
     flatten : bool
         Images as rows of ``28 * 28 = 784`` pixels; else ``(n, 28, 28)``.
+    as_images : bool
+        Images as ``(n, 28, 28, 1)``, channels last, the layout ``Conv2D`` takes (wins
+        over ``flatten``).
     download : bool
         Download the files when they are not found.
     cache_dir : str or os.PathLike, optional
@@ -339,7 +347,8 @@ def load_fashion_mnist(
     Returns
     -------
     (x_train, y_train), (x_test, y_test)
-        ``x``: ``(n, 784)`` or ``(n, 28, 28)``, float32 or uint8; ``y``: ``(n,)`` int64.
+        ``x``: ``(n, 784)``, ``(n, 28, 28)`` or ``(n, 28, 28, 1)``, float32 or uint8;
+        ``y``: ``(n,)`` int64.
 
     Raises
     ------
@@ -350,7 +359,9 @@ def load_fashion_mnist(
         A file is corrupt, holds no 28 x 28 uint8 images or 0-9 uint8 labels, or images and
         labels disagree in count.
     """
-    return _load_image_set(_FASHION, path, normalize, flatten, download, cache_dir, mirrors)
+    return _load_image_set(
+        _FASHION, path, normalize, flatten, download, cache_dir, mirrors, as_images
+    )
 
 
 def load_mnist(
@@ -360,6 +371,7 @@ def load_mnist(
     download: bool = True,
     cache_dir: _Path | None = None,
     mirrors: Sequence[str] | None = None,
+    as_images: bool = False,
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Load MNIST (handwritten digits): 60,000 training and 10,000 test images of 28 x 28
     pixels, labels 0-9, like ``keras.datasets.mnist.load_data()``.
@@ -369,4 +381,6 @@ def load_mnist(
     ``$XDG_CACHE_HOME/lucidnet/mnist`` or ``~/.cache/lucidnet/mnist``, and the mirrors
     ``lucidnet.datasets.MIRRORS["mnist"]``.
     """
-    return _load_image_set(_MNIST, path, normalize, flatten, download, cache_dir, mirrors)
+    return _load_image_set(
+        _MNIST, path, normalize, flatten, download, cache_dir, mirrors, as_images
+    )

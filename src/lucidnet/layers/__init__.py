@@ -14,7 +14,7 @@ from .dense import Dense
 from .dropout import Dropout
 from .normalization import Standardize
 from .pooling import AvgPool2D, GlobalAveragePooling2D, MaxPool2D
-from .reshape import Flatten
+from .reshape import Flatten, Reshape
 
 __all__ = [
     "REGISTRY",
@@ -29,6 +29,7 @@ __all__ = [
     "Layer",
     "MaxPool2D",
     "Parameter",
+    "Reshape",
     "Shape",
     "Standardize",
 ]
@@ -43,3 +44,4 @@ REGISTRY.register(AvgPool2D)
 REGISTRY.register(GlobalAveragePooling2D)
 REGISTRY.register(Flatten)
 REGISTRY.register(BatchNorm)
+REGISTRY.register(Reshape)

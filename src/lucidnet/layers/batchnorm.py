@@ -83,6 +83,7 @@ class BatchNorm(Layer):
         self._var = self.add_buffer("running_var", np.ones(self.features, dtype=dt))
         self._x_hat: np.ndarray | None = None
         self._inv_std: np.ndarray | None = None
+        self._x_shape: tuple[int, ...] | None = None  # of the last input (and output)
         self._training = False
 
     def output_shape(self, input_shape: Shape | None) -> Shape | None:
@@ -135,6 +136,7 @@ class BatchNorm(Layer):
         x_hat = centred
         x_hat *= inv_std
         self._x_hat, self._inv_std, self._training = x_hat, inv_std.astype(dtype), training
+        self._x_shape = x.shape
         y = x_hat * self._gamma.value
         y += self._beta.value
         return y.reshape(x.shape)
@@ -143,12 +145,7 @@ class BatchNorm(Layer):
         """Write ``dL/dgamma``, ``dL/dbeta``; return ``dL/dx`` (compact form in training)."""
         x_hat = self._cached(self._x_hat)
         inv_std = self._cached(self._inv_std)
-        grad = np.asarray(grad)
-        if grad.size != x_hat.size or grad.shape[-1] != self.features:
-            raise ValueError(
-                f"{self.name}: backward expected a gradient with {len(x_hat)} rows of "
-                f"{self.features} features (the shape of the last output), got {grad.shape}"
-            )
+        grad = self._check_grad(grad, self._cached(self._x_shape))
         g = grad.reshape(-1, self.features).astype(x_hat.dtype, copy=False)
         sum_g = g.sum(axis=0)
         sum_g_xhat = (g * x_hat).sum(axis=0)

@@ -8,9 +8,10 @@ import numpy as np
 
 from .. import initializers
 from ..parameters import parameter_property
+from ..threads import over_batch
 from ..validation import check_non_negative, check_rng, float_dtype
 from .base import Layer, Shape
-from .windows import col2im, im2col, pad_amounts, pad_image, pair, window_count
+from .windows import im2col, offset_view, pad_amounts, pad_image, pair, window_count
 
 __all__ = ["Conv2D", "check_image_batch", "image_shape"]
 
@@ -107,7 +108,8 @@ class Conv2D(Layer):
     im2col copies each pixel into every window that covers it; by the chain rule a
     pixel's gradient is the sum of the gradients of all those copies, which is what
     col2im adds up. ``dL/dX`` is computed offset by offset (``G @ W[a, b].T``, ``kh*kw``
-    products of ``(N*Ho*Wo, F) @ (F, C)``), so that col2im adds whole image rows.
+    products of ``(N*Ho*Wo, F) @ (F, C)``), each added onto its pixels at once
+    (``windows.col2im`` is the same sum written on its own).
 
     Parameters
     ----------
@@ -232,7 +234,13 @@ class Conv2D(Layer):
         cols = self._cols
         if cols is None or cols.shape != shape or cols.dtype != x.dtype:
             cols = np.empty(shape, dtype=x.dtype)  # reused while the shape stays
-        self._cols = im2col(xp, self.kernel_size, self.stride, (ho, wo), out=cols)
+        kernel, stride = self.kernel_size, self.stride
+
+        def copy_windows(rows: slice) -> None:
+            im2col(xp[rows], kernel, stride, (ho, wo), out=cols[rows])
+
+        over_batch(copy_windows, n, ho * wo * kh * kw * c)
+        self._cols = cols
         self._geometry = (xp.shape[1:3], pads)
         z = cols.reshape(n * ho * wo, kh * kw * c) @ w.reshape(kh * kw * c, f)
         if self._b is not None:
@@ -258,10 +266,22 @@ class Conv2D(Layer):
             np.matmul(ones, g2, out=b.grad)
         if not need_input_grad:
             return None
-        # per window offset (a, b): G @ W[a, b].T, (N*Ho*Wo, F) @ (F, C)
-        per_offset = w.value.reshape(kh * kw, c, f).transpose(0, 2, 1)
-        dcols = np.matmul(g2, per_offset).reshape(kh, kw, n, ho, wo, c)
-        dxp = col2im(dcols, padded_hw, self.stride)
+        # col2im fused with the product, offset by offset: the slab of offset (a, b) is
+        # G @ W[a, b].T, (N*Ho*Wo, F) @ (F, C), added onto the pixels it came from while
+        # it is still in cache (1.8 ms faster at batch 128 than one product, then col2im)
+        kernel = w.value.reshape(kh, kw, c, f)
+        dxp = np.zeros((n, *padded_hw, c), dtype=g2.dtype)
+        slab = np.empty((n * ho * wo, c), dtype=g2.dtype)
+        slab4 = slab.reshape(n, ho, wo, c)
+        for a in range(kh):
+            for b in range(kw):
+                np.matmul(g2, kernel[a, b].T, out=slab)
+                pixels = offset_view(dxp, (a, b), self.stride, (ho, wo))
+
+                def add(rows: slice, pixels: np.ndarray = pixels) -> None:
+                    pixels[rows] += slab4[rows]
+
+                over_batch(add, n, ho * wo * c)
         hp, wp = padded_hw
         if (top, bottom, left, right) == (0, 0, 0, 0):
             return dxp

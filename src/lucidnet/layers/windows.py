@@ -34,6 +34,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 __all__ = [
     "col2im",
     "im2col",
+    "offset_view",
     "pad_amounts",
     "pad_image",
     "pair",
@@ -95,6 +96,21 @@ def pad_image(x: np.ndarray, pads: tuple[int, int, int, int]) -> np.ndarray:
     return xp
 
 
+def offset_view(
+    x: np.ndarray, offset: tuple[int, int], stride: tuple[int, int], out_hw: tuple[int, int]
+) -> np.ndarray:
+    """The pixels at one window offset ``(a, b)`` of every window position, a strided view
+    of ``x (N, H, W, C)`` of shape ``(N, Ho, Wo, C)``::
+
+        view[n, i, j, c] = x[n, i*sh + a, j*sw + b, c]
+
+    Writing into the view writes into ``x``. im2col, col2im and the poolings are loops
+    over the ``kh*kw`` offsets of this view.
+    """
+    (a, b), (sh, sw), (ho, wo) = offset, stride, out_hw
+    return x[:, a : a + (ho - 1) * sh + 1 : sh, b : b + (wo - 1) * sw + 1 : sw]
+
+
 def im2col(
     xp: np.ndarray,
     kernel: tuple[int, int],
@@ -137,9 +153,8 @@ def col2im(
     Offset-major slabs make each of the ``kh*kw`` additions run over whole image rows.
     """
     kh, kw, n, ho, wo, c = dcols.shape
-    sh, sw = stride
     dxp = np.zeros((n, *padded_hw, c), dtype=dcols.dtype)
     for a in range(kh):
         for b in range(kw):
-            dxp[:, a : a + (ho - 1) * sh + 1 : sh, b : b + (wo - 1) * sw + 1 : sw] += dcols[a, b]
+            offset_view(dxp, (a, b), stride, (ho, wo))[...] += dcols[a, b]
     return dxp
