@@ -136,10 +136,16 @@ KEY_NUMBERS = {
     ],
     "04-training.md": ["EarlyStopping"],
     "05-real-data-and-cli.md": ["saved", "x_train (48, 784)"],
+    "06-convolution.md": [
+        "same as by hand: True",
+        "dL/dx the same: True",
+        "gradient check PASSED",
+        "Total params: 6,122",
+    ],
 }
 
 
-def test_there_are_five_tutorials_and_each_has_key_numbers():
+def test_there_are_six_tutorials_and_each_has_key_numbers():
     assert [f.name for f in FILES] == sorted(KEY_NUMBERS)
 
 
