@@ -349,3 +349,82 @@ def test_astype_on_one_layer_keeps_the_optimizer_state_of_all():
     model.fit(x, y, epochs=3, initial_epoch=2, batch_size=2, verbose=0, seed=0)
     steps = {name: int(s["step"]) for name, s in model.optimizer.state.items()}
     assert steps == dict.fromkeys(steps, 6)
+
+
+def _relu_pool_model():
+    return ln.Sequential(
+        [
+            ln.Conv2D(2, 4, 3, padding="same", seed=0),
+            ln.ReLU(),
+            ln.MaxPool2D(2),
+            ln.Flatten(),
+            ln.Dense(4 * 3 * 4, 3, seed=1),
+            ln.Softmax(),
+        ],
+        input_shape=(6, 8, 2),
+    )
+
+
+def test_relu_before_max_pool_runs_pool_first_with_the_same_numbers():
+    model = _relu_pool_model()
+    assert model.execution_order == (0, 2, 1, 3, 4, 5)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((5, 6, 8, 2))
+    x[0] = 0.0  # windows of ties (zeros) and windows with no positive value
+    x[1] = -np.abs(x[1])
+    y = rng.integers(0, 3, 5)
+    found = ln.loss_and_gradients(model, x, y, "crossentropy")  # the model's order
+    grads = {p.name: p.grad.copy() for p in model.parameters()}
+    # the same step by hand, in the layers' own order
+    out = x
+    for layer in model.layers[:-1]:
+        out = layer.forward(out, training=True)
+    value, g = ln.CrossEntropy(from_logits=True).value_and_gradient(y, out)
+    grad_x = g
+    for layer in reversed(model.layers[:-1]):
+        grad_x = layer.backward(grad_x)
+    assert found.loss == value
+    np.testing.assert_array_equal(found.y_pred, model.layers[-1].forward(out))
+    np.testing.assert_array_equal(found.grad_input, grad_x)
+    for p in model.parameters():
+        np.testing.assert_array_equal(grads[p.name], p.grad)
+    assert np.any(grads["conv2d.weights"] != 0)
+
+
+def test_only_the_exact_relu_max_pool_pair_is_reordered():
+    class MyReLU(ln.ReLU):
+        pass
+
+    for first, second in [
+        (ln.LeakyReLU(0.1), ln.MaxPool2D(2)),
+        (MyReLU(), ln.MaxPool2D(2)),
+        (ln.ReLU(), ln.AvgPool2D(2)),
+    ]:
+        model = ln.Sequential([first, second], input_shape=(4, 4, 1))
+        assert model.execution_order == (0, 1)
+    model = ln.Sequential([ln.ReLU(), ln.MaxPool2D(2), ln.ReLU(), ln.MaxPool2D(2)])
+    assert model.execution_order == (1, 0, 3, 2)
+
+
+def test_predict_and_evaluate_run_a_cnn_in_pieces_of_bounded_size(monkeypatch):
+    model = _relu_pool_model()
+    # widest: the conv output 6*8*4 = 192 values a row, plus its im2col copy 6*8*9*2 = 864
+    assert model.inference_batch_size() == ln.model.INFERENCE_VALUES // (192 + 864)
+    mlp = ln.Sequential([ln.Dense(784, 256), ln.ReLU(), ln.Dense(256, 10)])
+    assert mlp.inference_batch_size() == (1 << 23) // 256  # 32,768 rows in one piece
+    assert ln.Sequential([ln.ReLU()]).inference_batch_size() is None  # shapes unknown
+    monkeypatch.setattr(ln.model, "INFERENCE_VALUES", 1056 * 3)  # 3 rows at once
+    assert model.inference_batch_size() == 3
+    x = np.random.default_rng(1).standard_normal((10, 6, 8, 2))
+    seen = []
+    forward = model.forward
+    monkeypatch.setattr(model, "forward", lambda x, **kw: seen.append(len(x)) or forward(x, **kw))
+    y = model.predict(x)
+    assert seen == [3, 3, 3, 1]
+    np.testing.assert_allclose(y, forward(x), rtol=1e-6)
+    model.compile("crossentropy", "sgd", metrics=["accuracy"])
+    seen.clear()
+    labels = np.arange(10) % 3
+    scores = model.evaluate(x, labels)
+    assert seen == [3, 3, 3, 1]
+    assert scores == pytest.approx(model.evaluate(x, labels, batch_size=10), rel=1e-6)

@@ -36,6 +36,7 @@ __all__ = ["Sequential"]
 
 
 ALIGNMENT = 64  # bytes: a cache line, and what BLAS kernels load fastest from
+INFERENCE_VALUES = 1 << 23  # values of the widest layer output predict runs at once
 
 
 def _aligned(make: Callable[..., np.ndarray], size: int, dtype: np.dtype) -> np.ndarray:
@@ -54,6 +55,23 @@ def _shape_text(shape: Shape | None) -> str:
     if shape is None:
         return "(batch, ?)"
     return "(" + ", ".join(["batch", *map(str, shape)]) + ")"
+
+
+def _execution_order(layers: Sequence[Layer]) -> tuple[int, ...]:
+    """Layer positions in run order: each exact ``ReLU`` directly followed by an exact
+    ``MaxPool2D`` swapped with it (``Sequential.forward`` says why that is exact)."""
+    from .activations import ReLU
+    from .layers import MaxPool2D
+
+    order = list(range(len(layers)))
+    i = 0
+    while i < len(layers) - 1:
+        if type(layers[i]) is ReLU and type(layers[i + 1]) is MaxPool2D:
+            order[i], order[i + 1] = i + 1, i
+            i += 2
+        else:
+            i += 1
+    return tuple(order)
 
 
 class Sequential:
@@ -95,6 +113,7 @@ class Sequential:
                     "layers, or use copy.deepcopy(layer) for an independent copy (a model "
                     "that is still referenced, e.g. by a History from fit, keeps its layers)"
                 )
+        self._order = _execution_order(self._layers)
         self._make_names_unique()
         self._input_shape = self._infer_input_shape(input_shape)
         self._shapes = self.shapes(self._input_shape)  # raises on a mismatch
@@ -349,15 +368,32 @@ class Sequential:
 
     # --- computation --------------------------------------------------------------------------
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+    def forward(self, x: np.ndarray, training: bool = False, end: int | None = None) -> np.ndarray:
         """Run every layer on the batch ``x: (batch, *input_shape)``; return the output.
 
-        ``training=True`` is passed to each layer (it changes what Dropout does).
+        ``training=True`` is passed to each layer (it changes what Dropout does). ``end``
+        stops below layer ``end`` (training stops below a fused output activation).
+
+        A ``ReLU`` followed by a ``MaxPool2D`` runs as pooling first:
+        ``max(relu(x)) = relu(max(x))`` for each window, and the gradients agree too (a
+        window's first maximum is the same before and after the ReLU when it is positive,
+        and no gradient passes either way when it is not), so only the ReLU's work
+        shrinks, to a quarter for a 2x2 pool. ``execution_order`` lists the order.
         """
         out = np.asarray(x)
-        for layer in self.layers:
-            out = layer.forward(out, training=training)
+        layers = self.layers
+        stop = len(layers) if end is None else end
+        for k in self._order:
+            if k < stop:
+                out = layers[k].forward(out, training=training)
         return out
+
+    @property
+    def execution_order(self) -> tuple[int, ...]:
+        """The positions of the layers in the order ``forward`` runs them (``backward``
+        runs the reverse): the layer order, with each ``ReLU`` directly followed by a
+        ``MaxPool2D`` run after it (see ``forward``)."""
+        return self._order
 
     __call__ = forward
 
@@ -376,12 +412,34 @@ class Sequential:
         if not layers:
             return grad if need_input_grad else None
         stop = 0 if need_input_grad else min(self.first_trainable, len(layers) - 1)
-        for layer in reversed(layers[stop + 1 :]):
-            grad = layer.backward(grad)
+        # a swapped (ReLU, MaxPool2D) pair never straddles stop, which has parameters
+        for k in reversed(self._order):
+            if stop < k < len(layers):
+                grad = layers[k].backward(grad)
         return layers[stop].backward(grad, need_input_grad=need_input_grad)
 
+    def inference_batch_size(self) -> int | None:
+        """The rows ``predict`` and ``evaluate`` run at once when no ``batch_size`` is
+        given: as many as keep every layer's output (and a convolution's im2col copy) under
+        ``INFERENCE_VALUES`` values, so that 10,000 images through a CNN do not need
+        gigabytes at once; None (all rows at once) when a shape is unknown. An MLP's
+        layers are narrow enough that its usual inputs run in one piece."""
+        from .layers import Conv2D
+
+        widest = 0
+        for layer, shape in zip(self.layers, self._shapes, strict=True):
+            if shape is None:
+                return None
+            values = int(np.prod(shape))
+            if isinstance(layer, Conv2D):
+                kh, kw = layer.kernel_size
+                values += shape[0] * shape[1] * kh * kw * layer.in_channels
+            widest = max(widest, values)
+        return max(1, INFERENCE_VALUES // max(widest, 1))
+
     def predict(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
-        """Inference output for ``x`` (``training=False``), in batches if ``batch_size``."""
+        """Inference output for ``x`` (``training=False``), in batches of ``batch_size``
+        (default: ``inference_batch_size()``)."""
         x = np.asarray(x)
         if batch_size is not None and (
             isinstance(batch_size, bool)
@@ -391,6 +449,8 @@ class Sequential:
             raise ValueError(f"predict: batch_size must be an int >= 1, got {batch_size!r}")
         if self._input_shape is not None and x.shape[1:] != self._input_shape:
             self.check_input(x, "predict")  # raises, saying what was expected
+        if batch_size is None:
+            batch_size = self.inference_batch_size()
         if batch_size is None or len(x) <= batch_size:
             return self.forward(x, training=False)
         parts = [self.forward(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]

@@ -122,9 +122,7 @@ class Trainer:
             y_pred = self.model.forward(x, training=training)
             loss, out, start = self.loss, y_pred, len(layers)
         else:
-            out = np.asarray(x)
-            for layer in layers[:-1]:
-                out = layer.forward(out, training=training)
+            out = self.model.forward(x, training=training, end=len(layers) - 1)
             y_pred = layers[-1].forward(out, training=training)
             loss, start = fused, len(layers) - 1  # the loss from the logits
         if sample_weight is None:  # a custom loss need not know sample_weight
@@ -299,9 +297,12 @@ class Trainer:
         sample_weight: np.ndarray | None = None,
     ) -> dict[str, float]:
         """Loss (penalties included) and metrics on prepared ``(x, y)``, in inference mode,
-        in batches of ``batch_size`` (all at once if None). ``sample_weight`` ``(n,)``
-        weights the loss (``sum_i w_i l_i / n``), not the metrics."""
-        size = len(x) if batch_size is None else batch_size
+        in batches of ``batch_size`` (None: ``model.inference_batch_size()``, all at once
+        for the usual MLP). ``sample_weight`` ``(n,)`` weights the loss
+        (``sum_i w_i l_i / n``), not the metrics."""
+        if batch_size is None:
+            batch_size = self.model.inference_batch_size()
+        size = max(len(x), 1) if batch_size is None else batch_size
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
             raise ValueError(f"evaluate: batch_size must be an int >= 1, got {batch_size!r}")
         means = RunningMeans(self.loss, metrics)
