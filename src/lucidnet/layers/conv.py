@@ -173,8 +173,10 @@ class Conv2D(Layer):
             self.add_parameter("bias", np.zeros(self.out_channels, dtype=dt)) if bias else None
         )
         self._cols: np.ndarray | None = None  # im2col of the last input (a work buffer)
-        self._geometry: tuple[tuple[int, int], tuple[int, int, int, int]] | None = None
-        self._ones: np.ndarray | None = None
+        # of the last input: padded size, padding, (N, Ho, Wo)
+        self._geometry: (
+            tuple[tuple[int, int], tuple[int, int, int, int], tuple[int, int, int]] | None
+        ) = None
 
     l2 = property(
         lambda self: self.parameter("weights").l2,
@@ -230,40 +232,61 @@ class Conv2D(Layer):
         (ho, wo), pads = self._layout(h, wd)
         xp = pad_image(x, pads)
         (kh, kw), f = self.kernel_size, self.out_channels
-        shape = (n, ho, wo, kh, kw, c)
-        cols = self._cols
-        if cols is None or cols.shape != shape or cols.dtype != x.dtype:
-            cols = np.empty(shape, dtype=x.dtype)  # reused while the shape stays
+        k = kh * kw * c
+        x_ext, windows = self._work_buffer(n, ho, wo, x.dtype)
         kernel, stride = self.kernel_size, self.stride
 
         def copy_windows(rows: slice) -> None:
-            im2col(xp[rows], kernel, stride, (ho, wo), out=cols[rows])
+            im2col(xp[rows], kernel, stride, (ho, wo), out=windows[rows])
 
-        over_batch(copy_windows, n, ho * wo * kh * kw * c)
-        self._cols = cols
-        self._geometry = (xp.shape[1:3], pads)
-        z = cols.reshape(n * ho * wo, kh * kw * c) @ w.reshape(kh * kw * c, f)
-        if self._b is not None:
-            z += self._b.value
+        over_batch(copy_windows, n, ho * wo * k)
+        self._cols = x_ext
+        self._geometry = (xp.shape[1:3], pads, (n, ho, wo))
+        if self._b is None:
+            z = x_ext @ w.reshape(k, f)
+        else:  # [X 1] @ [Wm; b] = X @ Wm + b: the bias rides in the product
+            w_ext = np.empty((k + 1, f), dtype=w.dtype)
+            w_ext[:k] = w.reshape(k, f)
+            w_ext[k] = self._b.value
+            z = x_ext @ w_ext
         return z.reshape(n, ho, wo, f)
+
+    def _work_buffer(
+        self, n: int, ho: int, wo: int, dtype: np.dtype
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The rows ``X`` of the im2col matrix, ``(N*Ho*Wo, kh*kw*C)``, followed by a column
+        of ones when the layer has a bias, and the window view ``(N, Ho, Wo, kh, kw, C)``
+        of its first ``kh*kw*C`` columns that im2col writes into. Kept and reused while
+        the shape stays (the ones are written once)."""
+        (kh, kw), c = self.kernel_size, self.in_channels
+        k = kh * kw * c
+        shape = (n * ho * wo, k + (self._b is not None))
+        x_ext = self._cols
+        if x_ext is None or x_ext.shape != shape or x_ext.dtype != dtype:
+            x_ext = np.empty(shape, dtype=dtype)
+            x_ext[:, k:] = 1.0
+        windows = x_ext[:, :k].reshape(n, ho, wo, kh, kw, c)
+        if not np.shares_memory(windows, x_ext):  # a reshape that had to copy
+            raise RuntimeError(f"{self.name}: the im2col window view is not a view")
+        return x_ext, windows
 
     def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         """Write ``dL/dW = X.T @ G`` and ``dL/db``; return ``dL/dx = col2im(G @ Wm.T)``."""
-        cols = self._cached(self._cols)
-        padded_hw, (top, bottom, left, right) = self._cached(self._geometry)
-        n, ho, wo, kh, kw, c = cols.shape
-        f = self.out_channels
-        g = self._check_grad(grad, (n, ho, wo, f))
+        x_ext = self._cached(self._cols)
+        padded_hw, (top, bottom, left, right), (n, ho, wo) = self._cached(self._geometry)
+        (kh, kw), c, f = self.kernel_size, self.in_channels, self.out_channels
+        k = kh * kw * c
+        rows = len(x_ext)
         w = self._w
-        g2 = g.reshape(n * ho * wo, f).astype(w.value.dtype, copy=False)
-        x2 = cols.reshape(n * ho * wo, kh * kw * c)
-        np.matmul(x2.T, g2, out=w.grad.reshape(kh * kw * c, f))
+        g = self._check_grad(grad, (n, ho, wo, f))
+        g2 = g.reshape(rows, f).astype(w.value.dtype, copy=False)
         b = self._b
-        if b is not None:  # the sum over rows as ones @ G (a BLAS product; see Dense)
-            ones = self._ones
-            if ones is None or len(ones) != len(g2) or ones.dtype != g2.dtype:
-                ones = self._ones = np.ones(len(g2), dtype=g2.dtype)
-            np.matmul(ones, g2, out=b.grad)
+        if b is None:
+            np.matmul(x_ext.T, g2, out=w.grad.reshape(k, f))
+        else:  # [X 1].T @ G = [X.T @ G; sum of G's rows]: dL/dW and dL/db in one product
+            grads = x_ext.T @ g2
+            w.grad.reshape(k, f)[...] = grads[:k]
+            b.grad[...] = grads[k]
         if not need_input_grad:
             return None
         # col2im fused with the product, offset by offset: the slab of offset (a, b) is

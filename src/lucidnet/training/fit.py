@@ -134,8 +134,9 @@ def evaluate(
     """Loss (penalties included) and metrics of the compiled model on ``(x, y)``.
 
     Runs in inference mode (``training=False``), in batches of ``batch_size`` (None:
-    ``model.inference_batch_size()``, all at once for the usual MLP). ``sample_weight`` ``(n,)`` weights the loss, ``sum_i w_i l_i / n``;
-    the metrics stay unweighted. Returns ``{"loss": ..., "<metric>": ...}``.
+    ``model.inference_batch_size()``, all at once for the usual MLP). ``sample_weight``
+    ``(n,)`` weights the loss, ``sum_i w_i l_i / n``; the metrics stay unweighted.
+    Returns ``{"loss": ..., "<metric>": ...}``.
     """
     loss, metrics = _compiled(model)
     x, y = _prepare(model, loss, x, y, "evaluate")
