@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
@@ -42,6 +44,25 @@ def test_readme_explain_example_runs(capsys):
     out = capsys.readouterr().out
     assert out.startswith("[[0.8 1.2]] [[1.36]] [[0.79575")
     assert "Backward pass" in out
+
+
+FASHION = Path("/usr/share/datasets/fashion-mnist")
+
+
+@pytest.mark.skipif(
+    not FASHION.is_dir(),
+    reason="Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)",
+)
+def test_readme_cnn_example_runs(capsys):
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    code = next(b for b in blocks if "ln.Conv2D(" in b)
+    scope = {}
+    exec(compile(code, str(README), "exec"), scope)
+    out = capsys.readouterr().out
+    assert "max_pool2d_1 (MaxPool2D)  (batch, 5, 5, 64)" in out
+    assert "Total params: 225,034" in out
+    assert scope["x"].shape == (60000, 28, 28, 1)
+    assert scope["model"].execution_order[:3] == (0, 2, 1)
 
 
 ROOT = README.parent
