@@ -426,16 +426,23 @@ class Sequential:
         layers are narrow enough that its usual inputs run in one piece."""
         from .layers import Conv2D
 
-        widest = 0
+        limit = INFERENCE_VALUES
+        cached = self.__dict__.get("_inference_rows")
+        if cached is not None and cached[0] == limit:  # (the layers and shapes are fixed)
+            return cached[1]
+        widest: int | None = 0
         for layer, shape in zip(self.layers, self._shapes, strict=True):
             if shape is None:
-                return None
+                widest = None
+                break
             values = int(np.prod(shape))
             if isinstance(layer, Conv2D):
                 kh, kw = layer.kernel_size
                 values += shape[0] * shape[1] * kh * kw * layer.in_channels
-            widest = max(widest, values)
-        return max(1, INFERENCE_VALUES // max(widest, 1))
+            widest = max(widest, values)  # type: ignore[type-var]
+        rows = None if widest is None else max(1, limit // max(widest, 1))
+        self._inference_rows = (limit, rows)
+        return rows
 
     def predict(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
         """Inference output for ``x`` (``training=False``), in batches of ``batch_size``
