@@ -8,7 +8,6 @@ import numpy as np
 
 from .. import initializers
 from ..parameters import parameter_property
-from ..threads import over_batch
 from ..validation import check_non_negative, check_rng, float_dtype
 from .base import Layer, Shape
 from .windows import im2col, offset_view, pad_amounts, pad_image, pair, window_count
@@ -234,12 +233,7 @@ class Conv2D(Layer):
         (kh, kw), f = self.kernel_size, self.out_channels
         k = kh * kw * c
         x_ext, windows = self._work_buffer(n, ho, wo, x.dtype)
-        kernel, stride = self.kernel_size, self.stride
-
-        def copy_windows(rows: slice) -> None:
-            im2col(xp[rows], kernel, stride, (ho, wo), out=windows[rows])
-
-        over_batch(copy_windows, n, ho * wo * k)
+        im2col(xp, self.kernel_size, self.stride, (ho, wo), out=windows)
         self._cols = x_ext
         self._geometry = (xp.shape[1:3], pads, (n, ho, wo))
         if self._b is None:
@@ -299,12 +293,7 @@ class Conv2D(Layer):
         for a in range(kh):
             for b in range(kw):
                 np.matmul(g2, kernel[a, b].T, out=slab)
-                pixels = offset_view(dxp, (a, b), self.stride, (ho, wo))
-
-                def add(rows: slice, pixels: np.ndarray = pixels) -> None:
-                    pixels[rows] += slab4[rows]
-
-                over_batch(add, n, ho * wo * c)
+                offset_view(dxp, (a, b), self.stride, (ho, wo))[...] += slab4
         hp, wp = padded_hw
         if (top, bottom, left, right) == (0, 0, 0, 0):
             return dxp

@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 
-from ..threads import over_batch
 from .base import Layer, Shape
 from .conv import check_image_batch, image_shape
 from .windows import offset_view, pair, window_count
@@ -118,8 +117,7 @@ class MaxPool2D(_Pool2D):
 
     def _max(self, x: np.ndarray, with_argmax: bool) -> tuple[np.ndarray, np.ndarray | None]:
         """The window maxima ``(N, Ho, Wo, C)`` and, if asked, the offset of each one's
-        first maximum (uint8 for windows up to 256 pixels); slices of the batch in
-        parallel (``lucidnet.threads``)."""
+        first maximum (uint8 for windows up to 256 pixels)."""
         out_hw = self._out_hw(x.shape[1], x.shape[2])
         shape = (len(x), *out_hw, x.shape[3])
         y = np.empty(shape, dtype=x.dtype)
@@ -127,10 +125,7 @@ class MaxPool2D(_Pool2D):
         index = np.min_scalar_type(self.pool_size[0] * self.pool_size[1] - 1)
         argmax = np.empty(shape, dtype=index) if with_argmax else None
 
-        def work(rows: slice) -> None:
-            self._max_into(x[rows], y[rows], None if argmax is None else argmax[rows])
-
-        over_batch(work, len(x), x[0].size)
+        self._max_into(x, y, argmax)
         return y, argmax
 
     def _max_into(self, x: np.ndarray, y: np.ndarray, argmax: np.ndarray | None) -> None:
@@ -161,16 +156,13 @@ class MaxPool2D(_Pool2D):
         dtype = g.dtype if g.dtype.kind == "f" else np.dtype(np.float32)
         dx = self._new_input_grad(dtype)
 
-        def work(rows: slice) -> None:
-            hit = np.empty(argmax[rows].shape, dtype=bool)
-            for k, (_, view) in enumerate(self._offsets(dx[rows], argmax.shape[1:3])):
-                np.equal(argmax[rows], k, out=hit)
-                if self._overlapping:
-                    view += g[rows] * hit
-                else:  # each pixel is in one window: write, no addition needed
-                    np.multiply(g[rows], hit, out=view)
-
-        over_batch(work, len(dx), dx[0].size)
+        hit = np.empty(argmax.shape, dtype=bool)
+        for k, (_, view) in enumerate(self._offsets(dx, argmax.shape[1:3])):
+            np.equal(argmax, k, out=hit)
+            if self._overlapping:
+                view += g * hit
+            else:  # each pixel is in one window: write, no addition needed
+                np.multiply(g, hit, out=view)
         return dx
 
 
