@@ -131,3 +131,17 @@ def test_feature_maps_take_a_row_for_a_model_that_reshapes_rows_to_images():
     np.testing.assert_allclose(rows[1][1], conv[0], rtol=1e-6)
     with pytest.raises(ValueError, match=r"image must be one image \(64,\), got shape \(63,\)"):
         feature_maps(model, row[:63], "test")
+
+
+def test_gradcheck_subcommand_checks_a_convolutional_network():
+    result = _cli(
+        "gradcheck", "--conv", "2,3", "--image", "12,12,2", "--layers", "4", "--batch", "3"
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "gradient check PASSED" in result.stdout
+    for row in ("conv2d    weights    3x3x2x2", "conv2d_1  weights    3x3x2x3", "3x12x12x2"):
+        assert row in result.stdout
+    bad = _cli("gradcheck", "--conv", "2", "--image", "1,2")
+    _assert_one_line_error(bad, contains="--image '1,2': expected HEIGHT,WIDTH,CHANNELS")
+    small = _cli("gradcheck", "--conv", "2,2", "--image", "6,6,1")
+    _assert_one_line_error(small, contains="too many blocks for 6x6 images")

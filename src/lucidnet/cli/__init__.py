@@ -189,7 +189,23 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "gradcheck", help="gradient-check a small random network and print the report"
     )
-    check.add_argument("--layers", default="4,5,3", help="sizes, input first (default 4,5,3)")
+    check.add_argument(
+        "--layers",
+        default="4,5,3",
+        help="sizes, input first (default 4,5,3); with --conv the dense sizes after the "
+        "convolutions, output last",
+    )
+    check.add_argument(
+        "--conv",
+        metavar="FILTERS",
+        help="convolution blocks first (3x3 Conv2D, activation, 2x2 MaxPool2D), filters "
+        "per block like 2,3, on random images of --image",
+    )
+    check.add_argument(
+        "--image",
+        default="10,10,1",
+        help="with --conv: the image shape HEIGHT,WIDTH,CHANNELS (default 10,10,1)",
+    )
     check.add_argument("--activation", default="tanh", help="default tanh")
     check.add_argument("--batch", type=int, default=6, help="inputs to check (default 6)")
     check.add_argument("--seed", type=int, default=0, help="default 0")

@@ -189,22 +189,44 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_image(text: str) -> tuple[int, int, int]:
+    try:
+        shape = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        shape = ()
+    if len(shape) != 3 or min(shape) < 1:
+        raise ValueError(f"--image {text!r}: expected HEIGHT,WIDTH,CHANNELS like 10,10,1")
+    return shape  # type: ignore[return-value]
+
+
 def cmd_gradcheck(args: argparse.Namespace) -> int:
     from .. import activations, gradcheck
-    from ..layers import Dense
+    from ..layers import Conv2D, Dense, Flatten, Layer, MaxPool2D
     from ..model import Sequential
+    from .train import _parse_conv, conv_shapes
 
     sizes = _parse_layers(args.layers)
     if args.batch < 1:
         raise ValueError(f"--batch must be >= 1, got {args.batch}")
-    if len(sizes) < 2:
-        raise ValueError("--layers needs at least an input and an output size, like 4,5,3")
     rng = np.random.default_rng(args.seed)
-    layers = []
+    layers: list[Layer] = []
+    input_shape: tuple[int, ...]
+    if args.conv:
+        input_shape = _parse_image(args.image)
+        shapes = conv_shapes(input_shape, _parse_conv(args.conv))  # type: ignore[arg-type]
+        for before, after in pairwise(shapes):
+            layers += [Conv2D(before[2], after[2], 3, seed=rng)]
+            layers += [activations.get(args.activation), MaxPool2D(2)]
+        layers.append(Flatten())
+        sizes = [int(np.prod(shapes[-1])), *sizes]
+    elif len(sizes) < 2:
+        raise ValueError("--layers needs at least an input and an output size, like 4,5,3")
+    else:
+        input_shape = (sizes[0],)
     for n_in, n_out in pairwise(sizes):
         layers += [Dense(n_in, n_out, seed=rng), activations.get(args.activation)]
-    model = Sequential(layers)
-    x = rng.standard_normal((args.batch, sizes[0]))
+    model = Sequential(layers, input_shape=input_shape)
+    x = rng.standard_normal((args.batch, *input_shape))
     report = gradcheck(model, x, seed=args.seed)
     model.summary()
     print(report)
