@@ -1,6 +1,8 @@
 """``lucidnet train --conv``: convolutional networks from the command line, on scikit-learn's
 8x8 digits (always there with the sklearn extra), run as a user runs the command."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -145,3 +147,13 @@ def test_gradcheck_subcommand_checks_a_convolutional_network():
     _assert_one_line_error(bad, contains="--image '1,2': expected HEIGHT,WIDTH,CHANNELS")
     small = _cli("gradcheck", "--conv", "2,2", "--image", "6,6,1")
     _assert_one_line_error(small, contains="too many blocks for 6x6 images")
+
+
+def test_explain_traces_the_cli_cnn_from_a_row_of_pixels(digits_cnn):
+    folder, _ = digits_cnn
+    np.save(folder / "row.npy", np.random.default_rng(3).random(64).astype(np.float32))
+    result = _cli("explain", "cnn.lucid", "--input", "row.npy", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"reshape +Reshape +\(1, 64\) +\(1, 8, 8, 1\)", result.stdout)
+    assert "Layer 1 'reshape': Reshape" in result.stdout
+    assert "Worked: z[0, 2, 2, 0], filter 0 at output row 2, column 2" in result.stdout

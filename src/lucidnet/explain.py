@@ -25,7 +25,7 @@ outside training and is left out of the trace, with a note.
 
 Convolutional networks (images channels last, ``(batch, height, width, channels)``) are
 traced through the same steps. A ``Conv2D``, ``MaxPool2D``, ``AvgPool2D``,
-``GlobalAveragePooling2D``, ``Flatten`` or ``BatchNorm`` is a layer of the trace of its
+``GlobalAveragePooling2D``, ``Flatten``, ``Reshape`` or ``BatchNorm`` is a layer of the trace of its
 own (with the activation after it, if any); its feature maps are too many numbers to
 read, so the trace gives the shapes of its input and output and works out one output
 number by hand (``explain_windows``): for a convolution, the sum over the receptive field
@@ -61,7 +61,7 @@ from . import losses as losses_module
 from .activations import Activation, Identity, Sigmoid, Softmax
 from .explain_windows import WORKED, Worked, check_positions, describe, fill_backward, work_out
 from .formula import Formula
-from .layers import BatchNorm, Dense, Dropout, Flatten, Layer, Standardize
+from .layers import BatchNorm, Dense, Dropout, Flatten, Layer, Reshape, Standardize
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss
 from .model import Sequential
 from .perceptron import Perceptron
@@ -69,7 +69,7 @@ from .training.penalties import PenaltyGradients
 
 __all__ = ["LayerShape", "LayerTrace", "Trace", "explain"]
 
-TRACED = (Dense, *WORKED, Flatten)  # the layers a trace shows (with the activation after)
+TRACED = (Dense, *WORKED, Flatten, Reshape)  # the layers a trace shows (and activation after)
 Groups = list[tuple[Layer | None, Activation | None]]  # a layer and its activation
 
 

@@ -33,6 +33,7 @@ FORMULAS = {  # the forward formula of each kind of layer, in plain text
     "AvgPool2D": "z[n, i, j, c] = mean over a, b of x[n, i*sh + a, j*sw + b, c]",
     "GlobalAveragePooling2D": "z[n, c] = mean over i, j of x[n, i, j, c]",
     "Flatten": "z[n, (i*W + j)*C + c] = x[n, i, j, c]   (pixel by pixel, channels together)",
+    "Reshape": "z[n] = x[n] in the target shape   (C order: the last axis varies fastest)",
     "BatchNorm": "z = gamma (x - running_mean) / sqrt(running_var + eps) + beta",
 }
 
