@@ -80,6 +80,8 @@ def test_gradcheck_of_the_built_network_passes():
         (["--data", "digits", "--conv", "8,x"], "--conv '8,x': expected filter counts"),
         (["--data", "digits", "--conv", "0"], "expected filter counts >= 1"),
         (["--data", "digits", "--batchnorm"], "--batchnorm goes with --conv"),
+        (["--data", "digits", "--conv-dropout", "0.2"], "--conv-dropout goes with --conv"),
+        (["--data", "digits", "--conv", "4", "--conv-dropout", "1.5"], "must be in [0, 1)"),
     ],
 )
 def test_conv_mistakes_are_one_line_errors(tmp_path, args, message):
@@ -157,3 +159,12 @@ def test_explain_traces_the_cli_cnn_from_a_row_of_pixels(digits_cnn):
     assert re.search(r"reshape +Reshape +\(1, 64\) +\(1, 8, 8, 1\)", result.stdout)
     assert "Layer 1 'reshape': Reshape" in result.stdout
     assert "Worked: z[0, 2, 2, 0], filter 0 at output row 2, column 2" in result.stdout
+
+
+def test_conv_dropout_drops_the_flattened_features():
+    model = build_model(
+        64, [8], 10, "relu", 0.25, 0, conv=[4], image_shape=(8, 8, 1), conv_dropout=0.4
+    )
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds[4:7] == ["Flatten", "Dropout", "Dense"]
+    assert model.layers[5].rate == 0.4 and model.layers[-3].rate == 0.25

@@ -79,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(fashion-mnist, mnist, digits). The recipe: --conv 32,64 --layers 128 (docs)",
     )
     train.add_argument(
+        "--conv-dropout",
+        type=float,
+        default=0.0,
+        help="with --conv: dropout rate on the flattened convolution features (default 0)",
+    )
+    train.add_argument(
         "--batchnorm",
         action="store_true",
         help="with --conv: a BatchNorm after each convolution (before its ReLU)",

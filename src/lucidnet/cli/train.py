@@ -71,6 +71,7 @@ def build_model(
     conv: list[int] | None = None,
     image_shape: tuple[int, int, int] | None = None,
     batchnorm: bool = False,
+    conv_dropout: float = 0.0,
 ) -> Sequential:
     """An MLP: ``Dense -> activation [-> Dropout]`` per hidden size, then the output:
     softmax over ``classes``, or one linear output for regression. With ``standardize``
@@ -79,7 +80,8 @@ def build_model(
     With ``conv`` (filters per block) and ``image_shape`` (of each row, channels last),
     convolution blocks come before the dense layers: ``Reshape(image_shape)``, then per
     block ``Conv2D(3x3, valid) [-> BatchNorm] -> activation -> MaxPool2D(2)``, then
-    ``Flatten``. The model still takes rows of pixels, as the MLPs do.
+    ``Flatten`` [``-> Dropout(conv_dropout)``]. The model still takes rows of pixels, as
+    the MLPs do.
     """
     from .. import activations
     from ..layers import (
@@ -112,6 +114,8 @@ def build_model(
                 layers.append(BatchNorm(filters))
             layers += [activations.get(activation), MaxPool2D(2)]
         layers.append(Flatten())
+        if conv_dropout > 0:
+            layers.append(Dropout(conv_dropout))
         width = int(np.prod(shapes[-1]))
     for size in hidden:
         layers += [Dense(width, size, init=init, seed=rng), activations.get(activation)]
@@ -213,6 +217,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     conv = _parse_conv(args.conv)
     if args.batchnorm and not conv:
         raise ValueError("--batchnorm goes with --conv (it normalizes the convolutions)")
+    if not 0 <= args.conv_dropout < 1:
+        raise ValueError(f"--conv-dropout must be in [0, 1), got {args.conv_dropout}")
+    if args.conv_dropout and not conv:
+        raise ValueError("--conv-dropout goes with --conv (it drops convolution features)")
     data = load_training_data(args)
     image_shape = image_shape_of(args.data, data.x_train.shape[1]) if conv else None
     class_weight = None
@@ -256,6 +264,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             conv=conv,
             image_shape=image_shape,
             batchnorm=args.batchnorm,
+            conv_dropout=args.conv_dropout,
         )
         if conv:  # the feature maps and im2col buffers too, before training allocates them
             check_memory(
