@@ -137,6 +137,67 @@ def test_training_backward_matches_the_jacobian_loops(shape):
     np.testing.assert_allclose(_per_feature(dx).sum(axis=0), 0, atol=1e-12)
 
 
+def _compact_reference(x, g, gamma, beta, eps):
+    """Forward and training backward in float64 by the docstring's formulas, vectorized."""
+    rows, grads = _per_feature(x).astype(np.float64), _per_feature(g).astype(np.float64)
+    m = len(rows)
+    mu = rows.mean(axis=0)
+    var = ((rows - mu) ** 2).mean(axis=0)
+    x_hat = (rows - mu) / np.sqrt(var + eps)
+    y = gamma * x_hat + beta
+    sum_g, sum_g_xhat = grads.sum(axis=0), (grads * x_hat).sum(axis=0)
+    dx = gamma / np.sqrt(var + eps) / m * (m * grads - sum_g - x_hat * sum_g_xhat)
+    return y.reshape(x.shape), dx.reshape(x.shape), sum_g_xhat, sum_g, mu, var
+
+
+@pytest.mark.parametrize("shape", [(5, 50, 50, 3), (4, 30, 30, 64)])
+def test_large_batches_match_the_formulas(shape):
+    """Batches of many slices of rows (the layer works slice by slice) against the
+    formulas evaluated directly."""
+    rng = np.random.default_rng(11)
+    layer = _layer(shape[-1], seed=12)
+    x = rng.normal(rng.normal(0, 3, shape[-1]), rng.uniform(0.1, 4, shape[-1]), shape)
+    g = rng.standard_normal(shape)
+    gamma, beta = layer.parameter("gamma").value, layer.parameter("beta").value
+    y_ref, dx_ref, dgamma, dbeta, _, _ = _compact_reference(x, g, gamma, beta, EPS)
+    np.testing.assert_allclose(layer.forward(x, training=True), y_ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.backward(g), dx_ref, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(layer.parameter("gamma").grad, dgamma, rtol=1e-10)
+    np.testing.assert_allclose(layer.parameter("beta").grad, dbeta, rtol=1e-10)
+
+
+@pytest.mark.parametrize("shape", [(8, 6, 6, 4), (64, 16, 16, 4)])
+def test_float32_with_a_large_mean_and_a_small_spread(shape):
+    """Mean 1000, standard deviation 0.01: float32 holds 1000 to about 6e-5, so the
+    statistics must not come from sums of x itself (the mean's rounding alone would
+    shift x_hat by about 0.02, and x^2 - mu^2 would lose the variance). Forward,
+    backward and running statistics against float64 on the same float32 values."""
+    rng = np.random.default_rng(13)
+    x = rng.normal(1000.0, 0.01, shape).astype(np.float32)
+    x_hat_ref = (x.astype(np.float64) - 1000.0) / 0.01  # about N(0, 1), for g below
+    g = (rng.standard_normal(shape) + 0.5 * x_hat_ref).astype(np.float32)
+    layer = ln.BatchNorm(4, momentum=1.0)  # float32; running statistics = the batch's
+    gamma, beta = np.array([1.0, 2.0, -0.5, 0.25]), np.array([0.0, 1.0, 0.0, -1.0])
+    layer.parameter("gamma").assign(gamma)
+    layer.parameter("beta").assign(beta)
+    y_ref, dx_ref, dgamma, dbeta, mu, var = _compact_reference(x, g, gamma, beta, EPS)
+    y = layer.forward(x, training=True)
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y, y_ref, atol=2e-4)
+    z = _per_feature((y - beta) / gamma)
+    np.testing.assert_allclose(z.mean(axis=0, dtype=np.float64), 0, atol=1e-5)
+    np.testing.assert_allclose(z.var(axis=0, dtype=np.float64), var / (var + EPS), rtol=1e-4)
+    dx = layer.backward(g)
+    assert dx.dtype == np.float32
+    np.testing.assert_allclose(dx, dx_ref, atol=1e-4 * np.abs(dx_ref).max())
+    np.testing.assert_allclose(layer.parameter("gamma").grad, dgamma, rtol=1e-4)
+    np.testing.assert_allclose(layer.parameter("beta").grad, dbeta, rtol=1e-4)
+    m = len(_per_feature(x))
+    running_mean, running_var = (b.value for b in layer.buffers())
+    np.testing.assert_allclose(running_mean, mu, rtol=1e-7)
+    np.testing.assert_allclose(running_var, var * m / (m - 1), rtol=1e-4)
+
+
 def test_inference_backward_treats_the_statistics_as_constants():
     rng = np.random.default_rng(8)
     layer = _layer(2, seed=9)

@@ -11,6 +11,24 @@ from .base import Layer, Shape
 
 __all__ = ["BatchNorm"]
 
+_CHUNK_BYTES = 1 << 20  # a slice of rows of about 1 MiB stays in the L2 cache
+_CHUNK_ROWS = 8192  # at most, as each slice's sums are summed in the dtype
+
+
+def _row_chunks(rows: np.ndarray) -> list[slice]:
+    """Consecutive slices of ``rows`` (m, F) that cover it, of about ``_CHUNK_BYTES``: the
+    operations on a slice run back to back while it is in the cache, and the slices'
+    sums are added in float64 (rounding that grows with the slice, not with ``m``)."""
+    m, f = rows.shape
+    step = max(1, min(_CHUNK_BYTES // (f * rows.itemsize), _CHUNK_ROWS))
+    return [slice(i, i + step) for i in range(0, m, step)]
+
+
+def _sum(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+    """Per column of ``a`` (rows, F), in ``a``'s dtype: the sum over the rows of ``a``, or
+    of ``a * b`` without an array for the product (one pass, no temporary)."""
+    return np.einsum("ij->j", a) if b is None else np.einsum("ij,ij->j", a, b)
+
 
 class BatchNorm(Layer):
     """Batch normalization (Ioffe and Szegedy, 2015) of the last axis: per feature of a
@@ -43,6 +61,22 @@ class BatchNorm(Layer):
     (``mu`` and ``var`` depend on every ``x``: the two sums are their paths of the chain
     rule.) At inference ``mu`` and ``var`` are constants and
     ``dL/dx = g * gamma / sqrt(running_var + eps)``.
+
+    How the code evaluates them: in few passes over the ``(m, F)`` array, and accurately
+    when ``|mu| >> std``. The statistics are two-pass with a correction (the corrected
+    two-pass variance of Chan, Golub and LeVeque): a first pass gives the mean ``k``,
+    rounded to the dtype; ``c = x - k`` (kept for backward) is exact where ``x`` is near
+    ``k``; with ``d = mean(c)`` (``k``'s rounding: ``mu = k + d``) and ``mean(c^2)``::
+
+        var = mean(c^2) - d^2,     y = c * scale + (beta - d * scale),
+        scale = gamma / sqrt(var + eps)
+
+    Backward uses ``sum(g * x_hat) = (sum(g * c) - d * sum(g)) / sqrt(var + eps)`` and
+    writes the compact ``dL/dx`` as ``scale * (c * s + g + t)``, with per-feature ``s`` and
+    ``t``. The sums are ``einsum`` over the rows (``sum(g * c)`` without a product array);
+    the work runs over slices of rows that stay in the cache (``c``'s sums right after
+    ``c``'s slice is written; the in-place steps of ``y`` and ``dL/dx`` on one slice),
+    each slice's sums added in float64; the per-feature arithmetic is float64.
 
     Parameters
     ----------
@@ -81,7 +115,9 @@ class BatchNorm(Layer):
         self._beta = self.add_parameter("beta", np.zeros(self.features, dtype=dt))
         self._mean = self.add_buffer("running_mean", np.zeros(self.features, dtype=dt))
         self._var = self.add_buffer("running_var", np.ones(self.features, dtype=dt))
-        self._x_hat: np.ndarray | None = None
+        # of the last forward: c = x - k, d = mean(c), 1 / sqrt(var + eps) (float64)
+        self._centred: np.ndarray | None = None
+        self._offset: np.ndarray | None = None
         self._inv_std: np.ndarray | None = None
         self._x_shape: tuple[int, ...] | None = None  # of the last input (and output)
         self._training = False
@@ -115,52 +151,78 @@ class BatchNorm(Layer):
             x = x.astype(dtype)
         rows = x.reshape(-1, self.features)  # (m, F)
         m = len(rows)
+        chunks = _row_chunks(rows)
+        centred = np.empty_like(rows)
         if training:
             if m < 2:
                 raise ValueError(
                     f"{self.name}: training needs more than one value per feature to "
                     f"estimate a variance, got a batch of shape {x.shape}"
                 )
-            mu = rows.mean(axis=0)
-            centred = rows - mu
-            var = np.square(centred).mean(axis=0)
+            sum_x, sum_c, sum_c2 = (np.zeros(self.features) for _ in range(3))
+            for s in chunks:
+                sum_x += _sum(rows[s])
+            k = (sum_x / m).astype(dtype)  # the mean, rounded to the dtype
+            for s in chunks:
+                c = np.subtract(rows[s], k, out=centred[s])
+                sum_c += _sum(c)
+                sum_c2 += _sum(c, c)
+            d = sum_c / m  # mu - k
+            var = np.maximum(sum_c2 / m - d * d, 0.0)
             mean_buf, var_buf = self._mean.value, self._var.value
             mean_buf *= 1 - self.momentum
-            mean_buf += self.momentum * mu
+            mean_buf += self.momentum * (k + d)
             var_buf *= 1 - self.momentum
             var_buf += (self.momentum * m / (m - 1)) * var
-        else:
-            centred = rows - self._mean.value
-            var = self._var.value
-        inv_std = 1.0 / np.sqrt(var + dtype.type(self.eps))
-        x_hat = centred
-        x_hat *= inv_std
-        self._x_hat, self._inv_std, self._training = x_hat, inv_std.astype(dtype), training
-        self._x_shape = x.shape
-        y = x_hat * self._gamma.value
-        y += self._beta.value
+        else:  # c = x - running_mean, written slice by slice below
+            d = np.zeros(self.features)
+            var = self._var.value.astype(np.float64)
+        inv_std = 1.0 / np.sqrt(var + self.eps)
+        scale = self._gamma.value * inv_std  # gamma / sqrt(var + eps), float64
+        self._centred, self._offset, self._inv_std = centred, d, inv_std
+        self._x_shape, self._training = x.shape, training
+        scale_d = scale.astype(dtype)
+        shift = (self._beta.value - d * scale).astype(dtype)
+        y = np.empty_like(rows)
+        for s in chunks:
+            if not training:
+                np.subtract(rows[s], self._mean.value, out=centred[s])
+            part = np.multiply(centred[s], scale_d, out=y[s])
+            part += shift
         return y.reshape(x.shape)
 
     def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         """Write ``dL/dgamma``, ``dL/dbeta``; return ``dL/dx`` (compact form in training)."""
-        x_hat = self._cached(self._x_hat)
-        inv_std = self._cached(self._inv_std)
+        centred = self._cached(self._centred)
+        d, inv_std = self._cached(self._offset), self._cached(self._inv_std)
         grad = self._check_grad(grad, self._cached(self._x_shape))
-        g = grad.reshape(-1, self.features).astype(x_hat.dtype, copy=False)
-        sum_g = g.sum(axis=0)
-        sum_g_xhat = (g * x_hat).sum(axis=0)
+        dtype = centred.dtype
+        g = grad.reshape(-1, self.features).astype(dtype, copy=False)
+        m = len(g)
+        chunks = _row_chunks(g)
+        sum_g, sum_gc = np.zeros(self.features), np.zeros(self.features)
+        for s in chunks:
+            sum_g += _sum(g[s])
+            sum_gc += _sum(g[s], centred[s])
+        sum_g_xhat = inv_std * (sum_gc - d * sum_g)
         self._gamma.grad[...] = sum_g_xhat
         self._beta.grad[...] = sum_g
         if not need_input_grad:
             return None
         scale = self._gamma.value * inv_std  # gamma / sqrt(var + eps)
         if not self._training:
-            return (g * scale).reshape(grad.shape)
-        m = len(g)
-        dx = g * x_hat.dtype.type(m)
-        dx -= sum_g
-        dx -= x_hat * sum_g_xhat
-        dx *= scale / x_hat.dtype.type(m)
+            return (g * scale.astype(dtype)).reshape(grad.shape)
+        # scale * (g - sum(g)/m - x_hat * sum(g x_hat)/m) with x_hat = (c - d) * inv_std
+        slope = -inv_std * sum_g_xhat / m
+        slope_d = slope.astype(dtype)
+        const = (-sum_g / m - slope * d).astype(dtype)
+        scale_d = scale.astype(dtype)
+        dx = np.empty_like(centred)
+        for s in chunks:
+            part = np.multiply(centred[s], slope_d, out=dx[s])
+            part += g[s]
+            part += const
+            part *= scale_d
         return dx.reshape(grad.shape)
 
     def get_config(self) -> dict[str, Any]:
