@@ -168,3 +168,19 @@ def test_conv_dropout_drops_the_flattened_features():
     kinds = [type(layer).__name__ for layer in model.layers]
     assert kinds[4:7] == ["Flatten", "Dropout", "Dense"]
     assert model.layers[5].rate == 0.4 and model.layers[-3].rate == 0.25
+
+
+def test_conv_padding_same_keeps_the_size_before_each_pool():
+    model = build_model(
+        64, [8], 10, "relu", 0.0, 0, conv=[4, 6], image_shape=(8, 8, 1), conv_padding="same"
+    )
+    assert [layer.padding for layer in model.layers if isinstance(layer, ln.Conv2D)] == [
+        "same",
+        "same",
+    ]
+    assert model.shapes()[1:8] == [
+        (8, 8, 4), (8, 8, 4), (4, 4, 4), (4, 4, 6), (4, 4, 6), (2, 2, 6), (24,)
+    ]  # fmt: skip
+    with pytest.raises(ValueError, match=r"too many blocks for 8x8 images .*\(same\)"):
+        build_model(64, [8], 10, "relu", 0.0, 0, conv=[2, 2, 2, 2], image_shape=(8, 8, 1),
+                    conv_padding="same")  # fmt: skip

@@ -79,6 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(fashion-mnist, mnist, digits). The recipe: --conv 32,64 --layers 128 (docs)",
     )
     train.add_argument(
+        "--conv-padding",
+        choices=["valid", "same"],
+        default="valid",
+        help="with --conv: the convolutions' padding (default valid: 28 -> 26 -> 13; same "
+        "keeps the size: 28 -> 28 -> 14)",
+    )
+    train.add_argument(
         "--conv-dropout",
         type=float,
         default=0.0,

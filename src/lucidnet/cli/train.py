@@ -44,19 +44,24 @@ def _parse_conv(text: str | None) -> list[int]:
     return filters
 
 
-def conv_shapes(image_shape: tuple[int, int, int], conv: list[int]) -> list[tuple[int, int, int]]:
-    """The image shape before each ``--conv`` block and after the last: a 3x3 valid
-    convolution and a 2x2 pooling take ``h x w`` to ``(h - 2) // 2 x (w - 2) // 2``."""
+def conv_shapes(
+    image_shape: tuple[int, int, int], conv: list[int], padding: str = "valid"
+) -> list[tuple[int, int, int]]:
+    """The image shape before each ``--conv`` block and after the last: a 3x3 convolution
+    and a 2x2 pooling take ``h x w`` to ``(h - 2) // 2 x (w - 2) // 2`` with ``valid``
+    padding, to ``h // 2 x w // 2`` with ``same``."""
+    trim = 2 if padding == "valid" else 0
     shapes = [image_shape]
     for filters in conv:
         h, w, _ = shapes[-1]
-        if min(h, w) < 4:  # a 3x3 convolution and a 2x2 pool need 4x4
+        if min(h, w) - trim < 2:  # the pool needs 2x2 after the convolution
             raise ValueError(
                 f"--conv {','.join(map(str, conv))}: too many blocks for "
-                f"{image_shape[0]}x{image_shape[1]} images (each 3x3 convolution and 2x2 "
-                f"pooling takes {h}x{w} to {(h - 2) // 2}x{(w - 2) // 2})"
+                f"{image_shape[0]}x{image_shape[1]} images (each 3x3 convolution "
+                f"({padding}) and 2x2 pooling takes {h}x{w} to "
+                f"{(h - trim) // 2}x{(w - trim) // 2})"
             )
-        shapes.append(((h - 2) // 2, (w - 2) // 2, filters))
+        shapes.append(((h - trim) // 2, (w - trim) // 2, filters))
     return shapes
 
 
@@ -72,6 +77,7 @@ def build_model(
     image_shape: tuple[int, int, int] | None = None,
     batchnorm: bool = False,
     conv_dropout: float = 0.0,
+    conv_padding: str = "valid",
 ) -> Sequential:
     """An MLP: ``Dense -> activation [-> Dropout]`` per hidden size, then the output:
     softmax over ``classes``, or one linear output for regression. With ``standardize``
@@ -79,7 +85,7 @@ def build_model(
 
     With ``conv`` (filters per block) and ``image_shape`` (of each row, channels last),
     convolution blocks come before the dense layers: ``Reshape(image_shape)``, then per
-    block ``Conv2D(3x3, valid) [-> BatchNorm] -> activation -> MaxPool2D(2)``, then
+    block ``Conv2D(3x3, conv_padding) [-> BatchNorm] -> activation -> MaxPool2D(2)``, then
     ``Flatten`` [``-> Dropout(conv_dropout)``]. The model still takes rows of pixels, as
     the MLPs do.
     """
@@ -107,9 +113,9 @@ def build_model(
         if image_shape is None or int(np.prod(image_shape)) != n_in:
             raise ValueError(f"--conv needs images; rows of {n_in} values are not {image_shape}")
         layers.append(Reshape(image_shape))
-        shapes = conv_shapes(image_shape, conv)
+        shapes = conv_shapes(image_shape, conv, conv_padding)
         for shape, filters in zip(shapes, conv, strict=False):
-            layers.append(Conv2D(shape[2], filters, 3, init=init, seed=rng))
+            layers.append(Conv2D(shape[2], filters, 3, padding=conv_padding, init=init, seed=rng))
             if batchnorm:
                 layers.append(BatchNorm(filters))
             layers += [activations.get(activation), MaxPool2D(2)]
@@ -231,7 +237,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         optimizer = optimizers.get(args.optimizer)
         optimizer.lr = check_positive(args.lr, "--lr")
         n_in = data.x_train.shape[1]
-        flat = int(np.prod(conv_shapes(image_shape, conv)[-1])) if image_shape else n_in
+        shapes = conv_shapes(image_shape, conv, args.conv_padding) if image_shape else None
+        flat = int(np.prod(shapes[-1])) if shapes else n_in
         memory_label = (
             (f"--conv {args.conv} " if conv else "")
             + f"--layers {args.layers} with --batch-size {args.batch_size} "
@@ -265,6 +272,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             image_shape=image_shape,
             batchnorm=args.batchnorm,
             conv_dropout=args.conv_dropout,
+            conv_padding=args.conv_padding,
         )
         if conv:  # the feature maps and im2col buffers too, before training allocates them
             check_memory(
