@@ -275,12 +275,12 @@ class Conv2D(Layer):
         g = self._check_grad(grad, (n, ho, wo, f))
         g2 = g.reshape(rows, f).astype(w.value.dtype, copy=False)
         b = self._b
-        if b is None:
-            np.matmul(x_ext.T, g2, out=w.grad.reshape(k, f))
-        else:  # [X 1].T @ G = [X.T @ G; sum of G's rows]: dL/dW and dL/db in one product
-            grads = x_ext.T @ g2
-            w.grad.reshape(k, f)[...] = grads[:k]
-            b.grad[...] = grads[k]
+        # [X 1].T @ G = [X.T @ G; sum of G's rows]: dL/dW and dL/db in one product, taken
+        # as (G.T @ [X 1]).T (OpenBLAS ran this orientation 1.1-1.2x faster here)
+        grads_t = g2.T @ x_ext  # (F, kh*kw*C [+ 1])
+        w.grad.reshape(k, f)[...] = grads_t[:, :k].T
+        if b is not None:
+            b.grad[...] = grads_t[:, k]
         if not need_input_grad:
             return None
         # col2im fused with the product, offset by offset: the slab of offset (a, b) is
