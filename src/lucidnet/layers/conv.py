@@ -110,6 +110,9 @@ class Conv2D(Layer):
     products of ``(N*Ho*Wo, F) @ (F, C)``), each added onto its pixels at once
     (``windows.col2im`` is the same sum written on its own).
 
+    In the code the bias rides in the products: ``X`` carries a last column of ones, so
+    ``[X 1] @ [Wm; b] = X @ Wm + b`` and ``[X 1].T @ G = [dL/dWm; dL/db]``.
+
     Parameters
     ----------
     in_channels, out_channels : int
