@@ -123,26 +123,20 @@ class MaxPool2D(_Pool2D):
         y = np.empty(shape, dtype=x.dtype)
         # the offset a*pw + b of each maximum: uint8 up to 256 pixels a window
         index = np.min_scalar_type(self.pool_size[0] * self.pool_size[1] - 1)
-        argmax = np.empty(shape, dtype=index) if with_argmax else None
-
-        self._max_into(x, y, argmax)
-        return y, argmax
-
-    def _max_into(self, x: np.ndarray, y: np.ndarray, argmax: np.ndarray | None) -> None:
-        offsets = self._offsets(x, y.shape[1:3])
+        argmax = np.zeros(shape, dtype=index) if with_argmax else None
+        greater = np.empty(shape, dtype=index) if with_argmax else None
+        offsets = self._offsets(x, out_hw)
         _, first = next(offsets)
         np.copyto(y, first)
-        if argmax is not None:
-            argmax[...] = 0
-            greater = np.empty(y.shape, dtype=argmax.dtype)
         for k, (_, view) in enumerate(offsets, start=1):
-            if argmax is not None:
+            if argmax is not None and greater is not None:
                 np.greater(view, y, out=greater)  # strictly: a tie keeps the first
                 # argmax = k where greater, else unchanged: k exceeds every earlier offset,
                 # so max(argmax, k * greater) does it (np.copyto with where= ran 4x slower)
                 greater *= k
                 np.maximum(argmax, greater, out=argmax)
             np.maximum(y, view, out=y)
+        return y, argmax
 
     def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         """Route each output's gradient to its window's (first) maximum."""
