@@ -114,6 +114,7 @@ class Sequential:
                     "that is still referenced, e.g. by a History from fit, keeps its layers)"
                 )
         self._order = _execution_order(self._layers)
+        self._run = tuple(self._layers[k] for k in self._order)  # the layers in that order
         self._make_names_unique()
         self._input_shape = self._infer_input_shape(input_shape)
         self._shapes = self.shapes(self._input_shape)  # raises on a mismatch
@@ -381,12 +382,17 @@ class Sequential:
         shrinks, to a quarter for a 2x2 pool. ``execution_order`` lists the order.
         """
         out = np.asarray(x)
-        layers = self.layers
-        stop = len(layers) if end is None else end
-        for k in self._order:
-            if k < stop:
-                out = layers[k].forward(out, training=training)
+        for layer in self._run if end is None else self._run_below(end):
+            out = layer.forward(out, training=training)
         return out
+
+    def _run_below(self, end: int) -> tuple[Layer, ...]:
+        """The layers below position ``end`` in execution order (kept per ``end``)."""
+        runs = self.__dict__.setdefault("_runs_below", {})
+        run = runs.get(end)
+        if run is None:
+            run = runs[end] = tuple(self.layers[k] for k in self._order if k < end)
+        return run
 
     @property
     def execution_order(self) -> tuple[int, ...]:
@@ -456,7 +462,7 @@ class Sequential:
             raise ValueError(f"predict: batch_size must be an int >= 1, got {batch_size!r}")
         if self._input_shape is not None and x.shape[1:] != self._input_shape:
             self.check_input(x, "predict")  # raises, saying what was expected
-        if batch_size is None:
+        if batch_size is None and len(x) > 1:  # (a single sample needs no splitting)
             batch_size = self.inference_batch_size()
         if batch_size is None or len(x) <= batch_size:
             return self.forward(x, training=False)
