@@ -418,11 +418,20 @@ class Sequential:
         if not layers:
             return grad if need_input_grad else None
         stop = 0 if need_input_grad else min(self.first_trainable, len(layers) - 1)
-        # a swapped (ReLU, MaxPool2D) pair never straddles stop, which has parameters
-        for k in reversed(self._order):
-            if stop < k < len(layers):
-                grad = layers[k].backward(grad)
+        for layer in self._backward_run(len(layers), stop):
+            grad = layer.backward(grad)
         return layers[stop].backward(grad, need_input_grad=need_input_grad)
+
+    def _backward_run(self, end: int, stop: int) -> tuple[Layer, ...]:
+        """The layers between positions ``stop`` and ``end`` (both left out), in reverse
+        execution order (kept per pair). A swapped (ReLU, MaxPool2D) pair never straddles
+        ``stop``, which has parameters."""
+        runs = self.__dict__.setdefault("_backward_runs", {})
+        run = runs.get((end, stop))
+        if run is None:
+            order = [k for k in reversed(self._order) if stop < k < end]
+            run = runs[(end, stop)] = tuple(self.layers[k] for k in order)
+        return run
 
     def inference_batch_size(self) -> int | None:
         """The rows ``predict`` and ``evaluate`` run at once when no ``batch_size`` is
