@@ -15,6 +15,7 @@ from .dropout import Dropout
 from .normalization import Standardize
 from .pooling import AvgPool2D, GlobalAveragePooling2D, MaxPool2D
 from .reshape import Flatten, Reshape
+from .weighted import WeightedLayer
 
 __all__ = [
     "REGISTRY",
@@ -32,6 +33,7 @@ __all__ = [
     "Reshape",
     "Shape",
     "Standardize",
+    "WeightedLayer",
 ]
 
 REGISTRY: Registry[Layer] = Registry("layer", Layer)

@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 
 from .. import initializers
-from ..parameters import parameter_property
 from ..validation import check_non_negative, check_rng, float_dtype
 from .base import Layer, Shape
+from .weighted import WeightedLayer
 from .windows import im2col, offset_view, pad_amounts, pad_image, pair, window_count
 
 __all__ = ["Conv2D", "check_image_batch", "image_shape"]
@@ -76,7 +76,7 @@ def check_image_batch(layer: Layer, x: np.ndarray, channels: int | None) -> None
     image_shape(layer, x.shape[1:], channels)
 
 
-class Conv2D(Layer):
+class Conv2D(WeightedLayer):
     """2-D convolution (cross-correlation, as in every framework) of channels-last images.
 
     Shapes: ``x: (N, H, W, C)``, kernel ``W: (kh, kw, C, F)``, bias ``b: (F,)``,
@@ -130,11 +130,6 @@ class Conv2D(Layer):
         As for ``Dense``; the penalties sit on the kernel.
     """
 
-    weights = parameter_property("weights")
-    bias = parameter_property("bias")
-    grad_weights = parameter_property("weights", grad=True)
-    grad_bias = parameter_property("bias", grad=True)
-
     def __init__(
         self,
         in_channels: int,
@@ -179,21 +174,6 @@ class Conv2D(Layer):
         self._geometry: (
             tuple[tuple[int, int], tuple[int, int, int, int], tuple[int, int, int]] | None
         ) = None
-
-    l2 = property(
-        lambda self: self.parameter("weights").l2,
-        lambda self, v: setattr(
-            self.parameter("weights"), "l2", check_non_negative(v, f"{self.name}: l2")
-        ),
-        doc="The L2 factor on the kernel.",
-    )
-    l1 = property(
-        lambda self: self.parameter("weights").l1,
-        lambda self, v: setattr(
-            self.parameter("weights"), "l1", check_non_negative(v, f"{self.name}: l1")
-        ),
-        doc="The L1 factor on the kernel.",
-    )
 
     # --- shapes ---------------------------------------------------------------------------
 
@@ -304,25 +284,15 @@ class Conv2D(Layer):
 
     def get_config(self) -> dict[str, Any]:
         """Sizes, geometry, bias, dtype, penalties and name (the kernel travels separately)."""
-        config: dict[str, Any] = {
-            "in_channels": self.in_channels,
-            "out_channels": self.out_channels,
-            "kernel_size": list(self.kernel_size),
-            "stride": list(self.stride),
-            "padding": self.padding if isinstance(self.padding, str) else list(self.padding),
-            "bias": self._b is not None,
-            "dtype": self._w.value.dtype.name,
-            "l2": self.l2,
-            "name": self.name,
-        }
-        if self.l1:
-            config["l1"] = self.l1
-        return config
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Conv2D:
-        """The layer with a zero kernel: a model file fills it in next."""
-        return cls(**{**config, "init": "zeros"})
+        return self._weighted_config(
+            {
+                "in_channels": self.in_channels,
+                "out_channels": self.out_channels,
+                "kernel_size": list(self.kernel_size),
+                "stride": list(self.stride),
+                "padding": self.padding if isinstance(self.padding, str) else list(self.padding),
+            }
+        )
 
     @classmethod
     def array_shapes(cls, config: dict[str, Any]) -> dict[str, Shape] | None:

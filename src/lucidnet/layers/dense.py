@@ -7,14 +7,14 @@ from typing import Any
 import numpy as np
 
 from .. import initializers
-from ..parameters import parameter_property
 from ..validation import check_non_negative, check_rng, float_dtype
-from .base import Layer, Shape
+from .base import Shape
+from .weighted import WeightedLayer
 
 __all__ = ["Dense"]
 
 
-class Dense(Layer):
+class Dense(WeightedLayer):
     """Fully connected layer ``z = x @ W + b``.
 
     Shapes: ``x: (batch, in_features)``, ``W: (in_features, out_features)``,
@@ -54,11 +54,6 @@ class Dense(Layer):
     name : str, optional
         Name used in messages and parameter names; Sequential makes it unique.
     """
-
-    weights = parameter_property("weights")
-    bias = parameter_property("bias")
-    grad_weights = parameter_property("weights", grad=True)
-    grad_bias = parameter_property("bias", grad=True)
 
     def __init__(
         self,
@@ -101,24 +96,6 @@ class Dense(Layer):
         )
         self._x: np.ndarray | None = None
         self._ones: np.ndarray | None = None  # ones, for the bias gradient ones @ g
-
-    @property
-    def l2(self) -> float:
-        """The L2 factor on the weights (a setting of the weights parameter)."""
-        return self.parameter("weights").l2
-
-    @l2.setter
-    def l2(self, value: float) -> None:
-        self.parameter("weights").l2 = check_non_negative(value, f"{self.name}: l2")
-
-    @property
-    def l1(self) -> float:
-        """The L1 factor on the weights (a setting of the weights parameter)."""
-        return self.parameter("weights").l1
-
-    @l1.setter
-    def l1(self, value: float) -> None:
-        self.parameter("weights").l1 = check_non_negative(value, f"{self.name}: l1")
 
     @property
     def input_shape(self) -> Shape:
@@ -177,22 +154,9 @@ class Dense(Layer):
 
     def get_config(self) -> dict[str, Any]:
         """Sizes, bias, dtype, penalties and name (the weights travel separately)."""
-        config: dict[str, Any] = {
-            "in_features": self.in_features,
-            "out_features": self.out_features,
-            "bias": self.bias is not None,
-            "dtype": self.weights.dtype.name,
-            "l2": self.l2,
-            "name": self.name,
-        }
-        if self.l1:
-            config["l1"] = self.l1
-        return config
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Dense:
-        """The layer with zero weights: a model file fills them in next."""
-        return cls(**{**config, "init": "zeros"})
+        return self._weighted_config(
+            {"in_features": self.in_features, "out_features": self.out_features}
+        )
 
     @classmethod
     def array_shapes(cls, config: dict[str, Any]) -> dict[str, Shape] | None:
