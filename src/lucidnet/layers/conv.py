@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 
 from .. import initializers
-from ..validation import check_non_negative, check_rng, float_dtype
 from .base import Layer, Shape
 from .weighted import WeightedLayer
 from .windows import im2col, offset_view, pad_amounts, pad_image, pair, window_count
@@ -151,24 +150,8 @@ class Conv2D(WeightedLayer):
         self.kernel_size = pair(kernel_size, f"{self.name}: kernel_size")
         self.stride = pair(stride, f"{self.name}: stride")
         self.padding = _padding(padding, self.name)
-        dt = float_dtype(dtype)
-        self.init = init
         shape = (*self.kernel_size, self.in_channels, self.out_channels)
-        weights = np.asarray(initializers.get(init)(shape, check_rng(seed), dt), dt)
-        if weights.shape != shape:
-            raise ValueError(
-                f"{self.name}: initializer {init!r} returned shape {weights.shape}, "
-                f"expected {shape}"
-            )
-        self._w = self.add_parameter(
-            "weights",
-            weights,
-            l1=check_non_negative(l1, f"{self.name}: l1"),
-            l2=check_non_negative(l2, f"{self.name}: l2"),
-        )
-        self._b = (
-            self.add_parameter("bias", np.zeros(self.out_channels, dtype=dt)) if bias else None
-        )
+        self._create_weights(shape, init, dtype, seed, l1, l2, bias)
         self._cols: np.ndarray | None = None  # im2col of the last input (a work buffer)
         # of the last input: padded size, padding, (N, Ho, Wo)
         self._geometry: (

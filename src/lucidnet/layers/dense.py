@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 
 from .. import initializers
-from ..validation import check_non_negative, check_rng, float_dtype
 from .base import Shape
 from .weighted import WeightedLayer
 
@@ -73,27 +72,7 @@ class Dense(WeightedLayer):
                 raise ValueError(f"{self.name}: {arg} must be an int >= 1, got {value!r}")
         self.in_features = int(in_features)
         self.out_features = int(out_features)
-        dt = float_dtype(dtype)
-        self.init = init
-        initializer = initializers.get(init)
-        shape = (self.in_features, self.out_features)
-        weights = np.asarray(initializer(shape, check_rng(seed), dt), dt)
-        if weights.shape != shape:
-            raise ValueError(
-                f"{self.name}: initializer {init!r} returned shape {weights.shape}, "
-                f"expected {shape}"
-            )
-        # the Parameter objects, kept for the hot path: each stays the same object for the
-        # layer's life, and its arrays are read through it on every call
-        self._w = self.add_parameter(
-            "weights",
-            weights,
-            l1=check_non_negative(l1, f"{self.name}: l1"),
-            l2=check_non_negative(l2, f"{self.name}: l2"),
-        )
-        self._b = (
-            self.add_parameter("bias", np.zeros(self.out_features, dtype=dt)) if bias else None
-        )
+        self._create_weights((self.in_features, self.out_features), init, dtype, seed, l1, l2, bias)
         self._x: np.ndarray | None = None
         self._ones: np.ndarray | None = None  # ones, for the bias gradient ones @ g
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..parameters import parameter_property
-from ..validation import check_non_negative
-from .base import Layer
+import numpy as np
+
+from .. import initializers
+from ..parameters import Parameter, parameter_property
+from ..validation import check_non_negative, check_rng, float_dtype
+from .base import Layer, Shape
 
 __all__ = ["WeightedLayer"]
 
@@ -20,6 +23,39 @@ class WeightedLayer(Layer):
     bias = parameter_property("bias")
     grad_weights = parameter_property("weights", grad=True)
     grad_bias = parameter_property("bias", grad=True)
+
+    def _create_weights(
+        self,
+        shape: Shape,
+        init: str | initializers.Initializer,
+        dtype: object,
+        seed: int | np.random.Generator | None,
+        l1: float,
+        l2: float,
+        bias: bool,
+    ) -> None:
+        """Create ``weights`` of ``shape`` from the initializer ``init`` (its penalties
+        ``l1``, ``l2``) and, if ``bias``, a zero ``bias`` of the last axis' size. The
+        Parameter objects are kept as ``_w`` and ``_b`` for the hot path: each stays the
+        same object for the layer's life, and its arrays are read through it on every
+        call."""
+        dt = float_dtype(dtype)
+        self.init = init
+        weights = np.asarray(initializers.get(init)(shape, check_rng(seed), dt), dt)
+        if weights.shape != shape:
+            raise ValueError(
+                f"{self.name}: initializer {init!r} returned shape {weights.shape}, "
+                f"expected {shape}"
+            )
+        self._w: Parameter = self.add_parameter(
+            "weights",
+            weights,
+            l1=check_non_negative(l1, f"{self.name}: l1"),
+            l2=check_non_negative(l2, f"{self.name}: l2"),
+        )
+        self._b: Parameter | None = (
+            self.add_parameter("bias", np.zeros(shape[-1], dtype=dt)) if bias else None
+        )
 
     @property
     def l2(self) -> float:
