@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from .validation import check_positive
+from .validation import check_int, check_positive
 
 
 def _check_factor(value: float, what: str) -> float:
@@ -24,13 +22,6 @@ def _check_factor(value: float, what: str) -> float:
     return v
 
 
-def _check_count(value: int, what: str) -> int:
-    """``value`` as an int >= 1, or ValueError echoing it."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{what} must be an int >= 1, got {value!r}")
-    return int(value)
-
-
 __all__ = ["CosineDecay", "ExponentialDecay", "StepDecay"]
 
 
@@ -40,7 +31,7 @@ class StepDecay:
     def __init__(self, initial_lr: float, factor: float = 0.5, every: int = 10) -> None:
         self.initial_lr = check_positive(initial_lr, "StepDecay: initial_lr")
         self.factor = _check_factor(factor, "StepDecay: factor")
-        self.every = _check_count(every, "StepDecay: every")
+        self.every = check_int(every, "StepDecay: every")
 
     def __call__(self, epoch: int, lr: float | None = None) -> float:
         """The rate for ``epoch``."""
@@ -69,7 +60,7 @@ class CosineDecay:
 
     def __init__(self, initial_lr: float, epochs: int, min_lr: float | None = None) -> None:
         self.initial_lr = check_positive(initial_lr, "CosineDecay: initial_lr")
-        self.epochs = _check_count(epochs, "CosineDecay: epochs")
+        self.epochs = check_int(epochs, "CosineDecay: epochs")
         floor = self.initial_lr * 1e-6 if min_lr is None else min_lr
         self.min_lr = check_positive(floor, "CosineDecay: min_lr")
         if self.min_lr > self.initial_lr:

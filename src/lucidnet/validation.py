@@ -13,6 +13,7 @@ import numpy as np
 __all__ = [
     "check_finite",
     "check_fraction",
+    "check_int",
     "check_non_negative",
     "check_positive",
     "check_rng",
@@ -64,6 +65,14 @@ def check_finite(x: np.ndarray, where: str) -> None:
         f"{where} contains {count} non-finite value(s); the first is {value} at {at}. "
         "Remove or impute NaN and infinity before training."
     )
+
+
+def check_int(value: object, what: str, minimum: int = 1) -> int:
+    """``value`` as an int, or ValueError echoing it if it is not an int >= ``minimum``
+    (a bool is not an int here; a NumPy integer is)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{what} must be an int >= {minimum}, got {value!r}")
+    return int(value)
 
 
 def check_positive(value: float, what: str) -> float:

@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from ..validation import check_int
+
 __all__ = ["and_gate", "circles", "fruit", "moons", "or_gate", "spirals", "xor"]
 
 # ---------------------------------------------------------------------------------------
@@ -49,12 +51,6 @@ def fruit() -> tuple[np.ndarray, np.ndarray]:
 # ---------------------------------------------------------------------------------------
 # 2-D toy sets: spirals, moons, circles
 # ---------------------------------------------------------------------------------------
-
-
-def _check_int(value: object, minimum: int, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{what} must be an int >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _check_noise(noise: object, where: str) -> float:
@@ -125,7 +121,7 @@ def moons(
     X : ndarray of shape (n, 2), float32
     y : ndarray of shape (n,), int64, labels 0 and 1, rows shuffled.
     """
-    n = _check_int(n, 2, "moons: n")
+    n = check_int(n, "moons: n", 2)
     noise = _check_noise(noise, "moons")
     rng = np.random.default_rng(seed)
     n_lower = n // 2
@@ -168,7 +164,7 @@ def circles(
     X : ndarray of shape (n, 2), float32
     y : ndarray of shape (n,), int64, labels 0 (outer) and 1 (inner), rows shuffled.
     """
-    n = _check_int(n, 2, "circles: n")
+    n = check_int(n, "circles: n", 2)
     noise = _check_noise(noise, "circles")
     try:
         f = float(factor)

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..validation import float_dtype
+from ..validation import check_int, float_dtype
 from .base import Layer, Shape
 
 __all__ = ["BatchNorm"]
@@ -98,12 +98,7 @@ class BatchNorm(Layer):
         name: str | None = None,
     ) -> None:
         super().__init__(name)
-        if (
-            isinstance(features, bool)
-            or not isinstance(features, (int, np.integer))
-            or features < 1
-        ):
-            raise ValueError(f"{self.name}: features must be an int >= 1, got {features!r}")
+        features = check_int(features, f"{self.name}: features")
         momentum, eps = float(momentum), float(eps)
         if not 0 < momentum <= 1:
             raise ValueError(f"{self.name}: momentum must be in (0, 1], got {momentum!r}")

@@ -7,17 +7,12 @@ from typing import Any
 import numpy as np
 
 from .. import initializers
+from ..validation import check_int
 from .base import Layer, Shape
 from .weighted import WeightedLayer
 from .windows import im2col, offset_view, pad_amounts, pad_image, pair, window_count
 
 __all__ = ["Conv2D", "check_image_batch", "image_shape"]
-
-
-def _positive_int(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{what} must be an int >= 1, got {value!r}")
-    return int(value)
 
 
 def _padding(value: object, name: str) -> str | tuple[int, int]:
@@ -145,8 +140,8 @@ class Conv2D(WeightedLayer):
         name: str | None = None,
     ) -> None:
         super().__init__(name)
-        self.in_channels = _positive_int(in_channels, f"{self.name}: in_channels")
-        self.out_channels = _positive_int(out_channels, f"{self.name}: out_channels")
+        self.in_channels = check_int(in_channels, f"{self.name}: in_channels")
+        self.out_channels = check_int(out_channels, f"{self.name}: out_channels")
         self.kernel_size = pair(kernel_size, f"{self.name}: kernel_size")
         self.stride = pair(stride, f"{self.name}: stride")
         self.padding = _padding(padding, self.name)
@@ -282,8 +277,8 @@ class Conv2D(WeightedLayer):
         """``weights: (kh, kw, in, out)`` and ``bias: (out,)`` from the configuration."""
         try:
             layer_shape = pair(config.get("kernel_size", 3), "kernel_size")
-            n_in = _positive_int(config.get("in_channels"), "in_channels")
-            n_out = _positive_int(config.get("out_channels"), "out_channels")
+            n_in = check_int(config.get("in_channels"), "in_channels")
+            n_out = check_int(config.get("out_channels"), "out_channels")
         except ValueError:
             return None
         shapes: dict[str, Shape] = {"weights": (*layer_shape, n_in, n_out)}

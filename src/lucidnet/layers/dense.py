@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from .. import initializers
+from ..validation import check_int
 from .base import Shape
 from .weighted import WeightedLayer
 
@@ -67,11 +68,8 @@ class Dense(WeightedLayer):
         name: str | None = None,
     ) -> None:
         super().__init__(name)
-        for arg, value in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{self.name}: {arg} must be an int >= 1, got {value!r}")
-        self.in_features = int(in_features)
-        self.out_features = int(out_features)
+        self.in_features = check_int(in_features, f"{self.name}: in_features")
+        self.out_features = check_int(out_features, f"{self.name}: out_features")
         self._create_weights((self.in_features, self.out_features), init, dtype, seed, l1, l2, bias)
         self._x: np.ndarray | None = None
         self._ones: np.ndarray | None = None  # ones, for the bias gradient ones @ g

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..validation import float_dtype
+from ..validation import check_int, float_dtype
 from .base import Layer, Shape
 
 __all__ = ["Standardize"]
@@ -41,12 +41,7 @@ class Standardize(Layer):
 
     def __init__(self, features: int, dtype: object = np.float32, name: str | None = None) -> None:
         super().__init__(name)
-        if (
-            isinstance(features, bool)
-            or not isinstance(features, (int, np.integer))
-            or features < 1
-        ):
-            raise ValueError(f"{self.name}: features must be an int >= 1, got {features!r}")
+        features = check_int(features, f"{self.name}: features")
         self.features = int(features)
         dt = float_dtype(dtype)
         self.add_buffer("mean", np.zeros(self.features, dtype=dt))

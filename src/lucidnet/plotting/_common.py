@@ -112,13 +112,6 @@ def _labels(y: Any, n: int, who: str) -> np.ndarray:
     return y.astype(np.int64)
 
 
-def _check_int(value: Any, least: int, what: str) -> int:
-    """``value`` as an int, or ValueError echoing it if it is not an int >= ``least``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
-        raise ValueError(f"{what} must be an int >= {least}, got {value!r}")
-    return int(value)
-
-
 def _dense_blocks(model: Sequential, who: str) -> list[tuple[Dense, list[Layer]]]:
     """Each Dense layer with the layers after it up to the next Dense (its activation).
 

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._common import _check_int, _diverging, _figure, _finish, _PathLike
+from ..validation import check_int
+from ._common import _diverging, _figure, _finish, _PathLike
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -41,7 +42,7 @@ def _conv_layer(model: Any, layer: int | str | None, who: str) -> Conv2D:
         if layer not in names:
             raise ValueError(f"{who}: no Conv2D layer named {layer!r}; the model's are {names}")
         return convs[names.index(layer)]
-    index = _check_int(layer, 0, f"{who}: layer")
+    index = check_int(layer, f"{who}: layer", 0)
     if index >= len(convs):
         raise ValueError(
             f"{who}: layer {index}: the model has {len(convs)} Conv2D layer(s) {names}"
@@ -55,7 +56,7 @@ def filter_images(conv: Conv2D, channel: int | None = None) -> np.ndarray:
     w = np.asarray(conv.weights, dtype=np.float64)  # (kh, kw, C, F)
     if channel is None:
         return w.mean(axis=2).transpose(2, 0, 1)
-    c = _check_int(channel, 0, f"{conv.name}: channel")
+    c = check_int(channel, f"{conv.name}: channel", 0)
     if c >= conv.in_channels:
         raise ValueError(
             f"{conv.name}: channel {c} is not an input channel (it has {conv.in_channels})"
@@ -82,7 +83,7 @@ def plot_filters(
     """
     who = "plot_filters"
     conv = _conv_layer(model, layer, who)
-    max_filters = _check_int(max_filters, 1, f"{who}: max_filters")
+    max_filters = check_int(max_filters, f"{who}: max_filters", 1)
     images = filter_images(conv, channel)
     n = min(len(images), max_filters)
     columns = math.ceil(math.sqrt(n))
@@ -164,7 +165,7 @@ def plot_feature_maps(
     first ones).
     """
     who = "plot_feature_maps"
-    max_channels = _check_int(max_channels, 1, f"{who}: max_channels")
+    max_channels = check_int(max_channels, f"{who}: max_channels", 1)
     rows = feature_maps(model, image, who)
     columns = min(max_channels, max(maps.shape[2] for _, maps in rows))
     width, height = 0.9 * columns + 1.4, 1.0 * len(rows) + 0.5  # inches

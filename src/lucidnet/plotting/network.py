@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..validation import check_int
 from ._common import (
     NEGATIVE,
     NEUTRAL,
     POSITIVE,
     _block_title,
-    _check_int,
     _dense_blocks,
     _diverging,
     _figure,
@@ -49,7 +49,7 @@ def network_diagram(
     ellipsis with the number left out, and its last units. Dense layers only.
     """
     who = "network_diagram"
-    max_units = _check_int(max_units, 3, f"{who}: max_units")
+    max_units = check_int(max_units, f"{who}: max_units", 3)
     from matplotlib.collections import LineCollection
     from matplotlib.colors import to_rgba
     from matplotlib.patches import Circle
@@ -142,7 +142,7 @@ def first_layer_weights(
             f"{who}: the first Dense layer takes {dense.in_features} inputs, but shape "
             f"{dims} has {dims[0] * dims[1]} pixels"
         )
-    max_units = _check_int(max_units, 1, f"{who}: max_units")
+    max_units = check_int(max_units, f"{who}: max_units", 1)
     w = np.asarray(dense.weights, dtype=np.float64)  # (pixels, units)
     n = min(dense.out_features, int(max_units))
     columns = math.ceil(math.sqrt(n))

@@ -13,9 +13,9 @@ import numpy as np
 
 from ..callbacks import Callback
 from ..serialization import _write_atomically
+from ..validation import check_int
 from ._common import (
     _block_title,
-    _check_int,
     _class_colour,
     _dense_blocks,
     _diverging,
@@ -172,7 +172,7 @@ def decision_boundary(
     who = "decision_boundary"
     points = _plane_input(model, x, who)
     labels = _labels(y, len(points), who)
-    resolution = _check_int(resolution, 2, f"{who}: resolution")
+    resolution = check_int(resolution, f"{who}: resolution", 2)
     fig = _figure(6.0, 5.0)
     ax = fig.add_subplot()
     boundary = _Boundary(ax, model, points, labels, resolution, class_names)
@@ -208,9 +208,9 @@ class BoundaryRecorder(Callback):
     ) -> None:
         super().__init__()
         who = "BoundaryRecorder"
-        self.frames = _check_int(frames, 2, f"{who}: frames")
-        self.resolution = _check_int(resolution, 2, f"{who}: resolution")
-        self.frame_ms = _check_int(frame_ms, 1, f"{who}: frame_ms")
+        self.frames = check_int(frames, f"{who}: frames", 2)
+        self.resolution = check_int(resolution, f"{who}: resolution", 2)
+        self.frame_ms = check_int(frame_ms, f"{who}: frame_ms", 1)
         self.points = _plane_input(None, x, who)
         self.labels = _labels(y, len(self.points), who)
         self.x, self.y = x, y
@@ -317,8 +317,8 @@ def boundary_animation(
         raise ValueError(f"{who}: path must end in .gif, got {str(path)!r}")
     if getattr(model, "loss", None) is None:
         raise ValueError(f"{who}: compile the model first (model.compile(loss, optimizer))")
-    epochs = _check_int(epochs, 1, f"{who}: epochs")
-    frames = _check_int(frames, 2, f"{who}: frames")
+    epochs = check_int(epochs, f"{who}: epochs", 1)
+    frames = check_int(frames, f"{who}: frames", 2)
     kwargs = dict(fit_kwargs or {})
     taken = sorted(set(kwargs) & {"x", "y", "epochs", "verbose"})
     if taken:
@@ -352,8 +352,8 @@ def activation_maps(
 
     who = "activation_maps"
     points = _plane_input(model, x, who)
-    resolution = _check_int(resolution, 2, f"{who}: resolution")
-    max_units = _check_int(max_units, 1, f"{who}: max_units")
+    resolution = check_int(resolution, f"{who}: resolution", 2)
+    max_units = check_int(max_units, f"{who}: max_units", 1)
     blocks = _dense_blocks(model, who)
     grid, extent = _grid(points, resolution)
     ends = {id(following[-1] if following else dense) for dense, following in blocks}

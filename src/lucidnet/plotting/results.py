@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import metrics
-from ._common import POSITIVE, _check_int, _figure, _finish, _PathLike
+from ..validation import check_int
+from ._common import POSITIVE, _figure, _finish, _PathLike
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -73,7 +74,7 @@ def predicted_vs_true(
     (``lucidnet.metrics.r2_score``) and the number of samples. ``y_true`` and ``y_pred``:
     ``(n,)`` or ``(n, outputs)``, of one shape (``(n,)`` pairs with ``(n, 1)``).
     """
-    max_outputs = _check_int(max_outputs, 1, "predicted_vs_true: max_outputs")
+    max_outputs = check_int(max_outputs, "predicted_vs_true: max_outputs", 1)
     y, p = metrics._matched(y_true, y_pred, "predicted_vs_true")
     y = y.astype(np.float64).reshape(len(y), -1)
     p = p.astype(np.float64).reshape(len(p), -1)
