@@ -574,18 +574,24 @@ def test_long_models_get_unique_names_quickly():
     assert len(set(names)) == 20_000 and names[:3] == ["relu", "relu_1", "relu_2"]
 
 
+class _Scale(ln.Layer):
+    """A custom layer whose configuration holds no dtype: ``x * s``."""
+
+    def __init__(self, n, name=None):
+        super().__init__(name)
+        self.n = n
+        self.add_parameter("s", np.full(n, 0.5, dtype=np.float32))
+
+    def forward(self, x, training=False):
+        return np.asarray(x) * self.parameter("s").value
+
+    def get_config(self):
+        return {"n": self.n, "name": self.name}
+
+
 def test_a_custom_layer_without_dtype_in_its_config_loads_after_astype(tmp_path):
-    class Scale(ln.Layer):
-        def __init__(self, n, name=None):
-            super().__init__(name)
-            self.n = n
-            self.add_parameter("s", np.full(n, 0.5, dtype=np.float32))
-
-        def forward(self, x, training=False):
-            return np.asarray(x) * self.parameter("s").value
-
-        def get_config(self):
-            return {"n": self.n, "name": self.name}
+    class Scale(_Scale):  # saved under the name "Scale"
+        pass
 
     model = ln.Sequential([Scale(3), ln.Dense(3, 1, seed=0)]).astype(np.float64)
     model.layers[0].parameter("s").value = [0.1, 0.2, 0.3]
@@ -596,18 +602,7 @@ def test_a_custom_layer_without_dtype_in_its_config_loads_after_astype(tmp_path)
 
 
 def test_a_layer_with_array_shapes_but_no_dtype_in_its_config_loads_after_astype(tmp_path):
-    class Scale(ln.Layer):
-        def __init__(self, n, name=None):
-            super().__init__(name)
-            self.n = n
-            self.add_parameter("s", np.full(n, 0.5, dtype=np.float32))
-
-        def forward(self, x, training=False):
-            return np.asarray(x) * self.parameter("s").value
-
-        def get_config(self):
-            return {"n": self.n, "name": self.name}
-
+    class Scale(_Scale):
         @classmethod
         def array_shapes(cls, config):
             return {"s": (config["n"],)}
