@@ -304,21 +304,26 @@ def to_text(trace: Trace, decimals: int = 4) -> str:
     """The trace for a terminal: formulas, shapes and aligned numbers."""
     out: list[str] = []
     for section in sections(trace, decimals):
-        out.append("")
-        if section.title:
-            out.append(section.title)
-        indent = "  " * (section.level - 2)
-        out += [indent + line for line in section.caption.splitlines()]
-        out += ["  " + line for line in _text_table(section.table)]
-        for row in section.rows:
-            # under a title, rows are indented and their "=" aligned
-            width = section.label_width
-            head = f"  {row.label:<{width}}= " if section.title else f"{row.label} = "
-            head += f"{row.formula} = " if row.formula else ""
-            note = f"   ({row.note})" if row.note else ""
-            out.append(head + _text_value(row.value, decimals, len(head)) + note)
+        out += ["", *section_text(section, decimals)]
     out += [f"Note: {note}" for note in trace.notes]
     return "\n".join(out[1:])
+
+
+def section_text(section: Section, decimals: int = 4) -> list[str]:
+    """One section's lines for the terminal (the playground's one-step mode shows them one
+    section at a time)."""
+    out = [section.title] if section.title else []
+    indent = "  " * (section.level - 2)
+    out += [indent + line for line in section.caption.splitlines()]
+    out += ["  " + line for line in _text_table(section.table)]
+    for row in section.rows:
+        # under a title, rows are indented and their "=" aligned
+        width = section.label_width
+        head = f"  {row.label:<{width}}= " if section.title else f"{row.label} = "
+        head += f"{row.formula} = " if row.formula else ""
+        note = f"   ({row.note})" if row.note else ""
+        out.append(head + _text_value(row.value, decimals, len(head)) + note)
+    return out
 
 
 # --- Markdown with LaTeX -----------------------------------------------------------------

@@ -182,18 +182,30 @@ class Perceptron:
         for _ in range(int(epochs)):
             mistakes = 0
             for xi, target in zip(x, targets, strict=True):
-                predicted = self.dtype.type(xi @ self.weights + self.bias > 0)
-                if predicted != target:
-                    step = lr * (target - predicted)
-                    self.weights += step * xi
-                    self.bias = self.dtype.type(self.bias + step)
-                    mistakes += 1
-            self.errors_.append(mistakes)
+                mistakes += self.rule(xi, target, lr) != 0
+            self.errors_.append(int(mistakes))
             if mistakes == 0:
                 self.converged_ = True
                 break
         self.n_epochs_ = len(self.errors_)
         return self
+
+    def rule(self, x: np.ndarray, target: float, learning_rate: float) -> float:
+        """Rosenblatt's rule for one sample ``x (input_size,)`` with label ``target`` (0 or
+        1): predict ``y_hat = step(x . w + b)`` and, if it is wrong, move the boundary::
+
+            w <- w + lr * (target - y_hat) * x
+            b <- b + lr * (target - y_hat)
+
+        Returns ``lr * (target - y_hat)``, the step taken (0 when the prediction was right).
+        ``fit`` applies it to every sample in turn; the playground one sample at a time.
+        """
+        predicted = self.dtype.type(x @ self.weights + self.bias > 0)
+        step = self.dtype.type(learning_rate) * (self.dtype.type(target) - predicted)
+        if step:
+            self.weights += step * x
+            self.bias = self.dtype.type(self.bias + step)
+        return float(step)
 
     def __repr__(self) -> str:
         act = None if self.activation is None else type(self.activation).__name__

@@ -1,7 +1,7 @@
 """The ``lucidnet`` command (also ``python -m lucidnet``).
 
 Subcommands: ``train``, ``evaluate``, ``predict``, ``summary``, ``gradcheck``, ``demo``,
-``explain``.
+``explain``, ``playground``.
 Expected problems (a missing file, bad data, a bad option value, a model file that fails
 validation, training that diverges) print one line on stderr and exit with 1; a usage
 error (unknown option, missing argument) exits with 2, as argparse does; Ctrl-C (or
@@ -262,7 +262,36 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--decimals", type=int, default=4, help="default 4")
     explain.add_argument("--out", help="write to FILE instead of printing")
     explain.set_defaults(run=cmd_explain)
+
+    playground = commands.add_parser(
+        "playground",
+        help="a web page to build a network and watch it learn, number by number",
+        description="Serve the playground page on this machine and open it in a browser. The "
+        "training runs in lucidnet; the page draws every neuron, the weights and the "
+        "losses, and shows any neuron's numbers for any sample.",
+    )
+    playground.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1: this machine only)",
+    )
+    playground.add_argument(
+        "--port", type=int, default=8765, help="port (default 8765; 0: any free port)"
+    )
+    playground.add_argument(
+        "--no-browser", action="store_true", help="print the address without opening a browser"
+    )
+    playground.add_argument("--verbose", action="store_true", help="log every request")
+    playground.set_defaults(run=cmd_playground)
     return parser
+
+
+def cmd_playground(args: argparse.Namespace) -> int:
+    """``lucidnet playground``: serve until Ctrl-C."""
+    from ..playground import serve
+
+    serve(args.host, args.port, open_browser=not args.no_browser, verbose=args.verbose)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -170,7 +170,7 @@ def read_raw(
     if header not in (True, False, "auto"):
         raise ValueError(f"read_csv: header must be True, False or 'auto', got {header!r}")
     path = Path(path)
-    source = "<stdin>" if stdin is not None else str(path)
+    source = "<stdin>" if stdin is not None and str(path) == "-" else str(path)
     if stdin is not None:
         stdin = stdin.removeprefix("\ufeff")  # a byte-order mark, as utf-8-sig drops it
         data = stdin.encode("utf-8")
@@ -216,6 +216,7 @@ def read_csv(
     target: int | str | None = -1,
     delimiter: str = ",",
     header: bool | str = "auto",
+    text: str | None = None,
 ) -> CSVTable:
     """Read a CSV file of numeric features and one target column (or none).
 
@@ -232,6 +233,9 @@ def read_csv(
     header : bool or "auto"
         Whether the first row holds column names; ``"auto"``: it does if any of its cells
         is not a finite number.
+    text : str or None
+        The file's content, already read (an upload): ``path`` then only names it in
+        messages.
 
     Returns
     -------
@@ -260,7 +264,7 @@ def read_csv(
         raise ValueError(
             f"read_csv: target must be a column index, a column name or None, got {target!r}"
         )
-    table = read_raw(path, delimiter, header)
+    table = read_raw(path, delimiter, header, stdin=text)
     path = Path(path)
     rows, first_line = table.rows, table.first_line
     ncols = len(table.names)

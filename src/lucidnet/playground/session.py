@@ -1,0 +1,491 @@
+"""One learner's playground: the data, the network, its training, and what the page draws.
+
+The network is a lucidnet ``Sequential`` trained by lucidnet's ``Trainer`` (the engine
+``fit`` runs on): per hidden layer ``Dense`` + activation (+ ``Dropout``), then the
+output layer::
+
+    binary classification   Dense(., 1) + Sigmoid,  binary cross-entropy
+    k classes               Dense(., k) + Softmax,  cross-entropy
+    regression              Dense(., 1),            mean squared error
+
+One *frame* of the page trains ``epochs_per_frame`` epochs (one epoch is one pass over
+the training set in batches, as TensorFlow Playground's "step") and sends back a
+``snapshot``: every neuron's heatmap over the plane, the weights, the losses. A step that
+diverges is not applied: the network keeps its last finite weights and the snapshot
+carries the message.
+
+In perceptron mode the model is seed 000's neuron (``lucidnet.Perceptron`` with a step
+activation) and training is Rosenblatt's rule, one sample at a time.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import activations
+from ..batches import Batches
+from ..explain import Trace, explain
+from ..layers import Dense
+from ..optimizers import SGD
+from ..perceptron import Perceptron
+from ..serialization import save
+from ..training import Trainer, TrainingDiverged, train_step
+from . import data as pdata
+from . import network
+from .settings import Settings
+
+__all__ = ["Session"]
+
+
+def encode(values: np.ndarray, scale: float = 1.0) -> str:
+    """``values / scale`` clipped to [-1, 1], as int8 (-127 .. 127) in base64: the
+    page's heatmap format (2,500 bytes for 50 x 50 cells)."""
+    q = np.clip(np.asarray(values, dtype=np.float64) / scale, -1.0, 1.0) * 127.0
+    return base64.b64encode(np.rint(q).astype(np.int8).tobytes()).decode("ascii")
+
+
+def _r(a: Any) -> Any:
+    """Numbers for JSON: floats rounded to 6 significant digits, arrays as lists."""
+    if isinstance(a, np.ndarray):
+        return [_r(v) for v in a.tolist()] if a.ndim else _r(a.item())
+    if isinstance(a, list | tuple):
+        return [_r(v) for v in a]
+    if isinstance(a, dict):
+        return {k: _r(v) for k, v in a.items()}
+    if isinstance(a, float | np.floating):
+        v = float(a)
+        return float(f"{v:.6g}") if math.isfinite(v) else None
+    return a
+
+
+class Session:
+    """The playground state of one page: ``configure`` it, ``train`` it, draw ``snapshot``."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings: Settings | None = None
+        self.upload: pdata.Points | None = None
+        self.upload_name: str | None = None
+        self.configure(settings or Settings())
+
+    # --- set-up -------------------------------------------------------------------------
+
+    def configure(
+        self, settings: Settings, upload: tuple[pdata.Points, str] | None = None
+    ) -> None:
+        """Apply ``settings`` (and a newly uploaded data set with its file name): only the
+        live settings when nothing else changed, else start over (new data, a new
+        network, epoch 0). Nothing changes if the new set-up is refused."""
+        old = self.settings
+        if upload is None and old is not None and not settings.restarts(old):
+            self.settings = settings
+            self._apply_live()
+            return
+        fresh = object.__new__(Session)  # built aside, adopted only once it works
+        fresh.settings = settings
+        fresh.upload, fresh.upload_name = upload or (self.upload, self.upload_name)
+        fresh._build()
+        self.__dict__.update(fresh.__dict__)
+
+    def _apply_live(self) -> None:
+        s = self.settings
+        if self.network is not None:
+            self.trainer.optimizer.learning_rate = s.learning_rate
+            self._set_penalties()
+
+    def _set_penalties(self) -> None:
+        s = self.settings
+        for layer in self.dense_layers:
+            layer._w.l1 = s.reg_rate if s.regularization == "l1" else 0.0
+            layer._w.l2 = s.reg_rate if s.regularization == "l2" else 0.0
+
+    def _data(self) -> pdata.Points:
+        s = self.settings
+        if s.dataset == "upload":
+            if self.upload is None:
+                raise ValueError("dataset 'upload': no CSV file has been uploaded yet")
+            return self.upload
+        return pdata.generate(s.dataset, s.samples, s.noise, s.classes, s.seed)
+
+    def _build(self) -> None:
+        s = self.settings
+        self.data = self._data()
+        if s.dataset == "upload":  # the file decides the problem
+            s.problem = "regression" if self.data.regression else "classification"
+            if s.mode == "perceptron" and len(self.data.classes or ()) != 2:
+                raise ValueError("perceptron mode needs a CSV file with 2 classes")
+        train, test = pdata.split(self.data, s.train_ratio)
+        x = pdata.features(self.data.points, s.features)
+        self.x_train, self.x_test = x[train], x[test]
+        self.points_train, self.points_test = self.data.points[train], self.data.points[test]
+        self.y_train, self.y_test = self._targets(self.data.targets[train]), self._targets(
+            self.data.targets[test]
+        )
+        self.labels_train, self.labels_test = self.data.targets[train], self.data.targets[test]
+        self.grid_points = pdata.grid(self.data.domain, s.heatmap)
+        self.grid = pdata.features(self.grid_points, s.features)
+        self.epoch = 0
+        self.history: list[dict[str, Any]] = []
+        self.message: str | None = None  # a divergence, shown in the page
+        self.stopped: str | None = None
+        self.cursor = 0  # perceptron mode: the next sample of the rule
+        self.last_rule: dict[str, Any] | None = None
+        if s.mode == "perceptron":
+            self.network = None
+            self.perceptron = Perceptron(2, activation="step", seed=s.seed)
+            self.dense_layers: list[Dense] = []
+        else:
+            self.perceptron = None
+            self.network = network.build(s, self.n_outputs, self.task)
+            self.dense_layers = [la for la in self.network.layers if isinstance(la, Dense)]
+            self.trainer = Trainer(self.network, self.network.loss, self.network.optimizer)
+        self._record()
+
+    @property
+    def n_outputs(self) -> int:
+        k = len(self.data.classes or ())
+        return k if k > 2 else 1
+
+    @property
+    def task(self) -> str:
+        """``"binary"``, ``"multiclass"`` or ``"regression"``."""
+        if self.data.regression:
+            return "regression"
+        return "binary" if self.binary else "multiclass"
+
+    @property
+    def binary(self) -> bool:
+        return len(self.data.classes or ()) == 2
+
+    def _targets(self, t: np.ndarray) -> np.ndarray:
+        """What the loss takes: (n, 1) float 0/1 (binary), class indices (k classes),
+        (n, 1) values (regression)."""
+        return t.astype(np.float32)[:, None] if self.binary else t
+
+    # --- training -------------------------------------------------------------------------
+
+    def train(self, epochs: int = 1, samples: int = 0) -> None:
+        """Train ``epochs`` epochs (perceptron mode: or ``samples`` single-sample steps of
+        the rule). A divergence stops training with ``message`` set."""
+        if self.stopped or self.message:
+            self.stopped = self.message = None  # play again after a stop: go on
+        if self.perceptron is not None:
+            self._perceptron_steps(samples if samples else epochs * len(self.x_train))
+            return
+        s = self.settings
+        batches = Batches(self.x_train, self.y_train, s.batch_size)
+        for _ in range(epochs):
+            self.trainer.seed_epoch(batches, s.seed, self.epoch)
+            try:
+                self.trainer.run_epoch(batches, self.epoch)
+            except TrainingDiverged as err:
+                self.message = f"{err} The network keeps its last finite weights."
+                return
+            self.epoch += 1
+            self._record()
+            if self._stop():
+                return
+
+    def _stop(self) -> bool:
+        s, last = self.settings, self.history[-1]
+        if s.stop_epochs and self.epoch >= s.stop_epochs:
+            self.stopped = f"stopped after {self.epoch} epochs (the stop condition)"
+        elif s.stop_loss and last["test_loss"] is not None and last["test_loss"] <= s.stop_loss:
+            self.stopped = f"stopped: test loss {last['test_loss']:.4g} <= {s.stop_loss:g}"
+        return self.stopped is not None
+
+    def _perceptron_steps(self, n: int) -> None:
+        p = self.perceptron
+        assert p is not None
+        lr = self.settings.learning_rate
+        for _ in range(n):
+            i = self.cursor
+            x, target = self.x_train[i], float(self.labels_train[i])
+            w, b = p.weights.copy(), float(p.bias)
+            z = float(x @ w + b)
+            step = p.rule(x, target, lr)
+            self.last_rule = {
+                "index": i,
+                "x": _r(x),
+                "target": target,
+                "w": _r(w),
+                "b": _r(b),
+                "z": _r(z),
+                "y_hat": float(z > 0),
+                "step": _r(step),
+                "new_w": _r(p.weights),
+                "new_b": _r(p.bias),
+            }
+            self.cursor = (i + 1) % len(self.x_train)
+            if self.cursor == 0:
+                self.epoch += 1
+                self._record()
+                if self._stop():
+                    return
+        if self.cursor:  # mid-epoch: the curves show the current weights too
+            self._record(partial=True)
+
+    # --- what the page shows ------------------------------------------------------------------
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        if self.perceptron is not None:
+            return self.perceptron.predict(x)[:, None].astype(np.float32)
+        return self.network.predict(x)
+
+    def _loss(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
+        """The data loss (no penalty) and the accuracy (classification) on a set."""
+        if self.perceptron is not None:  # the error rate is the perceptron's "loss"
+            wrong = float(np.mean(self.perceptron.predict(x) != y[:, 0]))
+            return wrong, 1.0 - wrong
+        value, y_pred, _, _ = self.trainer.forward_loss(x, y, False, need_gradient=False)
+        if self.data.regression:
+            return float(value), None
+        if self.binary:
+            accuracy = np.mean((y_pred[:, 0] > 0.5) == (y[:, 0] > 0.5))
+        else:
+            accuracy = np.mean(y_pred.argmax(axis=1) == y)
+        return float(value), float(accuracy)
+
+    def _record(self, partial: bool = False) -> None:
+        train_loss, train_acc = self._loss(self.x_train, self.y_train)
+        test_loss, test_acc = self._loss(self.x_test, self.y_test)
+        point = {
+            "epoch": self.epoch + (self.cursor / len(self.x_train) if partial else 0),
+            "train_loss": _r(train_loss),
+            "test_loss": _r(test_loss),
+            "train_accuracy": _r(train_acc),
+            "test_accuracy": _r(test_acc),
+        }
+        if partial and self.history and self.history[-1]["epoch"] > self.epoch:
+            self.history[-1] = point  # one mid-epoch point at a time
+        else:
+            self.history.append(point)
+
+    def neuron_outputs(self, x: np.ndarray) -> list[np.ndarray]:
+        """Each hidden layer's activations (after the activation, before Dropout) and the
+        network's output, for the rows of ``x``: ``[(n, units), ..., (n, outputs)]``."""
+        outs, h = [], x
+        layers = self.network.layers
+        for i, layer in enumerate(layers):
+            h = layer.forward(h, training=False)
+            if i < len(layers) - 1 and isinstance(layer, activations.Activation):
+                outs.append(h)
+        return [*outs, h]
+
+    def snapshot(self, history_from: int = 0) -> dict[str, Any]:
+        """What the page draws after a frame: heatmaps, weights, losses, messages."""
+        s = self.settings
+        out: dict[str, Any] = {
+            "epoch": self.epoch,
+            "history": self.history[history_from:],
+            "history_length": len(self.history),
+            "message": self.message,
+            "stopped": self.stopped,
+        }
+        if self.perceptron is not None:
+            p = self.perceptron
+            out["weights"] = [{"w": _r(p.weights[:, None]), "b": _r(np.atleast_1d(p.bias))}]
+            out["output"] = encode(2.0 * self.perceptron.predict(self.grid) - 1.0)
+            out["rule"] = self.last_rule
+            out["neurons"] = []
+            return out
+        outs = self.neuron_outputs(self.grid)
+        hidden, final = outs[:-1], outs[-1]
+        out["neurons"] = [[encode(h[:, j]) for j in range(h.shape[1])] for h in hidden]
+        if self.data.regression:
+            out["output"] = encode(final[:, 0], self.output_scale)
+        elif self.binary:
+            out["output"] = encode(2.0 * final[:, 0] - 1.0)
+        else:  # the winning class and its probability, one byte each
+            out["output_class"] = base64.b64encode(final.argmax(1).astype(np.uint8)).decode()
+            out["output"] = encode(2.0 * final.max(axis=1) - 1.0)
+        out["weights"] = [{"w": _r(d.weights), "b": _r(d.bias)} for d in self.dense_layers]
+        return out
+
+    @property
+    def output_scale(self) -> float:
+        """Regression heatmaps show ``y / scale``: the largest target's size (at least 1)."""
+        return max(float(np.abs(self.data.targets).max()), 1.0)
+
+    def describe(self) -> dict[str, Any]:
+        """What the page needs once per set-up: the points, the inputs' heatmaps, the
+        layer sizes, and the first snapshot."""
+        s = self.settings
+        scale = np.maximum(np.abs(self.grid).max(axis=0), 1e-9)
+        return {
+            "settings": s.to_dict(),
+            "domain": self.data.domain,
+            "classes": self.data.classes,
+            "regression": self.data.regression,
+            "output_scale": self.output_scale,
+            "train": {"points": _r(self.points_train), "targets": _r(self.labels_train)},
+            "test": {"points": _r(self.points_test), "targets": _r(self.labels_test)},
+            "inputs": [encode(self.grid[:, j], scale[j]) for j in range(self.grid.shape[1])],
+            "sizes": [len(s.features), *([] if self.perceptron else s.layers), self.n_outputs],
+            "snapshot": self.snapshot(),
+        }
+
+    # --- edits ------------------------------------------------------------------------------------
+
+    def set_weight(self, layer: int, source: int | None, neuron: int, value: float) -> None:
+        """Set weight ``source -> neuron`` of Dense layer ``layer`` (from 0), or its bias
+        when ``source`` is None: the page's click-to-edit."""
+        if not (isinstance(value, int | float) and not isinstance(value, bool)) or not (
+            math.isfinite(value)
+        ):
+            raise ValueError(f"a weight must be a finite number, got {value!r}")
+        dense = self._dense(layer)
+        if not isinstance(neuron, int) or not 0 <= neuron < dense.out_features:
+            raise ValueError(f"layer {layer} has neurons 0 to {dense.out_features - 1}, got {neuron!r}")
+        if source is None:
+            dense.bias[neuron] = value
+            return
+        if not isinstance(source, int) or not 0 <= source < dense.in_features:
+            raise ValueError(f"layer {layer} has inputs 0 to {dense.in_features - 1}, got {source!r}")
+        dense.weights[source, neuron] = value
+
+    def _dense(self, layer: int) -> Dense:
+        if self.network is None:
+            raise ValueError("perceptron mode has no network layers to edit")
+        if not isinstance(layer, int) or not 0 <= layer < len(self.dense_layers):
+            raise ValueError(
+                f"layer must be 0 to {len(self.dense_layers) - 1} (a Dense layer), got {layer!r}"
+            )
+        return self.dense_layers[layer]
+
+    # --- the numbers of one sample --------------------------------------------------------------
+
+    def sample(self, which: str, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """The features and target of sample ``index`` of the ``"train"`` or ``"test"`` set."""
+        if which not in ("train", "test"):
+            raise ValueError(f"set must be 'train' or 'test', got {which!r}")
+        x, y = (self.x_train, self.y_train) if which == "train" else (self.x_test, self.y_test)
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(x):
+            raise ValueError(f"the {which} set has samples 0 to {len(x) - 1}, got {index!r}")
+        return x[index : index + 1], y[index : index + 1]
+
+    def explain(self, which: str, index: int) -> Trace:
+        """``lucidnet.explain`` of one sample, with one plain gradient step at the current
+        learning rate."""
+        if self.network is None:
+            raise ValueError("perceptron mode: the rule's numbers come with each step")
+        x, y = self.sample(which, index)
+        return explain(self.network, x, y=y, learning_rate=self.settings.learning_rate)
+
+    def neuron(self, which: str, index: int, layer: int, neuron: int) -> dict[str, Any]:
+        """The numbers of one neuron for one sample (see ``neuron_numbers``) and the whole
+        trace as text."""
+        trace = self.explain(which, index)
+        dense = self._dense(layer)
+        if not isinstance(neuron, int) or not 0 <= neuron < dense.out_features:
+            raise ValueError(f"layer {layer} has neurons 0 to {dense.out_features - 1}, got {neuron!r}")
+        names = (
+            self.settings.features
+            if layer == 0
+            else [f"h{layer}.{k + 1}" for k in range(dense.in_features)]
+        )
+        return neuron_numbers(trace, layer, neuron, names) | {"text": trace.to_text()}
+
+    def one_step(self, which: str, index: int) -> list[dict[str, Any]]:
+        """The stages of one training step on one sample, in order: the forward pass layer
+        by layer, the loss, the backward pass, the update (``explain``'s sections)."""
+        from ..explain_render import section_text, sections
+
+        trace = self.explain(which, index)
+        stages = []
+        phase = "forward"
+        for section in sections(trace):
+            title = section.title
+            if title.startswith("Backward"):
+                phase = "backward"
+            elif title.startswith("Update"):
+                phase = "update"
+            elif title.startswith("Loss"):
+                phase = "loss"
+            layer = None
+            for t in trace.layers:
+                if title.startswith(f"Layer {t.index} "):
+                    layer = t.index - 1
+            stages.append(
+                {
+                    "phase": phase,
+                    "title": title,
+                    "layer": layer,
+                    "text": "\n".join(section_text(section)),
+                }
+            )
+        return stages
+
+    def apply_step(self, which: str, index: int) -> None:
+        """Take the step ``one_step`` showed: plain gradient descent on that one sample."""
+        if self.network is None:
+            raise ValueError("perceptron mode: use step, which applies the rule")
+        x, y = self.sample(which, index)
+        try:
+            train_step(self.network, x, y, self.network.loss, SGD(self.settings.learning_rate))
+        except TrainingDiverged as err:
+            self.message = str(err)
+        self._record(partial=False)
+
+    # --- export -------------------------------------------------------------------------------
+
+    def export_model(self) -> bytes:
+        """The network as a ``.lucid`` file's bytes (``lucidnet.load`` reads it)."""
+        if self.network is None:
+            raise ValueError("perceptron mode has no network to export; switch to network mode")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "playground.lucid"
+            save(self.network, path)
+            return path.read_bytes()
+
+    def export_script(self) -> str:
+        """A Python script that rebuilds and retrains this network with lucidnet."""
+        from .export import script
+
+        if self.network is None:
+            raise ValueError("perceptron mode has no network to export; switch to network mode")
+        return script(self.settings, self.epoch, self.n_outputs, self.task, self.upload_name)
+
+
+def neuron_numbers(trace: Trace, layer: int, neuron: int, inputs: list[str]) -> dict[str, Any]:
+    """One neuron ``neuron`` of Dense layer ``layer`` in ``trace`` (one sample): its
+    inputs ``x``, weights ``w`` and bias ``b``, ``z = x . w + b``, ``a = f(z)``, and after
+    the loss ``dL/da``, ``f'(z)``, ``delta = dL/dz``, ``dL/dw = x delta (+ penalties)``,
+    ``dL/db = delta`` and the updated ``w`` and ``b``: the trace's numbers, column
+    ``neuron`` of layer ``layer``."""
+    t = trace.layers[layer]
+    j = neuron
+    local = None if t.local is None or t.is_softmax else t.local[0, j]
+    return _r(
+        {
+            "layer": layer,
+            "neuron": neuron,
+            "inputs": inputs,
+            "activation": t.activation,
+            "derivative": t.derivative_formula,
+            "x": t.x[0],
+            "w": t.weights[:, j],
+            "b": t.bias[j],
+            "z": t.z[0, j],
+            "a": t.a[0, j],
+            "loss": trace.loss,
+            "y": None if trace.y is None else trace.y[0],
+            "y_hat": trace.y_hat[0],
+            "grad_a": None if t.grad_a is None else t.grad_a[0, j],
+            "local": local,
+            "delta": None if t.delta is None else t.delta[0, j],
+            "fused": t.fused,
+            "grad_w": None if t.grad_weights is None else t.grad_weights[:, j],
+            "grad_b": None if t.grad_bias is None else t.grad_bias[j],
+            "l1": t.l1,
+            "l2": t.l2,
+            "learning_rate": trace.learning_rate,
+            "new_w": None if t.new_weights is None else t.new_weights[:, j],
+            "new_b": None if t.new_bias is None else t.new_bias[j],
+        }
+    )
