@@ -152,7 +152,7 @@ def split(data: Points, train_ratio: float) -> tuple[np.ndarray, np.ndarray]:
     """The rows of the training and test sets: the first ``round(n ratio)`` rows (the
     rows are shuffled), at least one in each."""
     n = len(data.points)
-    n_train = min(max(int(round(n * train_ratio)), 1), n - 1)
+    n_train = min(max(round(n * train_ratio), 1), n - 1)
     return np.arange(n_train), np.arange(n_train, n)
 
 

@@ -22,8 +22,8 @@ _TARGETS = {
 _METRICS = {"binary": '["binary_accuracy"]', "multiclass": '["accuracy"]', "regression": '["mae"]'}
 
 
-def _call(kind: str, args: tuple, kwargs: dict) -> str:
-    parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
+def _call(kind: str, args: tuple, kwargs: dict | None) -> str:
+    parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in (kwargs or {}).items()]
     if kind == "Dense":
         parts.append("seed=rng")
     return f"ln.{kind}({', '.join(parts)})"

@@ -40,7 +40,7 @@ class LayerSpec(NamedTuple):
 
     kind: str
     args: tuple[Any, ...] = ()
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] | None = None
 
 
 def layer_specs(s: Settings, n_outputs: int, task: str) -> list[LayerSpec]:
@@ -97,6 +97,6 @@ def build(s: Settings, n_outputs: int, task: str) -> Sequential:
     for spec in layer_specs(s, n_outputs, task):
         cls = getattr(lucidnet, spec.kind)
         extra = {"seed": rng} if spec.kind == "Dense" else {}
-        layers.append(cls(*spec.args, **spec.kwargs, **extra))
+        layers.append(cls(*spec.args, **(spec.kwargs or {}), **extra))
     model = Sequential(layers, input_shape=(len(s.features),))
     return model.compile(loss_name(task), optimizer(s))

@@ -17,6 +17,7 @@ Routes (the ``session`` query parameter names the page's state, made by the page
     POST /api/apply                 {set, index}        -> snapshot after that step
     POST /api/weight                {layer, source, neuron, value} -> snapshot
     POST /api/upload                {name, text}        -> set-up with the CSV's data
+    POST /api/reset                 {}                  -> set-up: new weights, epoch 0
     GET  /api/export?format=lucid   the network as a .lucid file (lucidnet.load reads it)
     GET  /api/export?format=python  a script that rebuilds and retrains it
 
@@ -100,9 +101,12 @@ class Handler(BaseHTTPRequestHandler):
     """One request; ``server`` is the ``PlaygroundServer``."""
 
     protocol_version = "HTTP/1.1"  # keep-alive: a frame's request reuses the connection
+    # Headers and body go out in two writes: without this, Nagle's algorithm holds the body
+    # until the browser's delayed ACK of the headers, 40 ms or more per frame.
+    disable_nagle_algorithm = True
     server: PlaygroundServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base's name)
+    def log_message(self, format: str, *args: Any) -> None:
         if self.server.verbose:
             super().log_message(format, *args)
 
@@ -167,20 +171,20 @@ class Handler(BaseHTTPRequestHandler):
             self._json({"error": str(err)}, err.status)
         except ValueError as err:  # a setting, an argument or an uploaded file refused
             self._json({"error": (str(err) or repr(err)).splitlines()[0]}, HTTPStatus.BAD_REQUEST)
-        except Exception as err:  # noqa: BLE001: the server keeps serving
+        except Exception as err:  # anything else: said in one line, and the server keeps serving
             message = f"{type(err).__name__}: {err}".splitlines()[0]
             self._json({"error": f"internal error: {message}"}, HTTPStatus.INTERNAL_SERVER_ERROR)
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         self._handle(self._get)
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._handle(self._post)
 
-    def do_PUT(self) -> None:  # noqa: N802
+    def do_PUT(self) -> None:
         self._handle(self._refuse)
 
-    do_DELETE = do_PATCH = do_PUT  # noqa: N815
+    do_DELETE = do_PATCH = do_PUT
 
     def _refuse(self) -> None:
         raise RequestError(HTTPStatus.METHOD_NOT_ALLOWED, f"{self.command} is not served")
@@ -231,6 +235,7 @@ class Handler(BaseHTTPRequestHandler):
             "/api/apply": self._apply,
             "/api/weight": self._weight,
             "/api/upload": self._upload,
+            "/api/reset": self._reset,
         }
         if url.path not in routes:
             raise RequestError(HTTPStatus.NOT_FOUND, f"no such action: {url.path}")
@@ -243,6 +248,10 @@ class Handler(BaseHTTPRequestHandler):
         session.configure(Settings.from_dict(body, session.settings))
         return session.describe()
 
+    def _reset(self, session: Session, body: dict[str, Any]) -> Any:
+        session.configure(session.settings, restart=True)
+        return session.describe()
+
     def _train(self, session: Session, body: dict[str, Any]) -> Any:
         epochs, samples = _frames(body)
         known = _field(body, "history_length", 0)
@@ -250,9 +259,8 @@ class Handler(BaseHTTPRequestHandler):
         return session.snapshot(history_from=known if isinstance(known, int) else 0)
 
     def _neuron(self, session: Session, body: dict[str, Any]) -> Any:
-        return session.neuron(
-            _field(body, "set"), _field(body, "index"), _field(body, "layer"), _field(body, "neuron")
-        )
+        which, index = _field(body, "set"), _field(body, "index")
+        return session.neuron(which, index, _field(body, "layer"), _field(body, "neuron"))
 
     def _onestep(self, session: Session, body: dict[str, Any]) -> Any:
         return {"stages": session.one_step(_field(body, "set"), _field(body, "index"))}
@@ -296,11 +304,13 @@ class PlaygroundServer(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        host = self.server_address[0]
-        return f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{self.server_address[1]}/"
+        host, port = self.server_address[:2]
+        return f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}/"
 
 
-def make_server(host: str = "127.0.0.1", port: int = 8765, verbose: bool = False) -> PlaygroundServer:
+def make_server(
+    host: str = "127.0.0.1", port: int = 8765, verbose: bool = False
+) -> PlaygroundServer:
     """A playground server bound to ``host:port`` (port 0: any free port); call
     ``serve_forever()`` on it (``shutdown()`` from another thread stops it)."""
     return PlaygroundServer(host, port, verbose)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import math
+import secrets
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -76,13 +77,16 @@ class Session:
     # --- set-up -------------------------------------------------------------------------
 
     def configure(
-        self, settings: Settings, upload: tuple[pdata.Points, str] | None = None
+        self,
+        settings: Settings,
+        upload: tuple[pdata.Points, str] | None = None,
+        restart: bool = False,
     ) -> None:
         """Apply ``settings`` (and a newly uploaded data set with its file name): only the
-        live settings when nothing else changed, else start over (new data, a new
-        network, epoch 0). Nothing changes if the new set-up is refused."""
+        live settings when nothing else changed and ``restart`` is False, else start over
+        (new data, a new network, epoch 0). Nothing changes if the new set-up is refused."""
         old = self.settings
-        if upload is None and old is not None and not settings.restarts(old):
+        if not restart and upload is None and old is not None and not settings.restarts(old):
             self.settings = settings
             self._apply_live()
             return
@@ -123,12 +127,14 @@ class Session:
         x = pdata.features(self.data.points, s.features)
         self.x_train, self.x_test = x[train], x[test]
         self.points_train, self.points_test = self.data.points[train], self.data.points[test]
-        self.y_train, self.y_test = self._targets(self.data.targets[train]), self._targets(
-            self.data.targets[test]
+        self.y_train, self.y_test = (
+            self._targets(self.data.targets[train]),
+            self._targets(self.data.targets[test]),
         )
         self.labels_train, self.labels_test = self.data.targets[train], self.data.targets[test]
         self.grid_points = pdata.grid(self.data.domain, s.heatmap)
         self.grid = pdata.features(self.grid_points, s.features)
+        self.build = secrets.token_hex(4)  # tells the page which set-up a snapshot is of
         self.epoch = 0
         self.history: list[dict[str, Any]] = []
         self.message: str | None = None  # a divergence, shown in the page
@@ -279,8 +285,8 @@ class Session:
 
     def snapshot(self, history_from: int = 0) -> dict[str, Any]:
         """What the page draws after a frame: heatmaps, weights, losses, messages."""
-        s = self.settings
         out: dict[str, Any] = {
+            "build": self.build,
             "epoch": self.epoch,
             "history": self.history[history_from:],
             "history_length": len(self.history),
@@ -316,7 +322,8 @@ class Session:
         """What the page needs once per set-up: the points, the inputs' heatmaps, the
         layer sizes, and the first snapshot."""
         s = self.settings
-        scale = np.maximum(np.abs(self.grid).max(axis=0), 1e-9)
+        every = pdata.features(self.grid_points, list(pdata.FEATURES))  # used or not
+        scale = np.maximum(np.abs(every).max(axis=0), 1e-9)
         return {
             "settings": s.to_dict(),
             "domain": self.data.domain,
@@ -325,7 +332,7 @@ class Session:
             "output_scale": self.output_scale,
             "train": {"points": _r(self.points_train), "targets": _r(self.labels_train)},
             "test": {"points": _r(self.points_test), "targets": _r(self.labels_test)},
-            "inputs": [encode(self.grid[:, j], scale[j]) for j in range(self.grid.shape[1])],
+            "inputs": {f: encode(every[:, j], scale[j]) for j, f in enumerate(pdata.FEATURES)},
             "sizes": [len(s.features), *([] if self.perceptron else s.layers), self.n_outputs],
             "snapshot": self.snapshot(),
         }
@@ -339,24 +346,30 @@ class Session:
             math.isfinite(value)
         ):
             raise ValueError(f"a weight must be a finite number, got {value!r}")
-        dense = self._dense(layer)
-        if not isinstance(neuron, int) or not 0 <= neuron < dense.out_features:
-            raise ValueError(f"layer {layer} has neurons 0 to {dense.out_features - 1}, got {neuron!r}")
+        dense = self._dense(layer, neuron)
         if source is None:
             dense.bias[neuron] = value
             return
         if not isinstance(source, int) or not 0 <= source < dense.in_features:
-            raise ValueError(f"layer {layer} has inputs 0 to {dense.in_features - 1}, got {source!r}")
+            last = dense.in_features - 1
+            raise ValueError(f"layer {layer} has inputs 0 to {last}, got {source!r}")
         dense.weights[source, neuron] = value
 
-    def _dense(self, layer: int) -> Dense:
+    def _dense(self, layer: int, neuron: int) -> Dense:
+        """Dense layer ``layer`` (from 0), having checked that it has neuron ``neuron``."""
         if self.network is None:
             raise ValueError("perceptron mode has no network layers to edit")
         if not isinstance(layer, int) or not 0 <= layer < len(self.dense_layers):
             raise ValueError(
                 f"layer must be 0 to {len(self.dense_layers) - 1} (a Dense layer), got {layer!r}"
             )
-        return self.dense_layers[layer]
+        dense = self.dense_layers[layer]
+        if isinstance(neuron, bool) or not isinstance(neuron, int):
+            raise ValueError(f"neuron must be a whole number, got {neuron!r}")
+        if not 0 <= neuron < dense.out_features:
+            last = dense.out_features - 1
+            raise ValueError(f"layer {layer} has neurons 0 to {last}, got {neuron!r}")
+        return dense
 
     # --- the numbers of one sample --------------------------------------------------------------
 
@@ -381,9 +394,7 @@ class Session:
         """The numbers of one neuron for one sample (see ``neuron_numbers``) and the whole
         trace as text."""
         trace = self.explain(which, index)
-        dense = self._dense(layer)
-        if not isinstance(neuron, int) or not 0 <= neuron < dense.out_features:
-            raise ValueError(f"layer {layer} has neurons 0 to {dense.out_features - 1}, got {neuron!r}")
+        dense = self._dense(layer, neuron)
         names = (
             self.settings.features
             if layer == 0
