@@ -50,7 +50,7 @@ from .settings import Settings
 __all__ = ["MAX_BODY", "PlaygroundServer", "make_server"]
 
 STATIC = Path(__file__).parent / "static"
-MAX_BODY = MAX_UPLOAD_BYTES + 64 * 1024  # an upload's CSV text and its JSON wrapping
+MAX_BODY = 2 * MAX_UPLOAD_BYTES + 64 * 1024  # an upload's CSV text, JSON-escaped, and more
 MAX_SESSIONS = 8  # pages open at once; the oldest is forgotten beyond this
 TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
 

@@ -59,9 +59,10 @@ def _r(a: Any) -> Any:
         return [_r(v) for v in a]
     if isinstance(a, dict):
         return {k: _r(v) for k, v in a.items()}
-    if isinstance(a, float | np.floating):
-        v = float(a)
-        return float(f"{v:.6g}") if math.isfinite(v) else None
+    if isinstance(a, np.generic):  # a NumPy scalar: its Python value
+        a = a.item()
+    if isinstance(a, float):
+        return float(f"{a:.6g}") if math.isfinite(a) else None
     return a
 
 
@@ -485,7 +486,7 @@ def neuron_numbers(trace: Trace, layer: int, neuron: int, inputs: list[str]) -> 
             "z": t.z[0, j],
             "a": t.a[0, j],
             "loss": trace.loss,
-            "y": None if trace.y is None else trace.y[0],
+            "y": None if trace.y is None else np.atleast_1d(trace.y[0]),
             "y_hat": trace.y_hat[0],
             "grad_a": None if t.grad_a is None else t.grad_a[0, j],
             "local": local,

@@ -97,14 +97,14 @@ class Settings:
 
     def _agree(self, given: dict[str, Any]) -> None:
         """Make the settings consistent, or say which two disagree."""
-        if self.dataset in CLASSIFICATION and self.problem != "classification":
-            if "problem" in given and "dataset" in given:
-                raise ValueError(f"dataset {self.dataset!r} is for classification, not regression")
-            self.dataset = "plane"  # the problem changed: its first data set
-        if self.dataset in REGRESSION and self.problem != "regression":
-            if "problem" in given and "dataset" in given:
-                raise ValueError(f"dataset {self.dataset!r} is for regression, not classification")
-            self.dataset = "circle"
+        kind = "classification" if self.dataset in CLASSIFICATION else "regression"
+        if self.dataset != "upload" and kind != self.problem:
+            if "dataset" in given and "problem" in given:
+                raise ValueError(f"dataset {self.dataset!r} is for {kind}, not {self.problem}")
+            if "dataset" in given:  # a data set chosen: its problem follows
+                self.problem = kind
+            else:  # the problem changed: its first data set
+                self.dataset = "circle" if self.problem == "classification" else "plane"
         if self.dataset in ("circle", "xor"):
             self.classes = 2
         n = len(self.layers)
