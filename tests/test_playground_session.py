@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import lucidnet as ln
-from lucidnet.playground.data import read_upload
+from lucidnet.playground.data import FEATURES, read_upload
 from lucidnet.playground.session import Session
 from lucidnet.playground.settings import Settings
 
@@ -322,7 +322,7 @@ def test_set_weight_with_no_source_edits_the_bias():
         ((0, 0, 0, float("inf")), r"a weight must be a finite number, got inf"),
         ((0, 0, 0, "1"), r"a weight must be a finite number, got '1'"),
         ((0, 0, 0, True), r"a weight must be a finite number, got True"),
-        ((0, 0, 0, 1e39), r"a weight must be a finite number"),  # inf as float32
+        ((0, 0, 0, 1e39), r"too large for the weights' float32"),  # inf as float32
     ],
 )
 def test_set_weight_refuses_bad_edits_and_changes_nothing(args, message):
@@ -572,7 +572,9 @@ def test_describe_gives_the_points_and_the_input_maps():
     assert d["train"]["targets"] == s.labels_train.tolist()
     g = page_grid(10).astype(np.float64)
     x1, x2sq = g[:, 0], g[:, 1] ** 2
-    assert len(d["inputs"]) == 2
-    assert np.abs(decode(d["inputs"][0]).astype(int) - quantize(x1 / np.abs(x1).max())).max() <= 1
-    assert np.abs(decode(d["inputs"][1]).astype(int) - quantize(x2sq / x2sq.max())).max() <= 1
+    assert list(d["inputs"]) == list(FEATURES)  # every input, used or not, by name
+    assert (
+        np.abs(decode(d["inputs"]["x1"]).astype(int) - quantize(x1 / np.abs(x1).max())).max() <= 1
+    )
+    assert np.abs(decode(d["inputs"]["x2^2"]).astype(int) - quantize(x2sq / x2sq.max())).max() <= 1
     assert d["snapshot"]["epoch"] == 0 and d["settings"] == s.settings.to_dict()

@@ -131,7 +131,6 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             raise RequestError(HTTPStatus.LENGTH_REQUIRED, "Content-Length is required") from None
         if length < 0 or length > MAX_BODY:
-            self.close_connection = True  # the body is not read
             raise RequestError(
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                 f"request body of {length} bytes; at most {MAX_BODY}",
@@ -163,17 +162,24 @@ class Handler(BaseHTTPRequestHandler):
         data = json.dumps(value, separators=(",", ":"), allow_nan=False).encode("utf-8")
         self._send(status, data, "application/json")
 
+    def _error(self, status: HTTPStatus, message: str) -> None:
+        """A one-line ``{"error": ...}``; the connection then closes, since a refused
+        request's body may be left unread in it."""
+        data = json.dumps({"error": message.splitlines()[0] if message else status.phrase})
+        self._send(status, data.encode("utf-8"), "application/json", {"Connection": "close"})
+
     def _handle(self, route: Callable[[], None]) -> None:
         try:
             self._check_origin()
             route()
         except RequestError as err:
-            self._json({"error": str(err)}, err.status)
+            self._error(err.status, str(err))
         except ValueError as err:  # a setting, an argument or an uploaded file refused
-            self._json({"error": (str(err) or repr(err)).splitlines()[0]}, HTTPStatus.BAD_REQUEST)
+            self._error(HTTPStatus.BAD_REQUEST, str(err) or repr(err))
         except Exception as err:  # anything else: said in one line, and the server keeps serving
-            message = f"{type(err).__name__}: {err}".splitlines()[0]
-            self._json({"error": f"internal error: {message}"}, HTTPStatus.INTERNAL_SERVER_ERROR)
+            self._error(
+                HTTPStatus.INTERNAL_SERVER_ERROR, f"internal error: {type(err).__name__}: {err}"
+            )
 
     def do_GET(self) -> None:
         self._handle(self._get)

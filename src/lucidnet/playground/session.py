@@ -33,10 +33,9 @@ from .. import activations
 from ..batches import Batches
 from ..explain import Trace, explain
 from ..layers import Dense
-from ..optimizers import SGD
 from ..perceptron import Perceptron
 from ..serialization import save
-from ..training import Trainer, TrainingDiverged, train_step
+from ..training import Trainer, TrainingDiverged
 from . import data as pdata
 from . import network
 from .settings import Settings
@@ -348,6 +347,10 @@ class Session:
         ):
             raise ValueError(f"a weight must be a finite number, got {value!r}")
         dense = self._dense(layer, neuron)
+        with np.errstate(over="ignore"):
+            stored = dense.weights.dtype.type(value)
+        if not np.isfinite(stored):
+            raise ValueError(f"{value!r} is too large for the weights' {dense.weights.dtype}")
         if source is None:
             dense.bias[neuron] = value
             return
@@ -434,15 +437,19 @@ class Session:
         return stages
 
     def apply_step(self, which: str, index: int) -> None:
-        """Take the step ``one_step`` showed: plain gradient descent on that one sample."""
+        """Take the step ``one_step`` showed: plain gradient descent on that one sample,
+        the trace's new weights (dropout, the identity in a trace, is left out here too)."""
         if self.network is None:
             raise ValueError("perceptron mode: use step, which applies the rule")
-        x, y = self.sample(which, index)
-        try:
-            train_step(self.network, x, y, self.network.loss, SGD(self.settings.learning_rate))
-        except TrainingDiverged as err:
-            self.message = str(err)
-        self._record(partial=False)
+        trace = self.explain(which, index)
+        new = [(t.new_weights, t.new_bias) for t in trace.layers]
+        if not all(np.isfinite(w).all() and np.isfinite(b).all() for w, b in new):
+            self.message = "this step makes a weight non-finite; it was not applied"
+            return
+        for dense, (w, b) in zip(self.dense_layers, new, strict=True):
+            dense.weights[...] = w
+            dense.bias[...] = b
+        self._record()
 
     # --- export -------------------------------------------------------------------------------
 

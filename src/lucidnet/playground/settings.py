@@ -131,6 +131,8 @@ class Settings:
 def _number(key: str, value: Any, whole: bool) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"setting {key!r} must be a number, got {value!r}")
+    if isinstance(value, int) and abs(value) > 2**53:  # math.isfinite would overflow
+        raise ValueError(f"setting {key!r} is too large, got {value!r}")
     if not math.isfinite(value) or (whole and value != int(value)):
         kind = "a whole number" if whole else "a finite number"
         raise ValueError(f"setting {key!r} must be {kind}, got {value!r}")
@@ -153,7 +155,7 @@ def _check(key: str, value: Any) -> Any:
     if not isinstance(value, list):
         raise ValueError(f"setting {key!r} must be a list, got {value!r}")
     if key == "features":
-        bad = [f for f in value if f not in FEATURES]
+        bad = [f for f in value if not isinstance(f, str) or f not in FEATURES]
         if bad or not value or len(set(value)) != len(value):
             raise ValueError(
                 f"setting 'features' must be distinct names from {', '.join(FEATURES)} "
@@ -169,7 +171,7 @@ def _check(key: str, value: Any) -> Any:
                 f"{MAX_UNITS} neurons, got {value!r}"
             )
         return list(value)
-    bad = [a for a in value if a not in ACTIVATIONS]  # activations
+    bad = [a for a in value if not isinstance(a, str) or a not in ACTIVATIONS]  # activations
     if bad:
         raise ValueError(
             f"setting 'activations': {bad[0]!r} is not one of {', '.join(ACTIVATIONS)}"

@@ -20,7 +20,7 @@ sessionStorage.setItem("lucidnet-session", SID);
 
 const state = {
   setup: null, settings: null, snapshot: null, history: [], playing: false,
-  sample: null, neuron: null, stages: null, stage: 0, links: [], maps: [],
+  sample: null, neuron: null, stages: null, stage: 0, links: [], maps: [], seq: 0,
 };
 const stats = { frames: 0, fps: 0, times: [] };
 window.playground = { state, stats, session: SID };
@@ -230,13 +230,22 @@ function toggleFeature(name) {
 
 // --- drawing a snapshot -------------------------------------------------------------------
 
-function drawSnapshot(snap, append) {
-  if (snap.build !== state.setup.snapshot.build) {  // the server started this page's set-up over
-    change(state.settings);
+// A snapshot of another set-up is either late (asked before the page changed its set-up:
+// dropped) or says the server forgot this page's session (asked since: set up again).
+// An appended snapshot's history starts at entry history_length - history.length; one
+// older than what the page shows is dropped.
+function drawSnapshot(snap, append, seq = state.seq) {
+  if (snap.build !== state.setup.snapshot.build) {
+    if (seq === state.seq) change(state.settings);
     return;
   }
+  if (append) {
+    if (snap.history_length < state.history.length) return;
+    state.history = state.history.slice(0, snap.history_length - snap.history.length).concat(snap.history);
+  } else {
+    state.history = snap.history.slice();
+  }
   state.snapshot = snap;
-  state.history = append ? state.history.concat(snap.history) : snap.history.slice();
   $("epoch").textContent = snap.epoch;
   snap.neurons.forEach((maps, l) => maps.forEach((m, j) => paint(state.maps[l][j].firstChild, decode(m))));
   const single = state.outputs.length === 1 ? state.outputs[0] : null;
@@ -527,9 +536,10 @@ function countFrame() {
 async function loop() {
   while (state.playing) {
     try {
+      const seq = state.seq;
       const snap = await api("train", { epochs: state.settings.epochs_per_frame, history_length: state.history.length });
+      drawSnapshot(snap, true, seq);  // even when paused meanwhile: the server took the step
       if (!state.playing) break;
-      drawSnapshot(snap, true);
       countFrame();
     } catch (err) { showMessage(err.message); pause(); }
     await new Promise((resolve) => requestAnimationFrame(resolve));
@@ -552,7 +562,8 @@ function pause() {
 async function step() {
   pause();
   const body = state.settings.mode === "perceptron" ? { epochs: 0, samples: 1 } : { epochs: 1 };
-  try { drawSnapshot(await api("train", { ...body, history_length: state.history.length }), true); }
+  const seq = state.seq;
+  try { drawSnapshot(await api("train", { ...body, history_length: state.history.length }), true, seq); }
   catch (err) { showMessage(err.message); }
 }
 
@@ -560,6 +571,7 @@ async function step() {
 
 function setup(data) {
   const restarted = data.snapshot.epoch === 0;
+  state.seq += 1;
   state.setup = data;
   state.settings = data.settings;
   if (restarted) {
