@@ -190,22 +190,24 @@ class Perceptron:
         self.n_epochs_ = len(self.errors_)
         return self
 
-    def rule(self, x: np.ndarray, target: float, learning_rate: float) -> float:
+    def rule(self, x: np.ndarray, target: np.floating, learning_rate: np.floating) -> np.floating:
         """Rosenblatt's rule for one sample ``x (input_size,)`` with label ``target`` (0 or
         1): predict ``y_hat = step(x . w + b)`` and, if it is wrong, move the boundary::
 
             w <- w + lr * (target - y_hat) * x
             b <- b + lr * (target - y_hat)
 
-        Returns ``lr * (target - y_hat)``, the step taken (0 when the prediction was right).
-        ``fit`` applies it to every sample in turn; the playground one sample at a time.
+        ``target`` and ``learning_rate`` are scalars of the perceptron's dtype (``fit``
+        converts them once, not per sample). Returns ``lr * (target - y_hat)``, the step
+        taken (0 when the prediction was right). ``fit`` applies the rule to every sample
+        in turn; the playground one sample at a time.
         """
-        predicted = self.dtype.type(x @ self.weights + self.bias > 0)
-        step = self.dtype.type(learning_rate) * (self.dtype.type(target) - predicted)
+        predicted = x @ self.weights + self.bias > 0
+        step = learning_rate * (target - predicted)
         if step:
             self.weights += step * x
             self.bias = self.dtype.type(self.bias + step)
-        return float(step)
+        return step
 
     def __repr__(self) -> str:
         act = None if self.activation is None else type(self.activation).__name__

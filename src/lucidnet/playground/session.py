@@ -214,7 +214,7 @@ class Session:
             x, target = self.x_train[i], float(self.labels_train[i])
             w, b = p.weights.copy(), float(p.bias)
             z = float(x @ w + b)
-            step = p.rule(x, target, lr)
+            step = float(p.rule(x, p.dtype.type(target), p.dtype.type(lr)))
             self.last_rule = {
                 "index": i,
                 "x": _r(x),
