@@ -43,9 +43,9 @@ SCREENSHOT_SETUP = (
     "learning_rate=0.01&noise=0.1"
 )
 
-PICK_FIRST_SAMPLE = """
+PICK_SAMPLE = """
 const canvas = document.getElementById("output"), box = canvas.getBoundingClientRect();
-const [px, py] = toPixel(...window.playground.state.setup.train.points[0]);
+const [px, py] = toPixel(...window.playground.state.setup.train.points[arguments[0]]);
 canvas.dispatchEvent(new MouseEvent("click", {
   clientX: box.left + px * box.width / canvas.width,
   clientY: box.top + py * box.height / canvas.height, bubbles: true}));
@@ -72,10 +72,11 @@ def browser(profile: str) -> webdriver.Chrome:
 
 
 def load(driver: webdriver.Chrome, url: str, fragment: str) -> None:
-    driver.get("about:blank")
-    driver.get(url + ("#" + fragment if fragment else ""))
+    # A tab keeps its session id in sessionStorage: forget it (on a page of the same origin
+    # that runs no script) so that the page starts a new session from the fragment.
+    driver.get(url + "static/playground.css")
     driver.execute_script("sessionStorage.clear()")
-    driver.refresh()
+    driver.get(url + ("#" + fragment if fragment else ""))
     deadline = time.time() + 20
     while driver.execute_script("return document.body.dataset.ready") != "true":
         if time.time() > deadline:
@@ -132,12 +133,20 @@ def main() -> None:
             if args.screenshot:
                 load(driver, server.url, SCREENSHOT_SETUP)
                 driver.find_element(By.ID, "play").click()
-                time.sleep(6)
+                time.sleep(2)
                 driver.find_element(By.ID, "play").click()
                 driver.find_element(By.ID, "show-test").click()
-                driver.execute_script(PICK_FIRST_SAMPLE)
-                nodes = driver.find_elements(By.CSS_SELECTOR, '.node[data-layer="1"]')
-                nodes[2].click()
+                sid = driver.execute_script("return window.playground.session")
+                session = server.sessions.get(sid)[0]
+                p = session.network.predict(session.x_train)
+                hardest = int(p[range(len(p)), session.labels_train].argmin())  # a lesson
+                driver.execute_script(PICK_SAMPLE, hardest)
+                hidden = session.neuron_outputs(session.x_train[hardest : hardest + 1])[1]
+                busiest = int(abs(hidden[0]).argmax())  # a neuron with numbers to show
+                driver.find_element(
+                    By.CSS_SELECTOR, f'.node[data-layer="1"][data-neuron="{busiest}"]'
+                ).click()
+                driver.set_window_size(1500, 1080)
                 time.sleep(1)
                 driver.save_screenshot(args.screenshot)
         finally:

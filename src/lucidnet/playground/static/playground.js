@@ -20,7 +20,7 @@ sessionStorage.setItem("lucidnet-session", SID);
 
 const state = {
   setup: null, settings: null, snapshot: null, history: [], playing: false,
-  sample: null, neuron: null, stages: null, stage: 0, links: [], maps: [], seq: 0,
+  sample: null, neuron: null, stages: null, stage: 0, links: [], maps: [], seq: 0, looping: false,
 };
 const stats = { frames: 0, fps: 0, times: [] };
 window.playground = { state, stats, session: SID };
@@ -415,15 +415,20 @@ async function showNeuron() {
 
 function vec(a, digits = 4) { return "[" + a.map((v) => fmt(v, digits)).join(", ") + "]"; }
 
+function target(y) {  // a class index is named; values are shown as numbers
+  const classes = state.setup.classes;
+  return classes && classes.length > 2 ? `class ${classes[y[0]]}` : vec(y, 3);
+}
+
 function renderNeuron(n) {
   const last = n.layer === state.settings.layers.length || state.settings.mode === "perceptron";
   $("neuron-title").textContent = `Neuron ${n.neuron + 1} of ${last ? "the output layer" : `hidden layer ${n.layer + 1}`} (${n.activation})`;
-  const terms = n.inputs.map((name, i) => `${name} ${fmt(n.x[i])} × ${fmt(n.w[i])}`).join(" + ");
+  const terms = n.inputs.map((name, i) => `${name}: ${fmt(n.x[i])} × ${fmt(n.w[i])} +`).join("\n");
   const penalty = (n.l2 ? ` + 2·${n.l2}·w` : "") + (n.l1 ? ` + ${n.l1}·sign(w)` : "");
   const rows = [
-    ["z", "z = x·w + b", `${terms} + ${fmt(n.b)} = ${fmt(n.z)}`],
+    ["z", "z = x·w + b", `${terms}\nbias: ${fmt(n.b)}\n= ${fmt(n.z)}`],
     ["a", `a = ${n.activation.toLowerCase()}(z)`, fmt(n.a)],
-    ["loss", "L (this sample)", `${fmt(n.loss)}   (y = ${vec(n.y, 3)}, y_hat = ${vec(n.y_hat)})`],
+    ["loss", "L (this sample)", `${fmt(n.loss)}   (y = ${target(n.y)}, y_hat = ${vec(n.y_hat)})`],
     ["grad_a", "dL/da", fmt(n.grad_a)],
     ["local", `f'(z) = ${n.derivative}`, n.local === null ? "(softmax: a Jacobian, see the trace)" : fmt(n.local)],
     ["delta", n.fused ? "δ = dL/dz (y_hat − y, fused)" : "δ = dL/dz = dL/da · f'(z)", fmt(n.delta)],
@@ -533,17 +538,26 @@ function countFrame() {
   $("fps").textContent = stats.fps;
 }
 
+function trainFrame() {
+  return api("train", { epochs: state.settings.epochs_per_frame, history_length: state.history.length });
+}
+
+// The next epoch is asked for as soon as a frame is drawn, so that the server trains while
+// the browser paints. A frame answered after a pause is still drawn: the server took it.
 async function loop() {
-  while (state.playing) {
-    try {
-      const seq = state.seq;
-      const snap = await api("train", { epochs: state.settings.epochs_per_frame, history_length: state.history.length });
-      drawSnapshot(snap, true, seq);  // even when paused meanwhile: the server took the step
-      if (!state.playing) break;
-      countFrame();
-    } catch (err) { showMessage(err.message); pause(); }
+  state.looping = true;
+  let seq = state.seq, pending = trainFrame();
+  while (true) {
+    let snap;
+    try { snap = await pending; } catch (err) { showMessage(err.message); pause(); break; }
+    drawSnapshot(snap, true, seq);
+    if (!state.playing) break;
+    countFrame();
+    seq = state.seq;
+    pending = trainFrame();
     await new Promise((resolve) => requestAnimationFrame(resolve));
   }
+  state.looping = false;
 }
 
 function play() {
@@ -551,7 +565,7 @@ function play() {
   showMessage("");
   state.playing = true;
   $("play").textContent = "❚❚ pause";
-  loop();
+  if (!state.looping) loop();
 }
 
 function pause() {
