@@ -20,16 +20,17 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-from lucidnet.playground import Session, Settings, make_server
+from lucidnet.playground import Session, Settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from headless import chrome, serving
 
 SETUPS = {
     "default (2 inputs, 4-2 hidden, 50x50)": "",
@@ -52,26 +53,7 @@ canvas.dispatchEvent(new MouseEvent("click", {
 """
 
 
-def browser(profile: str) -> webdriver.Chrome:
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1500,1000",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(arg)
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-
-
-def load(driver: webdriver.Chrome, url: str, fragment: str) -> None:
+def load(driver, url: str, fragment: str) -> None:
     # A tab keeps its session id in sessionStorage: forget it (on a page of the same origin
     # that runs no script) so that the page starts a new session from the fragment.
     driver.get(url + "static/playground.css")
@@ -84,7 +66,7 @@ def load(driver: webdriver.Chrome, url: str, fragment: str) -> None:
         time.sleep(0.05)
 
 
-def play_rate(driver: webdriver.Chrome, seconds: float) -> float:
+def play_rate(driver, seconds: float) -> float:
     """Full updates per second over ``seconds`` of play (after one second of warm-up)."""
     driver.find_element(By.ID, "play").click()
     time.sleep(1.0)
@@ -120,11 +102,9 @@ def main() -> None:
     parser.add_argument("--screenshot", help="save a screenshot of a trained spiral here")
     parser.add_argument("--out", default="bench/results/playground_fps.json")
     args = parser.parse_args()
-    server = make_server("127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     results = {}
-    with tempfile.TemporaryDirectory() as profile:
-        driver = browser(profile)
+    with serving() as server, tempfile.TemporaryDirectory() as profile:
+        driver = chrome(Path(profile))
         try:
             for _ in range(args.rounds):  # interleaved: each round runs every set-up once
                 for name, fragment in SETUPS.items():
@@ -151,7 +131,6 @@ def main() -> None:
                 driver.save_screenshot(args.screenshot)
         finally:
             driver.quit()
-            server.shutdown()
     rows = {
         name: {
             "updates_per_s_median": statistics.median(rates),

@@ -18,7 +18,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -27,24 +26,19 @@ import numpy as np
 import pytest
 
 import lucidnet
+from headless import CHROMEDRIVER, CHROMIUM, chrome, serving
 from lucidnet.playground import data as pdata
-from lucidnet.playground import make_server
 
 try:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.actions.action_builder import ActionBuilder
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 except ImportError as err:  # pragma: no cover - depends on the machine
-    webdriver = None
     SELENIUM_MISSING = f"selenium is not installed ({err})"
 else:
     SELENIUM_MISSING = ""
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 SRC = Path(__file__).resolve().parent.parent / "src"
 
 # Counts the page's API requests whose answer it has not yet read (``window.__pending``).
@@ -72,13 +66,8 @@ WHITE, ORANGE, BLUE = (232, 234, 235), (245, 147, 34), (8, 119, 189)
 
 @pytest.fixture(scope="module")
 def server():
-    srv = make_server("127.0.0.1", 0)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-    thread.join(5)
+    with serving() as srv:
+        yield srv
 
 
 @pytest.fixture(scope="module")
@@ -90,32 +79,13 @@ def driver():
             pytest.skip(f"{path} is not installed")
     profile = tempfile.TemporaryDirectory(prefix="playground-chrome-")
     downloads = Path(profile.name) / "downloads"
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1500,1000",
-        f"--user-data-dir={Path(profile.name) / 'profile'}",
-    ):
-        options.add_argument(arg)
-    options.add_experimental_option(
-        "prefs",
-        {"download.default_directory": str(downloads), "download.prompt_for_download": False},
-    )
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    chrome = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    prefs = {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+    browser = chrome(Path(profile.name) / "profile", prefs, browser_log=True)
     try:
-        chrome.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": PENDING_HOOK})
-        yield chrome
+        browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": PENDING_HOOK})
+        yield browser
     finally:
-        chrome.quit()
+        browser.quit()
         profile.cleanup()
 
 

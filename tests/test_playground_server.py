@@ -14,21 +14,17 @@ import numpy as np
 import pytest
 
 import lucidnet as ln
+from headless import serving
 from lucidnet.playground import server as pserver
-from lucidnet.playground.server import MAX_BODY, make_server
+from lucidnet.playground.server import MAX_BODY
 
 SRC = Path(ln.__file__).resolve().parents[1]  # the lucidnet under test, for subprocesses
 
 
 @pytest.fixture(scope="module")
 def srv():
-    server = make_server("127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with serving() as server:
+        yield server
 
 
 class Reply:
