@@ -32,9 +32,9 @@ CHROME_ARGS = (
 
 
 @contextmanager
-def serving() -> Iterator[PlaygroundServer]:
+def serving(max_sessions: int = 8) -> Iterator[PlaygroundServer]:
     """A playground server on 127.0.0.1 (a free port) for the ``with`` block."""
-    server = make_server("127.0.0.1", 0)
+    server = make_server("127.0.0.1", 0, max_sessions=max_sessions)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

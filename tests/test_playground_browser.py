@@ -124,8 +124,6 @@ def settle(driver, timeout=10.0):
 
 def open_page(driver, server, fragment=""):
     """A fresh page (a new session) at ``server.url + fragment``."""
-    if driver.current_url.startswith(server.url):
-        js(driver, "sessionStorage.clear()")
     driver.get("about:blank")  # a real load even when only the fragment would differ
     driver.get_log("browser")  # forget the earlier pages' console
     driver.get(server.url + fragment)
@@ -788,26 +786,107 @@ def test_a_weight_shows_on_hover_and_is_edited_on_click(driver, server):
 # --- 12. divergence ---------------------------------------------------------------------------
 
 
-def test_a_divergence_is_reported_and_the_weights_stay_finite(driver, server):
+def test_a_divergence_is_reported_rolled_back_and_training_goes_on_at_a_lower_rate(driver, server):
     open_page(
         driver, server, "#problem=regression&dataset=plane&activations=relu,relu&learning_rate=10"
     )
     assert page_state(driver, "settings.learning_rate") == 10
     assert page_state(driver, "settings.dataset") == "plane"
+    session, lock = session_of(driver, server)
+    with lock:
+        initial = session.network.get_weights()
     click(driver, "step")
     wait_until(lambda: visible(driver, "message"), what="the message")
     settle(driver)
     message = text(driver, "message")
     assert re.search(r"training diverged at epoch 1, batch \d+: .* is not finite", message)
     assert "Lower the learning rate or scale the inputs." in message
-    assert "keeps its last finite weights" in message
+    assert "back to its weights after epoch 0" in message
     assert text(driver, "epoch") == "0"
-    session, lock = session_of(driver, server)
     with lock:
         assert session.epoch == 0 and session.message == message
-        for dense in session.dense_layers:
-            assert np.isfinite(dense.weights).all() and np.isfinite(dense.bias).all()
+        for before, after in zip(initial, session.network.get_weights(), strict=True):
+            np.testing.assert_array_equal(after, before)  # the epoch's start, not mid-way
     assert not page_state(driver, "playing")
+    # the advice works: a lower rate trains from those weights
+    Select(driver.find_element(By.ID, "learning_rate")).select_by_visible_text("0.001")
+    settle(driver)
+    click(driver, "step")
+    wait_until(lambda: text(driver, "epoch") == "1", what="epoch 1")
+    settle(driver)
+    assert not visible(driver, "message")
+    with lock:
+        assert session.epoch == 1 and session.message is None
+
+
+def test_a_forgotten_session_is_set_up_again_never_answered_from_another(driver, server):
+    open_page(driver, server, "#dataset=xor&layers=3&activations=relu")
+    click(driver, "step")
+    wait_until(lambda: text(driver, "epoch") == "1", what="epoch 1")
+    settle(driver)
+    sid = js(driver, "return window.playground.session")
+    with server.sessions._lock:  # as a restart, or newer pages pushing it out, would
+        del server.sessions._sessions[sid]
+    node = driver.find_element(By.CSS_SELECTOR, '.node[data-layer="0"][data-neuron="0"]')
+    node.click()
+    wait_until(lambda: "set up again, with new weights" in text(driver, "message"), what="it")
+    settle(driver)
+    session, lock = server.sessions._sessions[sid]  # made again, with the page's settings
+    with lock:
+        assert session.settings.dataset == "xor" and session.settings.layers == [3]
+        assert session.settings.activations == ["relu"]
+        assert js(driver, "return window.playground.state.setup.snapshot.build") == session.build
+    assert text(driver, "epoch") == "0"
+
+
+def test_apply_is_refused_when_training_happened_after_the_step_was_shown(driver, server):
+    open_page(driver, server)
+    click_sample(driver, 0)
+    click(driver, "onestep")
+    wait_until(lambda: visible(driver, "stage"), what="the stages")
+    settle(driver)
+    session, lock = session_of(driver, server)
+    with lock:  # training behind the page's back, as another frame would
+        session.train(1)
+        before = session.network.get_weights()
+    js(driver, "applyStep()")
+    settle(driver)
+    assert "changed since this step was shown" in text(driver, "message")
+    with lock:
+        for a, b in zip(before, session.network.get_weights(), strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_play_again_after_a_stop_goes_on(driver, server):
+    open_page(driver, server, "#stop_epochs=3")
+    click(driver, "play")
+    wait_until(lambda: "stopped after 3 epochs" in text(driver, "message"), what="the stop")
+    settle(driver)
+    assert text(driver, "epoch") == "3" and not page_state(driver, "playing")
+    click(driver, "play")
+    wait_until(lambda: int(text(driver, "epoch")) >= 6, what="epochs after the stop")
+    click(driver, "play")
+    settle(driver)
+
+
+def test_multi_class_output_neurons_show_their_probabilities(driver, server):
+    open_page(driver, server, "#dataset=spiral&classes=3")
+    settle(driver)
+    session, lock = session_of(driver, server)
+    with lock:
+        probabilities = session.network.predict(session.grid)
+    for k in range(3):
+        pixels = js(
+            driver,
+            "const c = document.querySelectorAll('.node[data-layer=\"2\"] canvas')[arguments[0]];"
+            "const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+            "return [c.width, Array.from(d)];",
+            k,
+        )
+        assert pixels[0] == session.settings.heatmap
+        blue = np.array(pixels[1]).reshape(-1, 4)[:, 2].astype(float)
+        # a more probable class paints bluer: the pixels follow the probabilities
+        assert np.corrcoef(blue, probabilities[:, k])[0, 1] > 0.9
 
 
 # --- 13. safety -----------------------------------------------------------------------------

@@ -21,9 +21,17 @@ from lucidnet.playground.server import MAX_BODY
 SRC = Path(ln.__file__).resolve().parents[1]  # the lucidnet under test, for subprocesses
 
 
+# The pages the tests below use without setting them up first (only a set-up creates a
+# session; a request for another is 409, tested below).
+PAGES = ("healthy", "h", "o", "cs", "l", "j", "fast", "fr", "args", "py", "x", "m", "k")
+
+
 @pytest.fixture(scope="module")
 def srv():
-    with serving() as server:
+    with serving(max_sessions=1000) as server:
+        client = Client(server.server_address[1])
+        for page in PAGES:
+            assert client.post(f"/api/settings?session={page}", {}).status == 200
         yield server
 
 
@@ -173,6 +181,7 @@ def test_a_wrong_origin_is_403(srv, conn, origin):
 def test_the_servers_own_origin_is_200(srv, conn, name):
     origin = f"http://{name}:{srv.server_address[1]}"
     sid = "own-" + name.replace(".", "-")
+    conn.post(f"/api/settings?session={sid}", {})
     reply = conn.post(f"/api/train?session={sid}", {"epochs": 1}, {"Origin": origin})
     assert reply.status == 200 and reply.json()["epoch"] == 1
 
@@ -185,7 +194,7 @@ def test_post_without_json_is_415(srv, conn, kind):
     headers = {} if kind is None else {"Content-Type": kind}
     reply = conn.send("POST", "/api/settings?session=t", b'{"dataset": "xor"}', headers)
     assert error(reply, 415) == "POST bodies must be application/json"
-    assert srv.sessions.get("t")[0].settings.dataset == "circle"
+    assert "t" not in srv.sessions._sessions  # nothing was set up
     assert_serves(conn)
 
 
@@ -342,6 +351,7 @@ def test_a_settings_error_is_400_naming_the_setting(srv, conn, given, message):
 
 def test_train_returns_only_the_history_the_page_lacks(conn):
     sid = "?session=hist"
+    conn.post("/api/settings" + sid, {})
     first = conn.post("/api/train" + sid, {"epochs": 2, "history_length": 1}).json()
     assert first["epoch"] == 2 and first["history_length"] == 3
     assert [h["epoch"] for h in first["history"]] == [1, 2]
@@ -514,6 +524,7 @@ def test_cli_serves_and_prints_its_address():
         assert found, (line, proc.stderr.read() if proc.poll() is not None else "")
         port = int(found.group(1))
         assert port > 0
+        Client(port).post("/api/settings?session=cli", {})
         reply = Client(port).post("/api/train?session=cli", {"epochs": 1})
         assert reply.status == 200 and reply.json()["epoch"] == 1
     finally:
@@ -522,3 +533,111 @@ def test_cli_serves_and_prints_its_address():
         proc.wait(10)
         proc.stdout.close()
         proc.stderr.close()
+
+
+# --- a page and the server's set-up -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/api/train?session=never", {"epochs": 1}),
+        (
+            "POST",
+            "/api/neuron?session=never",
+            {"set": "train", "index": 0, "layer": 0, "neuron": 0},
+        ),
+        ("POST", "/api/reset?session=never", {}),
+        ("GET", "/api/export?session=never&format=python", None),
+    ],
+)
+def test_a_session_the_server_does_not_have_is_409_and_not_made(srv, conn, method, path, body):
+    if method == "GET":
+        reply = conn.send(method, path)
+    else:
+        reply = conn.post(path, body)
+    assert "not on the server any more" in error(reply, 409)
+    assert "never" not in srv.sessions._sessions
+
+
+def test_a_request_for_a_set_up_the_session_no_longer_has_is_409(srv, conn):
+    d = conn.post("/api/settings?session=builds", {"dataset": "xor"}).json()
+    old = d["snapshot"]["build"]
+    assert conn.post(f"/api/train?session=builds&build={old}", {"epochs": 1}).status == 200
+    new = conn.post("/api/reset?session=builds", {}).json()["snapshot"]["build"]
+    assert new != old
+    body = {"set": "train", "index": 0, "layer": 0, "neuron": 0}
+    assert "another set-up" in error(
+        conn.post(f"/api/neuron?session=builds&build={old}", body), 409
+    )
+    reply = conn.send("GET", f"/api/export?session=builds&build={old}&format=lucid")
+    assert "another set-up" in error(reply, 409)
+    assert conn.post(f"/api/neuron?session=builds&build={new}", body).status == 200
+    assert srv.sessions.get("builds")[0].epoch == 0  # the refused requests changed nothing
+
+
+def test_the_oldest_session_is_forgotten_beyond_the_limit():
+    with serving(max_sessions=2) as server:
+        client = Client(server.server_address[1])
+        for page in ("p1", "p2", "p3"):
+            assert client.post(f"/api/settings?session={page}", {}).status == 200
+        assert list(server.sessions._sessions) == ["p2", "p3"]
+        assert error(client.post("/api/train?session=p1", {}), 409)
+
+
+@pytest.mark.parametrize("site", ["cross-site", "same-site"])
+def test_a_request_the_browser_marks_as_from_another_site_is_403(srv, conn, site):
+    reply = conn.send(
+        "GET", "/api/export?session=x&format=python", headers={"Sec-Fetch-Site": site}
+    )
+    assert error(reply, 403) == f"a {site} request is not served"
+    reply = conn.post("/api/train?session=x", {"epochs": 1}, {"Sec-Fetch-Site": site})
+    assert error(reply, 403) == f"a {site} request is not served"
+
+
+@pytest.mark.parametrize("site", ["same-origin", "none"])
+def test_a_request_from_the_page_or_typed_is_served(conn, site):
+    reply = conn.send("GET", "/", headers={"Sec-Fetch-Site": site})
+    assert reply.status == 200
+
+
+def test_head_gives_the_headers_without_the_body(conn):
+    reply = conn.send("HEAD", "/")
+    assert reply.status == 200 and reply.body == b""
+    assert int(reply.headers.getheader("Content-Length")) == len(
+        (pserver.STATIC / "index.html").read_bytes()
+    )
+
+
+def test_options_is_405(conn):
+    assert error(conn.send("OPTIONS", "/api/train?session=x"), 405) == "OPTIONS is not served"
+
+
+def test_a_body_nested_too_deeply_is_400(conn):
+    reply = conn.post("/api/train?session=x", b"[" * 200_000)
+    assert error(reply, 400) == "the body is nested too deeply"
+    assert_serves(conn)
+
+
+def test_a_static_name_too_long_is_404_and_says_no_path(conn):
+    message = error(conn.send("GET", "/static/" + "a" * 300), 404)
+    assert message.startswith("no such file: /static/aaa") and "/work" not in message
+    assert_serves(conn)
+
+
+@pytest.mark.parametrize("known", [-1, True, 1.5, "3"])
+def test_a_bad_history_length_is_400(conn, known):
+    reply = conn.post("/api/train?session=x", {"epochs": 0, "history_length": known})
+    assert "'history_length' must be a whole number >= 0" in error(reply, 400)
+
+
+def test_single_sample_steps_are_refused_in_network_mode(conn):
+    reply = conn.post("/api/train?session=x", {"epochs": 0, "samples": 3})
+    assert error(reply, 400) == "'samples' (single-sample steps) are for perceptron mode"
+
+
+def test_an_upload_without_a_name_is_named_upload_csv(srv, conn):
+    conn.post("/api/upload?session=noname", {"name": "", "text": CSV})
+    assert srv.sessions.get("noname")[0].upload_name == "upload.csv"
+    script = conn.send("GET", "/api/export?session=noname&format=python").body.decode()
+    assert "read_upload('upload.csv'" in script

@@ -270,13 +270,55 @@ def test_apply_step_takes_exactly_the_step_shown(given):
     trace = s.explain("test", 3)
     before = weights_of(s)
     epoch, points = s.epoch, len(s.history)
+    s.one_step("test", 3)
     s.apply_step("test", 3)
     for t, dense in zip(trace.layers, s.dense_layers, strict=True):
         np.testing.assert_array_equal(dense.weights, t.new_weights)
         np.testing.assert_array_equal(dense.bias, t.new_bias)
     assert not np.array_equal(before[0], s.dense_layers[0].weights)
-    assert s.epoch == epoch and len(s.history) == points + 1
+    assert s.epoch == epoch and len(s.history) == points  # the curve is per epoch
     assert s.message is None
+    assert s.latest["train_loss"] == pytest.approx(s._loss(s.x_train, s.y_train)[0], rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    "between",
+    [
+        lambda s: s.train(1),
+        lambda s: s.set_weight(0, 0, 0, 0.5),
+    ],
+    ids=["train", "edit"],
+)
+def test_apply_step_is_refused_when_the_network_changed_since_it_was_shown(between):
+    s = session()
+    s.one_step("train", 0)
+    between(s)
+    before = s.network.get_weights()
+    with pytest.raises(ValueError, match="changed since this step was shown"):
+        s.apply_step("train", 0)
+    for a, b in zip(before, s.network.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_apply_step_after_a_rate_change_takes_the_step_shown_at_the_old_rate():
+    s = session()
+    trace = s.explain("train", 0)  # at 0.03, as one_step shows it
+    s.one_step("train", 0)
+    s.configure(Settings.from_dict({"learning_rate": 3.0}, s.settings))
+    s.apply_step("train", 0)
+    for t, dense in zip(trace.layers, s.dense_layers, strict=True):
+        np.testing.assert_array_equal(dense.weights, t.new_weights)
+
+
+def test_apply_step_is_refused_for_another_sample_or_twice():
+    s = session()
+    s.one_step("train", 0)
+    with pytest.raises(ValueError, match="no step of test sample 0 is shown"):
+        s.apply_step("test", 0)
+    s.one_step("train", 1)
+    s.apply_step("train", 1)
+    with pytest.raises(ValueError, match="no step of train sample 1 is shown"):
+        s.apply_step("train", 1)
 
 
 # --- edits ------------------------------------------------------------------------------------
@@ -339,7 +381,7 @@ def test_set_weight_refuses_bad_edits_and_changes_nothing(args, message):
 
 def assert_diverged(s, epochs):
     assert s.message is not None and "diverged" in s.message
-    assert "keeps its last finite weights" in s.message
+    assert f"back to its weights after epoch {s.epoch}" in s.message
     assert s.epoch < epochs  # training stopped
     assert all(np.isfinite(w).all() for w in s.network.get_weights())
     assert s.history[-1]["epoch"] == s.epoch
@@ -350,6 +392,29 @@ def test_a_diverging_learning_rate_stops_training_with_finite_weights():
     s = session(problem="regression", learning_rate=10.0, activations=["relu", "relu"])
     s.train(5)
     assert_diverged(s, 5)
+
+
+def test_a_divergence_rolls_back_the_epoch_and_a_lower_rate_trains_on():
+    s = session(problem="regression", learning_rate=10.0, activations=["relu", "relu"])
+    s.train(1)
+    initial = [w.copy() for w in s.network.get_weights()]
+    s.train(1)
+    if s.message is None:  # the first epoch survived: it is the weights to go back to
+        initial = [w.copy() for w in s.network.get_weights()]
+        s.train(5)
+    assert s.message is not None
+    for a, b in zip(initial, s.network.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)  # exactly the epoch's start, not mid-way
+    assert s.trainer.optimizer.iterations == s.epoch * len(Batches_of(s))
+    s.configure(Settings.from_dict({"learning_rate": 0.001}, s.settings))
+    epoch = s.epoch
+    s.train(3)
+    assert s.message is None and s.epoch == epoch + 3
+    assert "training diverged and was rolled back" in s.export_script()
+
+
+def Batches_of(s):
+    return range(-(-len(s.x_train) // s.settings.batch_size))
 
 
 def test_an_edited_huge_weight_stops_training_with_finite_weights():
@@ -490,7 +555,8 @@ def test_perceptron_snapshot_draws_its_line():
     g = page_grid(20)
     expected = np.where(g @ w + b > 0, 127, -127)
     np.testing.assert_array_equal(decode(snap["output"]), expected)
-    assert snap["history"][-1]["epoch"] == pytest.approx(30 / len(s.x_train))
+    assert snap["latest"]["epoch"] == pytest.approx(30 / len(s.x_train))
+    assert [h["epoch"] for h in snap["history"]] == [0]  # the curve is per whole epoch
 
 
 @pytest.mark.parametrize(
@@ -578,3 +644,70 @@ def test_describe_gives_the_points_and_the_input_maps():
     )
     assert np.abs(decode(d["inputs"]["x2^2"]).astype(int) - quantize(x2sq / x2sq.max())).max() <= 1
     assert d["snapshot"]["epoch"] == 0 and d["settings"] == s.settings.to_dict()
+
+
+# --- long runs, frames, stops -----------------------------------------------------------------
+
+
+def test_the_curve_keeps_every_epoch_then_every_tenth_and_so_on():
+    from lucidnet.playground.session import history_stride
+
+    kept = [e for e in range(0, 25_000) if e % history_stride(e) == 0]
+    assert kept[:1001] == list(range(1001)) and kept[1000:1003] == [1000, 1010, 1020]
+    assert kept[-3:] == [24_700, 24_800, 24_900] and len(kept) == 1000 + 900 + 150
+    assert len([e for e in range(10**6) if e % history_stride(e) == 0]) < 4000  # a few thousand
+
+
+def test_a_frame_stops_after_its_time_budget_but_trains_at_least_one_epoch():
+    s = session()
+    assert s.train(50, budget=0.0) == 1 and s.epoch == 1  # the budget is spent at once
+    assert s.train(3) == 3 and s.epoch == 4  # no budget: every epoch asked for
+
+
+def test_a_perceptron_frame_has_a_time_budget_too():
+    s = session(mode="perceptron", dataset="gauss")
+    assert s.train(100, budget=0.0) == 255  # checked every 256 steps
+    assert s.cursor == 255 % len(s.x_train)
+
+
+def test_play_after_a_stop_goes_on_and_a_changed_condition_stops_again():
+    s = session(stop_epochs=3)
+    s.train(10)
+    assert s.epoch == 3 and "3 epochs" in s.stopped
+    s.train(2)
+    assert s.epoch == 5 and s.stopped is None  # no stop again at once
+    s.configure(Settings.from_dict({"stop_epochs": 6}, s.settings))
+    s.train(10)
+    assert s.epoch == 6 and "6 epochs" in s.stopped
+
+
+def test_stop_loss_looks_at_the_latest_test_loss():
+    s = session(stop_loss=0.5, learning_rate=0.3)
+    s.train(100)
+    assert s.stopped is not None and s.latest["test_loss"] <= 0.5
+    assert s.epoch < 100
+
+
+def test_multi_class_snapshots_carry_each_class_probability():
+    s = session(dataset="spiral", classes=3, heatmap=10)
+    snap = s.snapshot()
+    p = s.network.predict(s.grid)
+    assert len(snap["outputs"]) == 3
+    for k in range(3):
+        assert np.abs(decode(snap["outputs"][k]) - quantize(2 * p[:, k] - 1)).max() <= 1
+
+
+def test_the_script_says_when_the_page_changed_the_training_by_hand():
+    s = session()
+    s.train(2)
+    assert "It ends with the same weights as the page's network." in s.export_script()
+    s.configure(Settings.from_dict({"batch_size": 20}, s.settings))  # live, mid-run
+    s.set_weight(0, 0, 0, 0.5)
+    text = s.export_script()
+    assert "Its weights will differ" in text
+    assert "a setting changed during training; a weight was edited" in text
+
+
+def test_single_sample_steps_are_for_perceptron_mode():
+    with pytest.raises(ValueError, match=r"'samples' .* are for perceptron mode"):
+        session().train(0, samples=3)

@@ -276,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="address to bind (default 127.0.0.1: this machine only)",
     )
     playground.add_argument(
-        "--port", type=int, default=8765, help="port (default 8765; 0: any free port)"
+        "--port", type=_port, default=8765, help="port (default 8765; 0: any free port)"
     )
     playground.add_argument(
         "--no-browser", action="store_true", help="print the address without opening a browser"
@@ -284,6 +284,16 @@ def build_parser() -> argparse.ArgumentParser:
     playground.add_argument("--verbose", action="store_true", help="log every request")
     playground.set_defaults(run=cmd_playground)
     return parser
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a whole number from 0 to 65535, not {text!r}")
+    return port
 
 
 def cmd_playground(args: argparse.Namespace) -> int:

@@ -32,8 +32,10 @@ def serve(
     server = make_server(host, port, verbose)
     print(f"lucidnet playground: {server.url}  (Ctrl-C to stop)", flush=True)
     if host not in ("127.0.0.1", "localhost", "::1"):
+        names = ", ".join(sorted(server.hosts))
         print(
-            f"note: bound to {host}: other machines on the network can reach the page",
+            f"note: bound to {host}: other machines may connect; the page answers requests "
+            f"addressed to {names} (others get 403, against DNS rebinding)",
             file=sys.stderr,
         )
     if open_browser:

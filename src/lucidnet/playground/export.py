@@ -22,6 +22,15 @@ _TARGETS = {
 _METRICS = {"binary": '["binary_accuracy"]', "multiclass": '["accuracy"]', "regression": '["mae"]'}
 
 
+def _differs(changed_by_hand: list[str] | None) -> str:
+    if not changed_by_hand:
+        return "It ends with the same weights as the page's network.\n"
+    return (
+        "Its weights will differ from the page's network, whose training was changed on\n"
+        f"the way: {'; '.join(changed_by_hand)}.\n"
+    )
+
+
 def _call(kind: str, args: tuple, kwargs: dict | None) -> str:
     parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in (kwargs or {}).items()]
     if kind == "Dense":
@@ -30,10 +39,17 @@ def _call(kind: str, args: tuple, kwargs: dict | None) -> str:
 
 
 def script(
-    s: Settings, epochs: int, n_outputs: int, task: str, upload_name: str | None = None
+    s: Settings,
+    epochs: int,
+    n_outputs: int,
+    task: str,
+    upload_name: str | None = None,
+    changed_by_hand: list[str] | None = None,
 ) -> str:
     """The script for settings ``s`` after ``epochs`` epochs; ``upload_name``: the CSV
-    file the data came from (the script reads it from the working folder)."""
+    file the data came from (the script reads it from the working folder);
+    ``changed_by_hand``: what happened in the page that the script cannot retrace (its
+    docstring then says that its weights will differ)."""
     if s.dataset == "upload":
         load = (
             f"with open({upload_name!r}, encoding='utf-8') as f:  # the uploaded file\n"
@@ -53,7 +69,7 @@ def script(
 Data set {s.dataset!r}, features {", ".join(s.features)}, hidden layers {s.layers or "none"},
 {s.optimizer} at learning rate {s.learning_rate:g}, batch size {s.batch_size}, {epochs} epochs.
 Run it with lucidnet installed: python this_file.py
-"""
+{_differs(changed_by_hand)}"""
 
 import numpy as np
 

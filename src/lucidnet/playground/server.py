@@ -6,25 +6,34 @@ which leaves the 50 ms of a 20-frames-per-second budget to training and drawing.
 framework would add a dependency to every install (lucidnet's core is NumPy and tqdm) and
 nothing this page needs.
 
-Routes (the ``session`` query parameter names the page's state, made by the page)::
+Routes. The ``session`` query parameter names the page (a random id made at each page
+load); ``build``, sent by the page with every request but a set-up, names the set-up it
+shows (``Session.build``)::
 
     GET  /                          the page
     GET  /static/<file>             its script and style sheet (only files of static/)
     POST /api/settings              {settings}          -> set-up: points, heatmaps, snapshot
+    POST /api/upload                {name, text}        -> set-up with the CSV's data
+    POST /api/reset                 {}                  -> set-up: new weights, epoch 0
     POST /api/train                 {"epochs": k}       -> snapshot (perceptron: "samples")
     POST /api/neuron                {set, index, layer, neuron} -> that neuron's numbers
     POST /api/onestep               {set, index}        -> the stages of one step
     POST /api/apply                 {set, index}        -> snapshot after that step
     POST /api/weight                {layer, source, neuron, value} -> snapshot
-    POST /api/upload                {name, text}        -> set-up with the CSV's data
-    POST /api/reset                 {}                  -> set-up: new weights, epoch 0
     GET  /api/export?format=lucid   the network as a .lucid file (lucidnet.load reads it)
     GET  /api/export?format=python  a script that rebuilds and retrains it
 
+Only a set-up (``/api/settings``, ``/api/upload``) creates a session. Any other request
+for a session the server does not have, or for a set-up (``build``) it no longer has,
+gets 409, and the page sets itself up again: it is never answered from another network
+than the one it draws. A snapshot carries the curve points after ``history_length``,
+the number the page has.
+
 Safety: the server binds 127.0.0.1 unless told otherwise. A request whose ``Host`` is not
 the server's own address (``127.0.0.1:PORT``, ``localhost:PORT`` or the bound host) is
-refused with 403, and so is one with another ``Origin``: a web page elsewhere cannot
-reach the playground through DNS rebinding or a cross-site form. POST bodies must be
+refused with 403, and so is one with another ``Origin``, or that the browser marks as
+coming from another site (``Sec-Fetch-Site``): a web page elsewhere cannot reach the
+playground through DNS rebinding, a cross-site form or an image. POST bodies must be
 JSON (``Content-Type: application/json``) of at most ``MAX_BODY`` bytes. A malformed
 request gets a 4xx status and a one-line ``{"error": ...}``; a failure inside the server
 gets 500 and the same; the server keeps serving either way.
@@ -44,7 +53,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .data import MAX_UPLOAD_BYTES, read_upload
-from .session import Session
+from .session import FRAME_BUDGET, Session
 from .settings import Settings
 
 __all__ = ["MAX_BODY", "PlaygroundServer", "make_server"]
@@ -53,6 +62,11 @@ STATIC = Path(__file__).parent / "static"
 MAX_BODY = 2 * MAX_UPLOAD_BYTES + 64 * 1024  # an upload's CSV text, JSON-escaped, and more
 MAX_SESSIONS = 8  # pages open at once; the oldest is forgotten beyond this
 TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
+
+
+GONE = "this page's set-up is not on the server any more (restarted, or too many pages open)"
+CHANGED = "this page shows another set-up than the server's (it changed meanwhile)"
+SETUP_ROUTES = ("/api/settings", "/api/upload")  # the requests that may create a session
 
 
 class RequestError(Exception):
@@ -66,17 +80,24 @@ class RequestError(Exception):
 class Sessions:
     """The pages' sessions by id, the most recently used last, at most ``MAX_SESSIONS``."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = MAX_SESSIONS) -> None:
         self._sessions: OrderedDict[str, tuple[Session, threading.Lock]] = OrderedDict()
         self._lock = threading.Lock()
+        self.limit = limit
 
-    def get(self, sid: str) -> tuple[Session, threading.Lock]:
+    def get(self, sid: str, create: bool = False) -> tuple[Session, threading.Lock]:
+        """The session ``sid``; a new one only with ``create`` (a set-up). Any other
+        request for an unknown session is refused with 409: the page's set-up is not the
+        server's (the server restarted, or forgot the session for newer ones), and it
+        must set up again rather than be answered from another network."""
         if not (0 < len(sid) <= 64 and sid.replace("-", "").isalnum()):
             raise RequestError(HTTPStatus.BAD_REQUEST, "session: 1 to 64 letters, digits or '-'")
         with self._lock:
             if sid not in self._sessions:
+                if not create:
+                    raise RequestError(HTTPStatus.CONFLICT, GONE)
                 self._sessions[sid] = (Session(), threading.Lock())
-                while len(self._sessions) > MAX_SESSIONS:
+                while len(self._sessions) > self.limit:
                     self._sessions.popitem(last=False)
             self._sessions.move_to_end(sid)
             return self._sessions[sid]
@@ -87,6 +108,14 @@ def _field(body: dict[str, Any], key: str, default: Any = ...) -> Any:
     if value is ...:
         raise RequestError(HTTPStatus.BAD_REQUEST, f"missing {key!r}")
     return value
+
+
+def _known(body: dict[str, Any]) -> int:
+    """``history_length``: the curve points the page has (the answer sends the rest)."""
+    known = body.get("history_length", 0)
+    if isinstance(known, bool) or not isinstance(known, int) or known < 0:
+        raise ValueError(f"'history_length' must be a whole number >= 0, got {known!r}")
+    return known
 
 
 def _frames(body: dict[str, Any]) -> tuple[int, int]:
@@ -104,6 +133,7 @@ class Handler(BaseHTTPRequestHandler):
     # Headers and body go out in two writes: without this, Nagle's algorithm holds the body
     # until the browser's delayed ACK of the headers, 40 ms or more per frame.
     disable_nagle_algorithm = True
+    timeout = 120  # seconds: an idle connection is closed (the page opens a new one)
     server: PlaygroundServer
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -119,6 +149,9 @@ class Handler(BaseHTTPRequestHandler):
         origin = self.headers.get("Origin")
         if origin is not None and origin not in {f"http://{h}" for h in self.server.hosts}:
             raise RequestError(HTTPStatus.FORBIDDEN, f"Origin {origin!r} is not this server's")
+        site = self.headers.get("Sec-Fetch-Site")  # browsers say where a request comes from
+        if site is not None and site not in ("same-origin", "none"):
+            raise RequestError(HTTPStatus.FORBIDDEN, f"a {site} request is not served")
 
     def _body(self) -> dict[str, Any]:
         kind = self.headers.get("Content-Type", "").split(";")[0].strip()
@@ -140,6 +173,8 @@ class Handler(BaseHTTPRequestHandler):
             body = json.loads(raw.decode("utf-8")) if raw else {}
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
             raise RequestError(HTTPStatus.BAD_REQUEST, f"the body is not JSON: {err}") from None
+        except RecursionError:
+            raise RequestError(HTTPStatus.BAD_REQUEST, "the body is nested too deeply") from None
         if not isinstance(body, dict):
             raise RequestError(HTTPStatus.BAD_REQUEST, "the body must be a JSON object")
         return body
@@ -187,10 +222,13 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._handle(self._post)
 
+    def do_HEAD(self) -> None:  # GET's headers, without the body (``_send``)
+        self._handle(self._get)
+
     def do_PUT(self) -> None:
         self._handle(self._refuse)
 
-    do_DELETE = do_PATCH = do_PUT
+    do_DELETE = do_PATCH = do_OPTIONS = do_PUT
 
     def _refuse(self) -> None:
         raise RequestError(HTTPStatus.METHOD_NOT_ALLOWED, f"{self.command} is not served")
@@ -208,20 +246,34 @@ class Handler(BaseHTTPRequestHandler):
         raise RequestError(HTTPStatus.NOT_FOUND, f"no such page: {url.path}")
 
     def _static(self, name: str) -> None:
-        path = (STATIC / name).resolve()
-        if not path.is_relative_to(STATIC.resolve()) or not path.is_file():
-            raise RequestError(HTTPStatus.NOT_FOUND, f"no such file: /static/{name}")
+        try:
+            path = (STATIC / name).resolve()
+            found = path.is_relative_to(STATIC.resolve()) and path.is_file()
+        except (OSError, ValueError):  # a name too long, a NUL in it
+            found = False
+        if not found:
+            raise RequestError(HTTPStatus.NOT_FOUND, f"no such file: /static/{name[:80]}")
         kind = TYPES.get(path.suffix, "application/octet-stream")
         self._send(HTTPStatus.OK, path.read_bytes(), kind + "; charset=utf-8")
 
-    def _session(self, query: dict[str, list[str]]) -> tuple[Session, threading.Lock]:
+    def _session(
+        self, query: dict[str, list[str]], create: bool = False
+    ) -> tuple[Session, threading.Lock]:
         sid = query.get("session", [""])[0]
-        return self.server.sessions.get(sid)
+        return self.server.sessions.get(sid, create)
+
+    @staticmethod
+    def _check_build(session: Session, query: dict[str, list[str]]) -> None:
+        """A request made for a set-up (``build``) the session no longer has: 409."""
+        build = query.get("build", [None])[0]
+        if build is not None and build != session.build:
+            raise RequestError(HTTPStatus.CONFLICT, CHANGED)
 
     def _export(self, query: dict[str, list[str]]) -> None:
         session, lock = self._session(query)
         kind = query.get("format", ["lucid"])[0]
         with lock:
+            self._check_build(session, query)
             if kind == "lucid":
                 data, mime, name = session.export_model(), "application/octet-stream", "lucid"
             elif kind == "python":
@@ -246,9 +298,13 @@ class Handler(BaseHTTPRequestHandler):
         if url.path not in routes:
             raise RequestError(HTTPStatus.NOT_FOUND, f"no such action: {url.path}")
         body = self._body()
-        session, lock = self._session(parse_qs(url.query))
-        with lock:
-            self._json(routes[url.path](session, body))
+        query = parse_qs(url.query)
+        session, lock = self._session(query, create=url.path in SETUP_ROUTES)
+        with lock:  # the answer is made under the session's lock and sent after it
+            if url.path not in SETUP_ROUTES:
+                self._check_build(session, query)
+            answer = routes[url.path](session, body)
+        self._json(answer)
 
     def _settings(self, session: Session, body: dict[str, Any]) -> Any:
         session.configure(Settings.from_dict(body, session.settings))
@@ -260,9 +316,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _train(self, session: Session, body: dict[str, Any]) -> Any:
         epochs, samples = _frames(body)
-        known = _field(body, "history_length", 0)
-        session.train(epochs, samples)
-        return session.snapshot(history_from=known if isinstance(known, int) else 0)
+        session.train(epochs, samples, budget=FRAME_BUDGET)
+        return session.snapshot(_known(body))
 
     def _neuron(self, session: Session, body: dict[str, Any]) -> Any:
         which, index = _field(body, "set"), _field(body, "index")
@@ -273,13 +328,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def _apply(self, session: Session, body: dict[str, Any]) -> Any:
         session.apply_step(_field(body, "set"), _field(body, "index"))
-        return session.snapshot()
+        return session.snapshot(_known(body))
 
     def _weight(self, session: Session, body: dict[str, Any]) -> Any:
         session.set_weight(
             _field(body, "layer"), body.get("source"), _field(body, "neuron"), _field(body, "value")
         )
-        return session.snapshot()
+        return session.snapshot(_known(body))
 
     def _upload(self, session: Session, body: dict[str, Any]) -> Any:
         name, text = _field(body, "name"), _field(body, "text")
@@ -289,7 +344,8 @@ class Handler(BaseHTTPRequestHandler):
         if not isinstance(given, dict):
             raise ValueError("upload: 'settings' must be a JSON object")
         settings = Settings.from_dict({**given, "dataset": "upload"}, session.settings)
-        session.configure(settings, upload=(read_upload(name, text), Path(name).name))
+        file_name = Path(name).name or "upload.csv"
+        session.configure(settings, upload=(read_upload(file_name, text), file_name))
         return session.describe()
 
 
@@ -298,25 +354,37 @@ class PlaygroundServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, host: str, port: int, verbose: bool = False) -> None:
+    def __init__(
+        self, host: str, port: int, verbose: bool = False, max_sessions: int = MAX_SESSIONS
+    ) -> None:
+        if ":" in host:  # an IPv6 address, such as ::1
+            self.address_family = socket.AF_INET6
         super().__init__((host, port), Handler)
         self.verbose = verbose
-        self.sessions = Sessions()
+        self.sessions = Sessions(max_sessions)
         bound = self.server_address[1]
         names = {"127.0.0.1", "localhost", "[::1]", host if ":" not in host else f"[{host}]"}
-        if host in ("0.0.0.0", "", "::"):  # every interface: the machine's own name too
-            names.add(socket.gethostname())
+        if host in ("0.0.0.0", "", "::"):  # every interface: the machine's names too
+            name = socket.gethostname()
+            try:
+                addresses = socket.gethostbyname_ex(name)[2]
+            except OSError:
+                addresses = []
+            names.update([name, *addresses])
         self.hosts = {f"{name}:{bound}" for name in names}
 
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}/"
+        if host in ("0.0.0.0", "", "::"):
+            host = "127.0.0.1"
+        return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
 
 
 def make_server(
-    host: str = "127.0.0.1", port: int = 8765, verbose: bool = False
+    host: str = "127.0.0.1", port: int = 8765, verbose: bool = False, max_sessions: int = 8
 ) -> PlaygroundServer:
-    """A playground server bound to ``host:port`` (port 0: any free port); call
-    ``serve_forever()`` on it (``shutdown()`` from another thread stops it)."""
-    return PlaygroundServer(host, port, verbose)
+    """A playground server bound to ``host:port`` (port 0: any free port) that keeps the
+    ``max_sessions`` most recently used pages; call ``serve_forever()`` on it
+    (``shutdown()`` from another thread stops it)."""
+    return PlaygroundServer(host, port, verbose, max_sessions)

@@ -24,6 +24,7 @@ import base64
 import math
 import secrets
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,19 @@ from . import data as pdata
 from . import network
 from .settings import Settings
 
-__all__ = ["Session"]
+__all__ = ["FRAME_BUDGET", "Session", "history_stride"]
+
+FRAME_BUDGET = 0.1  # seconds of training per frame, beyond the first epoch
+
+
+def history_stride(epoch: int) -> int:
+    """Every epoch of the first 1,000 goes into the loss curve, then every 10th up to
+    10,000, every 100th up to 100,000, and so on: a curve of a long run stays a few
+    thousand points (the page redraws it every frame), and each point keeps its place."""
+    stride = 1
+    while epoch >= 1000 * stride:
+        stride *= 10
+    return stride
 
 
 def encode(values: np.ndarray, scale: float = 1.0) -> str:
@@ -98,6 +111,9 @@ class Session:
 
     def _apply_live(self) -> None:
         s = self.settings
+        self.stop_done = False  # a changed stop condition may stop again
+        if self.epoch or self.cursor:  # mid-run: the exported script cannot retrace this
+            self.changed_by_hand.add("a setting changed during training")
         if self.network is not None:
             self.trainer.optimizer.learning_rate = s.learning_rate
             self._set_penalties()
@@ -135,10 +151,15 @@ class Session:
         self.grid_points = pdata.grid(self.data.domain, s.heatmap)
         self.grid = pdata.features(self.grid_points, s.features)
         self.build = secrets.token_hex(4)  # tells the page which set-up a snapshot is of
+        self.version = 0  # counts the changes of the weights (one_step's check)
+        self.pending_step: tuple[int, str, int, list[np.ndarray]] | None = None
+        self.changed_by_hand: set[str] = set()  # why the exported script differs, if it does
         self.epoch = 0
-        self.history: list[dict[str, Any]] = []
+        self.history: list[dict[str, Any]] = []  # thinned: see HISTORY_STRIDES
+        self.latest: dict[str, Any] = {}  # the scores of the weights now
         self.message: str | None = None  # a divergence, shown in the page
         self.stopped: str | None = None
+        self.stop_done = False
         self.cursor = 0  # perceptron mode: the next sample of the rule
         self.last_rule: dict[str, Any] | None = None
         if s.mode == "perceptron":
@@ -175,41 +196,67 @@ class Session:
 
     # --- training -------------------------------------------------------------------------
 
-    def train(self, epochs: int = 1, samples: int = 0) -> None:
-        """Train ``epochs`` epochs (perceptron mode: or ``samples`` single-sample steps of
-        the rule). A divergence stops training with ``message`` set."""
-        if self.stopped or self.message:
-            self.stopped = self.message = None  # play again after a stop: go on
+    def train(self, epochs: int = 1, samples: int = 0, budget: float | None = None) -> int:
+        """Train up to ``epochs`` epochs, stopping early once ``budget`` seconds have passed
+        (at least one epoch is trained; the server gives each frame ``FRAME_BUDGET``, so
+        that the page stays responsive; None: no limit); in
+        perceptron mode, ``samples`` single-sample steps of the rule instead when given.
+        Return the epochs (perceptron: steps) done.
+
+        A divergence stops training with ``message`` set and the network put back to its
+        weights (and optimizer state) from before the epoch that diverged.
+        """
+        self.stopped = self.message = None
         if self.perceptron is not None:
-            self._perceptron_steps(samples if samples else epochs * len(self.x_train))
-            return
+            steps = samples if samples else epochs * len(self.x_train)
+            return self._perceptron_steps(steps, budget)
+        if samples:
+            raise ValueError("'samples' (single-sample steps) are for perceptron mode")
         s = self.settings
         batches = Batches(self.x_train, self.y_train, s.batch_size)
-        for _ in range(epochs):
+        start = time.perf_counter()
+        for done in range(epochs):
+            if done and budget is not None and time.perf_counter() - start > budget:
+                return done
+            weights, state = self.network.get_weights(), self.trainer.optimizer.snapshot()
             self.trainer.seed_epoch(batches, s.seed, self.epoch)
             try:
-                self.trainer.run_epoch(batches, self.epoch)
+                self.trainer.run_epoch(batches, self.epoch, start_weights=weights)
             except TrainingDiverged as err:
-                self.message = f"{err} The network keeps its last finite weights."
-                return
+                self.network.set_weights(weights)
+                self.trainer.optimizer.restore(state)
+                self.changed_by_hand.add("training diverged and was rolled back")
+                self.message = f"{err} The network is back to its weights after epoch {self.epoch}."
+                return done
             self.epoch += 1
+            self.version += 1
             self._record()
             if self._stop():
-                return
+                return done + 1
+        return epochs
 
     def _stop(self) -> bool:
-        s, last = self.settings, self.history[-1]
+        """Whether a stop condition has just been met (once: play again goes on, until the
+        condition is changed)."""
+        s, latest = self.settings, self.latest
+        if self.stop_done:
+            return False
         if s.stop_epochs and self.epoch >= s.stop_epochs:
             self.stopped = f"stopped after {self.epoch} epochs (the stop condition)"
-        elif s.stop_loss and last["test_loss"] is not None and last["test_loss"] <= s.stop_loss:
-            self.stopped = f"stopped: test loss {last['test_loss']:.4g} <= {s.stop_loss:g}"
-        return self.stopped is not None
+        elif s.stop_loss and latest["test_loss"] is not None and latest["test_loss"] <= s.stop_loss:
+            self.stopped = f"stopped: test loss {latest['test_loss']:.4g} <= {s.stop_loss:g}"
+        self.stop_done = self.stopped is not None
+        return self.stop_done
 
-    def _perceptron_steps(self, n: int) -> None:
+    def _perceptron_steps(self, n: int, budget: float | None) -> int:
         p = self.perceptron
         assert p is not None
         lr = self.settings.learning_rate
-        for _ in range(n):
+        start = time.perf_counter()
+        for done in range(n):
+            if done % 256 == 255 and budget is not None and time.perf_counter() - start > budget:
+                n = done
+                break
             i = self.cursor
             x, target = self.x_train[i], float(self.labels_train[i])
             w, b = p.weights.copy(), float(p.bias)
@@ -227,14 +274,16 @@ class Session:
                 "new_w": _r(p.weights),
                 "new_b": _r(p.bias),
             }
+            self.version += 1
             self.cursor = (i + 1) % len(self.x_train)
             if self.cursor == 0:
                 self.epoch += 1
                 self._record()
                 if self._stop():
-                    return
-        if self.cursor:  # mid-epoch: the curves show the current weights too
-            self._record(partial=True)
+                    return done + 1
+        if self.cursor:  # mid-epoch: the scores are of the weights now
+            self._record(curve=False)
+        return n
 
     # --- what the page shows ------------------------------------------------------------------
 
@@ -257,20 +306,20 @@ class Session:
             accuracy = np.mean(y_pred.argmax(axis=1) == y)
         return float(value), float(accuracy)
 
-    def _record(self, partial: bool = False) -> None:
+    def _record(self, curve: bool = True) -> None:
+        """Score the weights now (``latest``) and, at epochs the curve keeps, add them to
+        ``history``."""
         train_loss, train_acc = self._loss(self.x_train, self.y_train)
         test_loss, test_acc = self._loss(self.x_test, self.y_test)
-        point = {
-            "epoch": self.epoch + (self.cursor / len(self.x_train) if partial else 0),
+        self.latest = {
+            "epoch": self.epoch + self.cursor / len(self.x_train) if self.cursor else self.epoch,
             "train_loss": _r(train_loss),
             "test_loss": _r(test_loss),
             "train_accuracy": _r(train_acc),
             "test_accuracy": _r(test_acc),
         }
-        if partial and self.history and self.history[-1]["epoch"] > self.epoch:
-            self.history[-1] = point  # one mid-epoch point at a time
-        else:
-            self.history.append(point)
+        if curve and self.epoch % history_stride(self.epoch) == 0:
+            self.history.append(self.latest)
 
     def neuron_outputs(self, x: np.ndarray) -> list[np.ndarray]:
         """Each hidden layer's activations (after the activation, before Dropout) and the
@@ -290,6 +339,7 @@ class Session:
             "epoch": self.epoch,
             "history": self.history[history_from:],
             "history_length": len(self.history),
+            "latest": self.latest,
             "message": self.message,
             "stopped": self.stopped,
         }
@@ -310,6 +360,7 @@ class Session:
         else:  # the winning class and its probability, one byte each
             out["output_class"] = base64.b64encode(final.argmax(1).astype(np.uint8)).decode()
             out["output"] = encode(2.0 * final.max(axis=1) - 1.0)
+            out["outputs"] = [encode(2.0 * final[:, k] - 1.0) for k in range(final.shape[1])]
         out["weights"] = [{"w": _r(d.weights), "b": _r(d.bias)} for d in self.dense_layers]
         return out
 
@@ -353,17 +404,26 @@ class Session:
             raise ValueError(f"{value!r} is too large for the weights' {dense.weights.dtype}")
         if source is None:
             dense.bias[neuron] = value
-            return
-        if not isinstance(source, int) or not 0 <= source < dense.in_features:
+        elif isinstance(source, bool) or not isinstance(source, int):
+            raise ValueError(f"source must be a whole number or null (the bias), got {source!r}")
+        elif not 0 <= source < dense.in_features:
             last = dense.in_features - 1
             raise ValueError(f"layer {layer} has inputs 0 to {last}, got {source!r}")
-        dense.weights[source, neuron] = value
+        else:
+            dense.weights[source, neuron] = value
+        self.version += 1
+        self.changed_by_hand.add("a weight was edited")
+        self._record(curve=False)
 
     def _dense(self, layer: int, neuron: int) -> Dense:
         """Dense layer ``layer`` (from 0), having checked that it has neuron ``neuron``."""
         if self.network is None:
             raise ValueError("perceptron mode has no network layers to edit")
-        if not isinstance(layer, int) or not 0 <= layer < len(self.dense_layers):
+        if (
+            isinstance(layer, bool)
+            or not isinstance(layer, int)
+            or not 0 <= layer < len(self.dense_layers)
+        ):
             raise ValueError(
                 f"layer must be 0 to {len(self.dense_layers) - 1} (a Dense layer), got {layer!r}"
             )
@@ -412,6 +472,8 @@ class Session:
         from ..explain_render import section_text, sections
 
         trace = self.explain(which, index)
+        new = [a for t in trace.layers for a in (t.new_weights, t.new_bias)]
+        self.pending_step = (self.version, which, index, new)
         stages = []
         phase = "forward"
         for section in sections(trace):
@@ -437,19 +499,25 @@ class Session:
         return stages
 
     def apply_step(self, which: str, index: int) -> None:
-        """Take the step ``one_step`` showed: plain gradient descent on that one sample,
-        the trace's new weights (dropout, the identity in a trace, is left out here too)."""
+        """Take the step ``one_step`` showed, exactly: its new weights (plain gradient
+        descent on that one sample; dropout, the identity in a trace, is left out). Refused
+        if the weights changed since (a frame of training, an edit) or for another sample:
+        the step shown would not be the step taken."""
         if self.network is None:
             raise ValueError("perceptron mode: use step, which applies the rule")
-        trace = self.explain(which, index)
-        new = [(t.new_weights, t.new_bias) for t in trace.layers]
-        if not all(np.isfinite(w).all() and np.isfinite(b).all() for w, b in new):
+        pending, self.pending_step = self.pending_step, None
+        if pending is None or pending[1:3] != (which, index):
+            raise ValueError(f"no step of {which} sample {index} is shown: show it first")
+        if pending[0] != self.version:
+            raise ValueError("the network changed since this step was shown; show it again")
+        new = pending[3]
+        if not all(np.isfinite(a).all() for a in new):
             self.message = "this step makes a weight non-finite; it was not applied"
             return
-        for dense, (w, b) in zip(self.dense_layers, new, strict=True):
-            dense.weights[...] = w
-            dense.bias[...] = b
-        self._record()
+        self.network.set_weights(new)
+        self.version += 1
+        self.changed_by_hand.add("a one-step update was applied")
+        self._record(curve=False)
 
     # --- export -------------------------------------------------------------------------------
 
@@ -468,7 +536,14 @@ class Session:
 
         if self.network is None:
             raise ValueError("perceptron mode has no network to export; switch to network mode")
-        return script(self.settings, self.epoch, self.n_outputs, self.task, self.upload_name)
+        return script(
+            self.settings,
+            self.epoch,
+            self.n_outputs,
+            self.task,
+            self.upload_name,
+            sorted(self.changed_by_hand),
+        )
 
 
 def neuron_numbers(trace: Trace, layer: int, neuron: int, inputs: list[str]) -> dict[str, Any]:

@@ -15,8 +15,10 @@ const WHITE = [232, 234, 235];
 const NODE = 40, COLUMN = 120, ROW = 54, TOP = 56, LEFT = 30;
 
 const $ = (id) => document.getElementById(id);
-const SID = sessionStorage.getItem("lucidnet-session") || Math.random().toString(36).slice(2, 12);
-sessionStorage.setItem("lucidnet-session", SID);
+// A new session for every page load: a reload or a duplicated tab never shares one. The
+// URL keeps the settings, so a reload rebuilds the same set-up (with new weights).
+const SID = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, "0")).join("");
+const SETUPS = ["settings", "upload"];  // the actions that (re)build the server's set-up
 
 const state = {
   setup: null, settings: null, snapshot: null, history: [], playing: false,
@@ -27,11 +29,28 @@ window.playground = { state, stats, session: SID };
 
 // --- talking to the server ---------------------------------------------------------------
 
+function url(path) {  // every request but a set-up names the set-up the page shows
+  const build = state.setup && !SETUPS.includes(path) ? `&build=${state.setup.snapshot.build}` : "";
+  return `/api/${path}?session=${SID}${build}`;
+}
+
 async function api(action, body) {
-  const res = await fetch(`/api/${action}?session=${SID}`, {
+  const res = await fetch(url(action), {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body || {}),
   });
-  const data = await res.json();
+  return answer(res, await res.json());
+}
+
+async function setUpAgain(why) {
+  await change({});
+  showMessage(`${why}: set up again, with new weights`);
+}
+
+function answer(res, data) {
+  if (res.status === 409) {  // the server has another set-up (or none) for this page
+    setUpAgain(data.error);
+    throw new Error(`${data.error}: setting up again`);
+  }
   if (!res.ok) throw new Error(data.error || res.statusText);
   return data;
 }
@@ -41,10 +60,16 @@ function showMessage(text) {
   $("message").textContent = text || "";
 }
 
+// Every change sends all the settings (so that a server that lost this page's session
+// rebuilds the same set-up), except the one that must follow the change: the data set
+// follows a new problem, the problem a new data set.
 async function change(partial) {
   pause();
+  const all = { ...(state.settings || {}), ...partial };
+  if ("problem" in partial && !("dataset" in partial)) delete all.dataset;
+  if ("dataset" in partial && !("problem" in partial)) delete all.problem;
   try {
-    setup(await api("settings", partial));
+    setup(await api("settings", all));
     showMessage("");
   } catch (err) {
     showMessage(err.message);
@@ -232,24 +257,20 @@ function toggleFeature(name) {
 
 // A snapshot of another set-up is either late (asked before the page changed its set-up:
 // dropped) or says the server forgot this page's session (asked since: set up again).
-// An appended snapshot's history starts at entry history_length - history.length; one
-// older than what the page shows is dropped.
-function drawSnapshot(snap, append, seq = state.seq) {
+// A snapshot's curve points start at entry history_length - history.length; one older
+// than what the page shows is dropped.
+function drawSnapshot(snap, seq = state.seq) {
   if (snap.build !== state.setup.snapshot.build) {
-    if (seq === state.seq) change(state.settings);
+    if (seq === state.seq) change({});
     return;
   }
-  if (append) {
-    if (snap.history_length < state.history.length) return;
-    state.history = state.history.slice(0, snap.history_length - snap.history.length).concat(snap.history);
-  } else {
-    state.history = snap.history.slice();
-  }
+  if (snap.history_length < state.history.length) return;
+  state.history = state.history.slice(0, snap.history_length - snap.history.length).concat(snap.history);
   state.snapshot = snap;
   $("epoch").textContent = snap.epoch;
   snap.neurons.forEach((maps, l) => maps.forEach((m, j) => paint(state.maps[l][j].firstChild, decode(m))));
-  const single = state.outputs.length === 1 ? state.outputs[0] : null;
-  if (single) paint(single.firstChild, decode(snap.output));
+  const maps = snap.outputs || [snap.output];  // k classes: each one's probability
+  state.outputs.forEach((el, k) => paint(el.firstChild, decode(maps[k])));
   snap.weights.forEach((layer, d) => {
     layer.w.forEach((row, i) => row.forEach((w, j) => {
       const path = state.links[d] && state.links[d][i] && state.links[d][i][j];
@@ -330,7 +351,7 @@ function drawLine(ctx) {  // w1 x1 + w2 x2 + b = 0, the perceptron's boundary
 function fmt(v, digits = 4) { return v === null || v === undefined ? "" : Number(v).toFixed(digits); }
 
 function drawScores() {
-  const last = state.history[state.history.length - 1] || {};
+  const last = state.snapshot.latest;
   $("train-loss").textContent = fmt(last.train_loss);
   $("test-loss").textContent = fmt(last.test_loss);
   $("train-accuracy").textContent = last.train_accuracy === null ? "" : fmt(last.train_accuracy, 3);
@@ -341,7 +362,8 @@ function drawCurve() {
   const c = $("curve"), ctx = c.getContext("2d"), h = state.history;
   ctx.clearRect(0, 0, c.width, c.height);
   if (h.length < 2) return;
-  const top = Math.max(...h.map((p) => Math.max(p.train_loss || 0, p.test_loss || 0)), 1e-9);
+  let top = 1e-9;
+  for (const p of h) top = Math.max(top, p.train_loss || 0, p.test_loss || 0);
   const end = h[h.length - 1].epoch || 1;
   for (const [key, colour] of [["train_loss", "#999"], ["test_loss", "#000"]]) {
     ctx.beginPath();
@@ -475,13 +497,18 @@ function showStage() {
   if (stage.layer !== null) document.querySelectorAll(`.node[data-layer="${stage.layer}"]`).forEach((n) => n.classList.add("highlight"));
 }
 
+function closeStages() {
+  state.stages = null;
+  $("stage").hidden = true;
+  document.querySelectorAll(".node.highlight").forEach((n) => n.classList.remove("highlight"));
+}
+
 async function applyStep() {
   try {
-    drawSnapshot(await api("apply", state.sample));
-    $("stage").hidden = true;
-    document.querySelectorAll(".node.highlight").forEach((n) => n.classList.remove("highlight"));
+    drawSnapshot(await api("apply", { ...state.sample, history_length: state.history.length }));
     if (state.neuron) showNeuron();
   } catch (err) { showMessage(err.message); }
+  closeStages();
 }
 
 // --- editing a weight ---------------------------------------------------------------------
@@ -506,6 +533,7 @@ function hover(event) {
 function editWeight(event) {
   const el = event.target;
   if (!el.classList || !el.classList.contains("editable")) return;
+  if (state.settings.mode === "perceptron") return showMessage("perceptron mode: Rosenblatt's rule sets the weights; edit them in network mode");
   pause();
   const w = weightOf(el), box = $("network-area").getBoundingClientRect(), form = $("weight-editor");
   state.editing = w;
@@ -521,7 +549,9 @@ async function submitWeight(event) {
   event.preventDefault();
   const w = state.editing;
   try {
-    drawSnapshot(await api("weight", { layer: w.d, source: w.source, neuron: w.j, value: Number($("weight-value").value) }));
+    const value = Number($("weight-value").value);
+    drawSnapshot(await api("weight", { layer: w.d, source: w.source, neuron: w.j, value, history_length: state.history.length }));
+    closeStages();
     $("weight-editor").hidden = true;
     if (state.neuron) showNeuron();
   } catch (err) { showMessage(err.message); }
@@ -546,18 +576,25 @@ function trainFrame() {
 // the browser paints. A frame answered after a pause is still drawn: the server took it.
 async function loop() {
   state.looping = true;
-  let seq = state.seq, pending = trainFrame();
-  while (true) {
-    let snap;
-    try { snap = await pending; } catch (err) { showMessage(err.message); pause(); break; }
-    drawSnapshot(snap, true, seq);
-    if (!state.playing) break;
-    countFrame();
-    seq = state.seq;
-    pending = trainFrame();
-    await new Promise((resolve) => requestAnimationFrame(resolve));
+  closeStages();  // a step shown before training would no longer be the step taken
+  try {
+    let seq = state.seq, pending = trainFrame();
+    while (true) {
+      let snap;
+      try { snap = await pending; } catch (err) { showMessage(err.message); pause(); break; }
+      drawSnapshot(snap, seq);
+      if (!state.playing) break;
+      countFrame();
+      seq = state.seq;
+      pending = trainFrame();
+      await new Promise((resolve) => requestAnimationFrame(resolve));
+    }
+  } catch (err) {  // a drawing failed: say so; play can start again
+    showMessage(`the page failed to draw: ${err.message}`);
+    pause();
+  } finally {
+    state.looping = false;
   }
-  state.looping = false;
 }
 
 function play() {
@@ -577,23 +614,24 @@ async function step() {
   pause();
   const body = state.settings.mode === "perceptron" ? { epochs: 0, samples: 1 } : { epochs: 1 };
   const seq = state.seq;
-  try { drawSnapshot(await api("train", { ...body, history_length: state.history.length }), true, seq); }
+  closeStages();
+  try { drawSnapshot(await api("train", { ...body, history_length: state.history.length }), seq); }
   catch (err) { showMessage(err.message); }
 }
 
 // --- set-up and controls ------------------------------------------------------------------
 
 function setup(data) {
-  const restarted = data.snapshot.epoch === 0;
+  const restarted = !state.setup || data.snapshot.build !== state.setup.snapshot.build;
   state.seq += 1;
   state.setup = data;
   state.settings = data.settings;
   if (restarted) {
     state.sample = null;
-    state.stages = null;
-    $("stage").hidden = true;
+    closeStages();
     $("neuron-panel").hidden = true;
   }
+  state.history = [];
   writeHash(data.settings);
   syncControls();
   buildNetwork();
@@ -640,13 +678,19 @@ async function upload() {
   $("upload").value = "";
 }
 
-function exportAs(format) {
-  const a = document.createElement("a");
-  a.href = `/api/export?session=${SID}&format=${format}`;
-  a.download = format === "lucid" ? "playground.lucid" : "playground.py";
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
+async function exportAs(format) {
+  if (state.settings.mode === "perceptron") return showMessage("perceptron mode has no network to export; switch to network mode");
+  try {
+    const res = await fetch(`${url("export")}&format=${format}`);
+    if (!res.ok) return answer(res, await res.json());
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(await res.blob());
+    a.download = format === "lucid" ? "playground.lucid" : "playground.py";
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+  } catch (err) { showMessage(err.message); }
 }
 
 function wire() {
