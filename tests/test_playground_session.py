@@ -711,3 +711,30 @@ def test_the_script_says_when_the_page_changed_the_training_by_hand():
 def test_single_sample_steps_are_for_perceptron_mode():
     with pytest.raises(ValueError, match=r"'samples' .* are for perceptron mode"):
         session().train(0, samples=3)
+
+
+@pytest.mark.parametrize("kind", ["l1", "l2"])
+def test_the_penalty_is_applied_in_training_and_shown_in_the_numbers(kind):
+    plain, penalized = session(), session(regularization=kind, reg_rate=0.01)
+    for dense in penalized.dense_layers:  # every Dense layer, the output's included
+        assert getattr(dense._w, kind) == 0.01
+    plain.train(3)
+    penalized.train(3)
+    assert not np.array_equal(plain.dense_layers[0].weights, penalized.dense_layers[0].weights)
+    n = penalized.neuron("train", 0, 0, 0)
+    assert n[kind] == 0.01
+    extra = 0.01 * np.sign(n["w"]) if kind == "l1" else 2 * 0.01 * np.array(n["w"])
+    np.testing.assert_allclose(
+        n["grad_w"], np.array(n["x"]) * n["delta"] + extra, rtol=1e-4, atol=1e-7
+    )
+
+
+def test_dropout_trains_differently_and_leaves_the_drawn_outputs_deterministic():
+    plain, dropped = session(), session(dropout=0.5)
+    plain.train(2)
+    dropped.train(2)
+    assert not np.array_equal(plain.dense_layers[0].weights, dropped.dense_layers[0].weights)
+    first = dropped.neuron_outputs(dropped.grid)
+    again = dropped.neuron_outputs(dropped.grid)
+    for a, b in zip(first, again, strict=True):
+        np.testing.assert_array_equal(a, b)  # inference: no mask
