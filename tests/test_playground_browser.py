@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import csv
 import http.client
+import http.server
 import math
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -901,3 +903,57 @@ def test_a_request_for_another_host_is_refused(server):
         assert response.status == 403 and b"evil.example" in response.read()
     finally:
         conn.close()
+
+
+def test_a_shared_link_on_another_site_opens_the_page_with_its_settings(driver, server):
+    target = server.url + "#dataset=xor&layers=3&activations=relu"
+    html = f'<!doctype html><a id="go" href="{target}">a shared playground</a>'.encode()
+
+    class Linking(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(html)))
+            self.end_headers()
+            self.wfile.write(html)
+
+        def log_message(self, *args):
+            pass
+
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Linking)
+    thread = threading.Thread(target=other.serve_forever, daemon=True)
+    thread.start()
+    try:
+        driver.get(f"http://localhost:{other.server_address[1]}/")  # another site
+        driver.find_element(By.ID, "go").click()
+        wait_ready(driver)
+        settle(driver)
+        assert page_state(driver, "settings.dataset") == "xor"
+        assert page_state(driver, "settings.layers") == [3]
+        assert not visible(driver, "message")
+    finally:
+        other.shutdown()
+        other.server_close()
+        thread.join(5)
+
+
+def test_a_lost_session_with_an_uploaded_file_falls_back_and_says_so(driver, server, tmp_path):
+    open_page(driver, server)
+    path = tmp_path / "mine.csv"
+    path.write_text(
+        "a,b,label\n" + "".join(f"{i % 7},{i % 5},{'yes' if i % 2 else 'no'}\n" for i in range(40))
+    )
+    driver.find_element(By.ID, "upload").send_keys(str(path))
+    wait_until(lambda: page_state(driver, "settings.dataset") == "upload", what="the upload")
+    settle(driver)
+    sid = js(driver, "return window.playground.session")
+    with server.sessions._lock:
+        del server.sessions._sessions[sid]
+    click(driver, "step")
+    wait_until(lambda: "upload it again" in text(driver, "message"), what="the message")
+    settle(driver)
+    assert page_state(driver, "settings.dataset") == "circle"
+    session, lock = server.sessions._sessions[sid]
+    with lock:
+        assert session.settings.dataset == "circle"
+        assert js(driver, "return window.playground.state.setup.snapshot.build") == session.build

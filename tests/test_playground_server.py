@@ -641,3 +641,9 @@ def test_an_upload_without_a_name_is_named_upload_csv(srv, conn):
     assert srv.sessions.get("noname")[0].upload_name == "upload.csv"
     script = conn.send("GET", "/api/export?session=noname&format=python").body.decode()
     assert "read_upload('upload.csv'" in script
+
+
+@pytest.mark.parametrize("site", ["cross-site", "same-site"])
+def test_the_page_itself_opens_from_a_link_on_another_site(conn, site):
+    reply = conn.send("GET", "/", headers={"Sec-Fetch-Site": site, "Sec-Fetch-Mode": "navigate"})
+    assert reply.status == 200 and reply.type.startswith("text/html")

@@ -307,3 +307,10 @@ def test_structural_settings_restart(key, value):
 
 def test_the_same_settings_do_not_restart():
     assert not Settings().restarts(Settings.from_dict({}))
+
+
+def test_a_new_problem_leaves_an_uploaded_file_for_its_first_data_set():
+    base = Settings.from_dict({"dataset": "upload", "problem": "classification"})
+    assert Settings.from_dict({"problem": "regression"}, base).dataset == "plane"
+    same = Settings.from_dict({"problem": "classification", "noise": 0.1}, base)
+    assert same.dataset == "upload"  # the same problem: the file stays

@@ -149,8 +149,11 @@ class Handler(BaseHTTPRequestHandler):
         origin = self.headers.get("Origin")
         if origin is not None and origin not in {f"http://{h}" for h in self.server.hosts}:
             raise RequestError(HTTPStatus.FORBIDDEN, f"Origin {origin!r} is not this server's")
-        site = self.headers.get("Sec-Fetch-Site")  # browsers say where a request comes from
-        if site is not None and site not in ("same-origin", "none"):
+        # Browsers say where a request comes from: the page may be opened from anywhere (a
+        # shared link), but only the page itself may use the API.
+        site = self.headers.get("Sec-Fetch-Site")
+        api = urlsplit(self.path).path.startswith("/api/")
+        if api and site is not None and site not in ("same-origin", "none"):
             raise RequestError(HTTPStatus.FORBIDDEN, f"a {site} request is not served")
 
     def _body(self) -> dict[str, Any]:
@@ -372,12 +375,16 @@ class PlaygroundServer(ThreadingHTTPServer):
                 addresses = []
             names.update([name, *addresses])
         self.hosts = {f"{name}:{bound}" for name in names}
+        if bound == 80:  # the default port: browsers leave it out of Host
+            self.hosts |= names
 
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        if host in ("0.0.0.0", "", "::"):
+        if host in ("0.0.0.0", ""):
             host = "127.0.0.1"
+        elif host == "::":
+            host = "::1"
         return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
 
 

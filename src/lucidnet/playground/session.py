@@ -101,7 +101,7 @@ class Session:
         old = self.settings
         if not restart and upload is None and old is not None and not settings.restarts(old):
             self.settings = settings
-            self._apply_live()
+            self._apply_live(old)
             return
         fresh = object.__new__(Session)  # built aside, adopted only once it works
         fresh.settings = settings
@@ -109,10 +109,15 @@ class Session:
         fresh._build()
         self.__dict__.update(fresh.__dict__)
 
-    def _apply_live(self) -> None:
+    def _apply_live(self, old: Settings) -> None:
         s = self.settings
-        self.stop_done = False  # a changed stop condition may stop again
-        if self.epoch or self.cursor:  # mid-run: the exported script cannot retrace this
+        if (s.stop_epochs, s.stop_loss) != (old.stop_epochs, old.stop_loss):
+            self.stop_done = False  # a changed stop condition may stop again
+        penalty = s.regularization != "none" and s.reg_rate != old.reg_rate
+        trains_otherwise = (
+            s.learning_rate != old.learning_rate or s.batch_size != old.batch_size or penalty
+        )
+        if trains_otherwise and (self.epoch or self.cursor):  # the script cannot retrace it
             self.changed_by_hand.add("a setting changed during training")
         if self.network is not None:
             self.trainer.optimizer.learning_rate = s.learning_rate
@@ -155,11 +160,12 @@ class Session:
         self.pending_step: tuple[int, str, int, list[np.ndarray]] | None = None
         self.changed_by_hand: set[str] = set()  # why the exported script differs, if it does
         self.epoch = 0
-        self.history: list[dict[str, Any]] = []  # thinned: see HISTORY_STRIDES
+        self.history: list[dict[str, Any]] = []  # thinned: see history_stride
         self.latest: dict[str, Any] = {}  # the scores of the weights now
         self.message: str | None = None  # a divergence, shown in the page
         self.stopped: str | None = None
         self.stop_done = False
+        self.best: tuple[float, int, list[np.ndarray], Any] | None = None  # see train
         self.cursor = 0  # perceptron mode: the next sample of the rule
         self.last_rule: dict[str, Any] | None = None
         if s.mode == "perceptron":
@@ -199,12 +205,14 @@ class Session:
     def train(self, epochs: int = 1, samples: int = 0, budget: float | None = None) -> int:
         """Train up to ``epochs`` epochs, stopping early once ``budget`` seconds have passed
         (at least one epoch is trained; the server gives each frame ``FRAME_BUDGET``, so
-        that the page stays responsive; None: no limit); in
-        perceptron mode, ``samples`` single-sample steps of the rule instead when given.
-        Return the epochs (perceptron: steps) done.
+        that the page stays responsive; None: no limit); in perceptron mode, ``samples``
+        single-sample steps of the rule instead when given. Return the epochs (perceptron:
+        steps) done.
 
-        A divergence stops training with ``message`` set and the network put back to its
-        weights (and optimizer state) from before the epoch that diverged.
+        A divergence stops training with ``message`` set and the network (and the
+        optimizer's state) put back to the epoch with the lowest training loss so far: a
+        loss usually explodes over several finite epochs before it overflows, so the start
+        of the epoch that diverged is often no good either.
         """
         self.stopped = self.message = None
         if self.perceptron is not None:
@@ -218,15 +226,12 @@ class Session:
         for done in range(epochs):
             if done and budget is not None and time.perf_counter() - start > budget:
                 return done
-            weights, state = self.network.get_weights(), self.trainer.optimizer.snapshot()
+            self._keep_if_best()
             self.trainer.seed_epoch(batches, s.seed, self.epoch)
             try:
-                self.trainer.run_epoch(batches, self.epoch, start_weights=weights)
+                self.trainer.run_epoch(batches, self.epoch)
             except TrainingDiverged as err:
-                self.network.set_weights(weights)
-                self.trainer.optimizer.restore(state)
-                self.changed_by_hand.add("training diverged and was rolled back")
-                self.message = f"{err} The network is back to its weights after epoch {self.epoch}."
+                self._roll_back(err)
                 return done
             self.epoch += 1
             self.version += 1
@@ -234,6 +239,28 @@ class Session:
             if self._stop():
                 return done + 1
         return epochs
+
+    def _keep_if_best(self) -> None:
+        """Keep a copy of the weights and the optimizer's state when the training loss now
+        is the lowest so far."""
+        loss = self.latest["train_loss"]
+        loss = math.inf if loss is None else loss  # None: not finite
+        if self.best is None or loss < self.best[0]:
+            state = self.trainer.optimizer.snapshot()
+            self.best = (loss, self.epoch, self.network.get_weights(), state)
+
+    def _roll_back(self, err: TrainingDiverged) -> None:
+        loss, epoch, weights, state = self.best  # type: ignore[misc]
+        self.network.set_weights(weights)
+        self.trainer.optimizer.restore(state)
+        self.trainer.optimizer.learning_rate = self.settings.learning_rate  # the rate now
+        self.version += 1
+        self.changed_by_hand.add("training diverged and was rolled back")
+        self.message = (
+            f"{err} Then the playground put the network back to its weights after epoch "
+            f"{epoch}, the lowest training loss so far ({loss:.4g})."
+        )
+        self._record(curve=False)
 
     def _stop(self) -> bool:
         """Whether a stop condition has just been met (once: play again goes on, until the
@@ -393,8 +420,11 @@ class Session:
     def set_weight(self, layer: int, source: int | None, neuron: int, value: float) -> None:
         """Set weight ``source -> neuron`` of Dense layer ``layer`` (from 0), or its bias
         when ``source`` is None: the page's click-to-edit."""
-        if not (isinstance(value, int | float) and not isinstance(value, bool)) or not (
-            math.isfinite(value)
+        if (
+            not isinstance(value, int | float)
+            or isinstance(value, bool)
+            or (isinstance(value, int) and abs(value) > 2**53)
+            or not math.isfinite(value)
         ):
             raise ValueError(f"a weight must be a finite number, got {value!r}")
         dense = self._dense(layer, neuron)
@@ -412,6 +442,7 @@ class Session:
         else:
             dense.weights[source, neuron] = value
         self.version += 1
+        self.stopped = self.message = None
         self.changed_by_hand.add("a weight was edited")
         self._record(curve=False)
 
@@ -516,6 +547,7 @@ class Session:
             return
         self.network.set_weights(new)
         self.version += 1
+        self.stopped = self.message = None
         self.changed_by_hand.add("a one-step update was applied")
         self._record(curve=False)
 

@@ -92,6 +92,9 @@ class Settings:
                 raise ValueError(f"unknown setting {key!r}; valid: {', '.join(sorted(known))}")
             values[key] = _check(key, value)
         settings = cls(**values)
+        if base is not None and base.dataset == "upload" and "dataset" not in given:
+            if given.get("problem", base.problem) != base.problem:  # away from the file
+                settings.dataset = "circle" if settings.problem == "classification" else "plane"
         settings._agree(given)
         return settings
 

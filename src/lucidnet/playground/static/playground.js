@@ -23,6 +23,7 @@ const SETUPS = ["settings", "upload"];  // the actions that (re)build the server
 const state = {
   setup: null, settings: null, snapshot: null, history: [], playing: false,
   sample: null, neuron: null, stages: null, stage: 0, links: [], maps: [], seq: 0, looping: false,
+  settingUp: false,
 };
 const stats = { frames: 0, fps: 0, times: [] };
 window.playground = { state, stats, session: SID };
@@ -35,21 +36,42 @@ function url(path) {  // every request but a set-up names the set-up the page sh
 }
 
 async function api(action, body) {
+  const sent = state.setup && state.setup.snapshot.build;
   const res = await fetch(url(action), {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body || {}),
   });
-  return answer(res, await res.json());
+  return answer(res, await res.json(), sent);
 }
 
+// An error the page need not show: the answer to a request made for a set-up the page has
+// already left behind.
+class Stale extends Error {}
+
+function report(err) {
+  if (!(err instanceof Stale)) showMessage(err.message);
+}
+
+// The server has another set-up than the page's, or none (a restart, or too many pages
+// open): set up again with the page's settings, once at a time. An uploaded file is gone
+// with the session: the page then falls back to the problem's first data set and says so.
 async function setUpAgain(why) {
-  await change({});
-  showMessage(`${why}: set up again, with new weights`);
+  if (state.settingUp) return;
+  state.settingUp = true;
+  try {
+    if (await change({})) showMessage(`${why}: set up again, with new weights`);
+    else if (state.settings.dataset === "upload" && await change({ dataset: DATASETS[state.settings.problem][0] })) {
+      showMessage(`${why}: the uploaded file went with it; upload it again`);
+    }
+  } finally {
+    state.settingUp = false;
+  }
 }
 
-function answer(res, data) {
-  if (res.status === 409) {  // the server has another set-up (or none) for this page
+function answer(res, data, sent) {
+  if (res.status === 409) {
+    if (state.setup && sent !== state.setup.snapshot.build) throw new Stale(data.error);
     setUpAgain(data.error);
-    throw new Error(`${data.error}: setting up again`);
+    throw new Stale(data.error);
   }
   if (!res.ok) throw new Error(data.error || res.statusText);
   return data;
@@ -71,9 +93,11 @@ async function change(partial) {
   try {
     setup(await api("settings", all));
     showMessage("");
+    return true;
   } catch (err) {
-    showMessage(err.message);
+    report(err);
     syncControls();
+    return false;
   }
 }
 
@@ -432,7 +456,7 @@ async function showNeuron() {
   try {
     const n = await api("neuron", { ...state.sample, ...state.neuron });
     renderNeuron(n);
-  } catch (err) { showMessage(err.message); }
+  } catch (err) { report(err); }
 }
 
 function vec(a, digits = 4) { return "[" + a.map((v) => fmt(v, digits)).join(", ") + "]"; }
@@ -481,7 +505,7 @@ async function oneStep() {
     state.stages = (await api("onestep", state.sample)).stages;
     state.stage = 0;
     showStage();
-  } catch (err) { showMessage(err.message); }
+  } catch (err) { report(err); }
 }
 
 function showStage() {
@@ -505,9 +529,10 @@ function closeStages() {
 
 async function applyStep() {
   try {
-    drawSnapshot(await api("apply", { ...state.sample, history_length: state.history.length }));
+    const seq = state.seq;
+    drawSnapshot(await api("apply", { ...state.sample, history_length: state.history.length }), seq);
     if (state.neuron) showNeuron();
-  } catch (err) { showMessage(err.message); }
+  } catch (err) { report(err); }
   closeStages();
 }
 
@@ -549,12 +574,12 @@ async function submitWeight(event) {
   event.preventDefault();
   const w = state.editing;
   try {
-    const value = Number($("weight-value").value);
-    drawSnapshot(await api("weight", { layer: w.d, source: w.source, neuron: w.j, value, history_length: state.history.length }));
+    const value = Number($("weight-value").value), seq = state.seq;
+    drawSnapshot(await api("weight", { layer: w.d, source: w.source, neuron: w.j, value, history_length: state.history.length }), seq);
     closeStages();
     $("weight-editor").hidden = true;
     if (state.neuron) showNeuron();
-  } catch (err) { showMessage(err.message); }
+  } catch (err) { report(err); }
 }
 
 // --- playing ------------------------------------------------------------------------------
@@ -581,7 +606,7 @@ async function loop() {
     let seq = state.seq, pending = trainFrame();
     while (true) {
       let snap;
-      try { snap = await pending; } catch (err) { showMessage(err.message); pause(); break; }
+      try { snap = await pending; } catch (err) { report(err); pause(); break; }
       drawSnapshot(snap, seq);
       if (!state.playing) break;
       countFrame();
@@ -616,7 +641,7 @@ async function step() {
   const seq = state.seq;
   closeStages();
   try { drawSnapshot(await api("train", { ...body, history_length: state.history.length }), seq); }
-  catch (err) { showMessage(err.message); }
+  catch (err) { report(err); }
 }
 
 // --- set-up and controls ------------------------------------------------------------------
@@ -639,6 +664,7 @@ function setup(data) {
     const el = document.querySelector(`.node[data-layer="${state.neuron.layer}"][data-neuron="${state.neuron.neuron}"]`);
     if (el && !restarted) el.classList.add("selected"); else state.neuron = null;
   }
+  if (state.neuron && state.sample) showNeuron();  // a live change: the numbers change too
   drawSnapshot(data.snapshot);
   showSample();
 }
@@ -672,9 +698,9 @@ async function upload() {
   if (file.size > 1 << 20) return showMessage(`${file.name}: ${file.size} bytes; the playground takes at most 1 MiB`);
   pause();
   try {
-    setup(await api("upload", { name: file.name, text: await file.text() }));
+    setup(await api("upload", { name: file.name, text: await file.text(), settings: state.settings }));
     showMessage("");
-  } catch (err) { showMessage(err.message); }
+  } catch (err) { report(err); }
   $("upload").value = "";
 }
 
@@ -690,7 +716,7 @@ async function exportAs(format) {
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(a.href), 10000);
-  } catch (err) { showMessage(err.message); }
+  } catch (err) { report(err); }
 }
 
 function wire() {
@@ -705,7 +731,7 @@ function wire() {
   $("step").addEventListener("click", step);
   $("reset").addEventListener("click", async () => {
     pause();
-    try { setup(await api("reset")); } catch (err) { showMessage(err.message); }
+    try { setup(await api("reset")); } catch (err) { report(err); }
   });
   $("add-layer").addEventListener("click", () => {
     if (state.settings.layers.length < 6) change({ layers: [...state.settings.layers, 2] });
