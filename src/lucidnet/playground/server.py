@@ -31,9 +31,10 @@ the number the page has.
 
 Safety: the server binds 127.0.0.1 unless told otherwise. A request whose ``Host`` is not
 the server's own address (``127.0.0.1:PORT``, ``localhost:PORT`` or the bound host) is
-refused with 403, and so is one with another ``Origin``, or that the browser marks as
-coming from another site (``Sec-Fetch-Site``): a web page elsewhere cannot reach the
-playground through DNS rebinding, a cross-site form or an image. POST bodies must be
+refused with 403, and so is one with another ``Origin``, or a request to the API that
+the browser marks as coming from another site (``Sec-Fetch-Site``; the page itself opens
+from a link anywhere): a web page elsewhere cannot reach the playground's API through DNS
+rebinding, a cross-site form or an image. POST bodies must be
 JSON (``Content-Type: application/json``) of at most ``MAX_BODY`` bytes. A malformed
 request gets a 4xx status and a one-line ``{"error": ...}``; a failure inside the server
 gets 500 and the same; the server keeps serving either way.
