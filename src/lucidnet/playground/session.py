@@ -314,11 +314,6 @@ class Session:
 
     # --- what the page shows ------------------------------------------------------------------
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        if self.perceptron is not None:
-            return self.perceptron.predict(x)[:, None].astype(np.float32)
-        return self.network.predict(x)
-
     def _loss(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
         """The data loss (no penalty) and the accuracy (classification) on a set."""
         if self.perceptron is not None:  # the error rate is the perceptron's "loss"
