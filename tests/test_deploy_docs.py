@@ -7,9 +7,8 @@ import pytest
 pytest.importorskip("onnx", reason="the onnx extra is not installed")
 pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
 
-from test_tutorials import parse, run_tutorial  # noqa: E402 (after the skips)
-
-from lucidnet.cli import build_parser  # noqa: E402
+from lucidnet.cli import build_parser
+from test_tutorials import parse, run_tutorial
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "deploy.md"
 
