@@ -32,8 +32,9 @@ format: $(STAMP)
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache
 
-# make bench: the benchmark suite against PyTorch (CPU) and scikit-learn, in its own
-# environment; writes docs/benchmarks.md. `make bench BENCH_ARGS=--quick` for a smoke run.
+# make bench: the benchmark suite against PyTorch (CPU), scikit-learn and onnxruntime, in
+# its own environment; writes docs/benchmarks.md. `make bench BENCH_ARGS=--quick` for a
+# smoke run.
 # torch==2.13.0 exactly: on these machines that pin installs the CPU build from a local
 # file (another specification would download a multi-GB CUDA build). The OpenBLAS
 # variables some machines set are unset, as on a user's machine (bench/run.py also
@@ -47,7 +48,7 @@ BENCH_ARGS  :=
 
 $(BENCH_STAMP): pyproject.toml
 	python3 -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/python -m pip install --quiet --editable '.[sklearn]' torch==2.13.0 threadpoolctl
+	$(BENCH_VENV)/bin/python -m pip install --quiet --editable '.[sklearn,onnx]' torch==2.13.0 threadpoolctl
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)

@@ -123,6 +123,7 @@ CONTENDER_NAMES = {
     "numpy": "NumPy GEMMs alone",
     "lucidnet-train_step": "lucidnet `train_step`",
     "lucidnet-fit": "lucidnet in `fit` (per step)",
+    "onnxruntime": "onnxruntime (the exported graph)",
 }
 
 
@@ -380,6 +381,76 @@ def section_predict(results: dict, facts: dict) -> str:
             "`model(torch.from_numpy(x1)).numpy()` with a softmax layer, inside one "
             "`torch.inference_mode()` block around the whole loop (its cheapest use). "
             "scikit-learn: `predict_proba(x1)` (float64, its default) after a short fit.",
+            "",
+            table(header, rows),
+        ]
+    )
+
+
+def section_onnx(results: dict, threads: int) -> str:
+    """Case (h): no target in issue 15, so nothing goes into the facts."""
+    group = results.get("onnx")
+    if not group:
+        return ""
+    mine = group.get("lucidnet", [])
+    runtime = group.get("onnxruntime", [])
+    mine_med = first(metric(mine, "us_median"))
+    rows = []
+    for contender, records in (("lucidnet", mine), ("onnxruntime", runtime)):
+        s = metric(records, "us_median")
+        if contender == "lucidnet":
+            r, per_round, check = "—", "—", "—"
+        else:
+            value = ratio(mine_med, first(s))
+            r = num(value, 2, "×")
+            per_round = span(paired(mine, records, "us_median"), 2, "×")
+            worst = stat([rec["metrics"].get("max_abs_diff") for rec in ok(records)])
+            check = f"{worst[2]:.1e}" if worst else "—"
+        rows.append(
+            [
+                name(contender),
+                cell(records, med_range(s, 1)),
+                (
+                    num(first(metric(records, "us_p10")), 1)
+                    + "–"
+                    + num(first(metric(records, "us_p90")), 1)
+                )
+                if ok(records)
+                else "—",
+                r,
+                per_round,
+                check,
+                busy(records),
+            ]
+        )
+    graph = next((r["metrics"] for r in ok(runtime)), {})
+    version = next((r["env"].get("onnxruntime") for r in ok(runtime)), None)
+    header = [
+        "contender",
+        "µs per call, median (min–max over processes)",
+        "p10–p90 µs",
+        "lucidnet ÷ onnxruntime latency (lower is better for lucidnet)",
+        "per-round ratio range",
+        "largest difference from `predict_proba` over the processes (checked ≤ 1e-5 each)",
+        "busy elsewhere (cores)",
+    ]
+    return "\n".join(
+        [
+            "## (h) The exported MLP in onnxruntime (issue 15)",
+            "",
+            "Case (d)'s MLP and timing (the same weights; one (1, 784) float32 row in, 10 "
+            "probabilities out; each call timed alone after 500 warm-up calls, the median of "
+            "many calls per process, 64 distinct test rows cycled). lucidnet: "
+            "`model.predict(x1)`. onnxruntime: the model written by "
+            "`lucidnet.export.to_onnx(model, path)` to a temporary file"
+            + (f" (opset {graph['opset']})" if graph.get("opset") else "")
+            + ", opened by `onnxruntime.InferenceSession` "
+            + (f"{version} " if version else "")
+            + f"on `CPUExecutionProvider` with `intra_op_num_threads={threads}` (otherwise "
+            "its defaults), then `session.run(['probabilities'], {'input': x1})[0]`. Before "
+            "timing, each onnxruntime process checks its output against lucidnet's "
+            "`predict_proba` on 256 test rows at once and on the 64 timed rows one by one, "
+            "and fails if any value differs by more than 1e-5.",
             "",
             table(header, rows),
         ]
@@ -731,6 +802,7 @@ def _family(contender: str) -> str:
         ("torch", "PyTorch"),
         ("sklearn", "scikit-learn"),
         ("numpy", "NumPy (GEMM bound)"),
+        ("onnxruntime", "onnxruntime"),
     ):
         if contender.startswith(prefix):
             return label
@@ -901,6 +973,7 @@ def render(
         section_memory(results, facts),
         section_recipe(recipe, facts, quick),
         section_conv(results, facts, meta["settings"], meta.get("cnn_recipe")),
+        section_onnx(results, meta["threads"]),
     ]
     body = [
         header(meta, results, recipe),

@@ -21,6 +21,12 @@ and from issue 13:
      (``--cnn-recipe``) when that file exists: ``{"accuracy": ..., "seconds": ...,
      "command": ...}``
 
+and from issue 15:
+
+  h  single-sample latency of case d's MLP exported to ONNX (``lucidnet.export.to_onnx``),
+     in onnxruntime (CPU provider, the suite's thread count) against lucidnet's own
+     ``predict``; the onnxruntime worker first checks that both agree to 1e-5
+
 Workers import lucidnet from this checkout: ``src/`` of the tree holding this script is
 put first on their PYTHONPATH, before an editable install that may point elsewhere (the
 report names the file each lucidnet worker imported).
@@ -56,7 +62,7 @@ WORKER = ROOT / "bench" / "workers.py"
 UNSET = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 BATCHES = (32, 128, 1024)
 CONV_BATCHES = (32, 128)
-ALL_CASES = "abcdefg"
+ALL_CASES = "abcdefgh"
 CNN_RECIPE = Path("bench") / "results" / "cnn_recipe.json"
 TRAIN_CONTENDERS = ("lucidnet", "torch", "sklearn-f64", "sklearn-f32")
 # The documented Fashion-MNIST recipe (README): what `lucidnet train` runs for case (f).
@@ -175,6 +181,15 @@ def build_plan(cases: str, settings: dict, data: str, threads: int) -> list[dict
                     },
                 }
             )
+    if "h" in cases:
+        groups.append(
+            {
+                "key": "onnx",
+                "title": "exported MLP, single-sample latency",
+                "contenders": [("onnx", "lucidnet"), ("onnx", "onnxruntime")],
+                "params": {"data": data, "calls": settings["predict_calls"], "threads": threads},
+            }
+        )
     return groups
 
 
@@ -317,15 +332,16 @@ def read_cnn_recipe(path: Path) -> dict:
 
 
 def imported_lucidnet(results: dict) -> tuple[list[str], list[str]]:
-    """The files lucidnet workers imported the library from: those in this checkout's
+    """The files workers imported lucidnet from (the lucidnet contenders, and the
+    onnxruntime one of case h, which exports with lucidnet): those in this checkout's
     ``src/`` (relative to the checkout) and those elsewhere (absolute)."""
     src = (ROOT / "src").resolve()
     inside, elsewhere = set(), set()
     for group in results.values():
-        for contender, records in group.items():
+        for records in group.values():
             for r in records:
                 where = r.get("env", {}).get("lucidnet_file") if r.get("ok") else None
-                if not where or not contender.startswith("lucidnet"):
+                if not where:
                     continue
                 path = Path(where).resolve()
                 if path.is_relative_to(src):
@@ -367,7 +383,15 @@ def machine_facts() -> dict:
 
 def versions() -> dict:
     found = {"python": platform.python_version()}
-    for dist in ("lucidnet", "numpy", "torch", "scikit-learn", "threadpoolctl"):
+    for dist in (
+        "lucidnet",
+        "numpy",
+        "torch",
+        "scikit-learn",
+        "threadpoolctl",
+        "onnx",
+        "onnxruntime",
+    ):
         try:
             found[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -432,14 +456,17 @@ def command_line(argv: list[str]) -> dict:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="bench/run.py",
-        description="lucidnet's benchmark suite against PyTorch and scikit-learn (issues 5, 13).",
+        description=(
+            "lucidnet's benchmark suite against PyTorch, scikit-learn and onnxruntime "
+            "(issues 5, 13, 15)."
+        ),
     )
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 rounds, fewer samples")
     parser.add_argument("--out", default="docs/benchmarks.md", help="the Markdown report")
     parser.add_argument(
         "--cases",
         default=",".join(ALL_CASES),
-        help="comma-separated subset of a,b,c,d,e,f,g (default: all)",
+        help="comma-separated subset of a,b,c,d,e,f,g,h (default: all)",
     )
     parser.add_argument("--rounds", type=int, help="override the number of rounds")
     parser.add_argument("--threads", type=int, default=2, help="threads per contender (default 2)")

@@ -21,6 +21,8 @@ Cases and contenders:
 - ``recipe``   ``lucidnet``: the Fashion-MNIST recipe through the CLI (case f).
 - ``conv``     ``lucidnet`` / ``torch``: one (partial) epoch of the convolutional network of
   issue 13 (case g: samples/s and peak memory beyond the data).
+- ``onnx``     ``lucidnet`` / ``onnxruntime``: single-sample latency of case d's MLP,
+  ``predict`` against the model exported to ONNX in onnxruntime (case h, issue 15).
 
 Only the standard library is imported at module level: each case imports the contender's
 libraries itself, so a torch measurement never loads scikit-learn and the other way round.
@@ -38,7 +40,7 @@ import time
 import traceback
 from statistics import median
 
-SIZES = (784, 256, 128, 10)  # the MLP of cases a, b, d, e
+SIZES = (784, 256, 128, 10)  # the MLP of cases a, b, d, e, h
 CLASSES = 10
 IMAGE = (28, 28)  # Fashion-MNIST's images, one channel (case g)
 
@@ -130,6 +132,10 @@ def _environment() -> dict:
         }
     if "sklearn" in modules:
         env["sklearn"] = modules["sklearn"].__version__
+    if "onnxruntime" in modules:
+        env["onnxruntime"] = modules["onnxruntime"].__version__
+    if "onnx" in modules:
+        env["onnx"] = modules["onnx"].__version__
     if "lucidnet" in modules:
         env["lucidnet"] = modules["lucidnet"].__version__
         env["lucidnet_file"] = modules["lucidnet"].__file__  # PYTHONPATH or the install?
@@ -671,6 +677,38 @@ def case_xor(contender: str, params: dict) -> dict:
 # --- (d) single-sample predict ---------------------------------------------------------
 
 
+def _sample_rows(x) -> list:
+    """64 distinct ``(1, features)`` test rows, each its own C-contiguous array (cycled)."""
+    return [x[i : i + 1].copy() for i in range(64)]
+
+
+def _time_calls(fn, rows: list, calls: int, warmup: int) -> list[int]:
+    """Nanoseconds of each of ``calls`` calls ``fn(row)``, each timed alone, the rows
+    cycled, after ``warmup`` untimed calls."""
+    clock = time.perf_counter_ns
+    for i in range(warmup):
+        fn(rows[i % len(rows)])
+    times = []
+    for i in range(calls):
+        sample = rows[i % len(rows)]
+        start = clock()
+        fn(sample)
+        times.append(clock() - start)
+    return times
+
+
+def _latency(times: list[int]) -> dict:
+    """Median, 10th and 90th percentiles of the call times, in microseconds."""
+    times = sorted(times)
+    n = len(times)
+    return {
+        "us_median": times[n // 2] / 1e3,
+        "us_p10": times[n // 10] / 1e3,
+        "us_p90": times[(9 * n) // 10] / 1e3,
+        "calls": n,
+    }
+
+
 def case_predict(contender: str, params: dict) -> dict:
     """Latency of one ``(1, 784)`` prediction: the median of ``calls`` timed calls.
 
@@ -684,18 +722,11 @@ def case_predict(contender: str, params: dict) -> dict:
     threads = int(params.get("threads", 2))
     _limit_blas_threads(threads)
     x, y = _load(params, "test")
-    rows = [x[i : i + 1].copy() for i in range(64)]  # 64 distinct samples, cycled
-    times = []
-    clock = time.perf_counter_ns
+    rows = _sample_rows(x)
+    times: list[int] = []
 
     def measure(fn) -> None:
-        for i in range(warmup):
-            fn(rows[i % 64])
-        for i in range(calls):
-            sample = rows[i % 64]
-            start = clock()
-            fn(sample)
-            times.append(clock() - start)
+        times.extend(_time_calls(fn, rows, calls, warmup))
 
     if contender == "lucidnet":
         model = _lucidnet_mlp()
@@ -720,14 +751,113 @@ def case_predict(contender: str, params: dict) -> dict:
         measure(model.predict_proba)
     else:
         raise ValueError(f"predict: unknown contender {contender!r}")
-    times.sort()
-    n = len(times)
-    return {
-        "us_median": times[n // 2] / 1e3,
-        "us_p10": times[n // 10] / 1e3,
-        "us_p90": times[(9 * n) // 10] / 1e3,
-        "calls": n,
+    return _latency(times)
+
+
+# --- (h) the exported MLP in onnxruntime (issue 15) -------------------------------------
+
+ONNX_TOLERANCE = 1e-5  # the issue's: onnxruntime's output equals lucidnet's to 1e-5
+
+
+def _onnx_session(model, folder: str, threads: int) -> tuple:
+    """Export ``model`` with ``lucidnet.export.to_onnx`` into ``folder`` and open it in an
+    onnxruntime ``InferenceSession`` on the CPU provider, ``intra_op_num_threads`` =
+    ``threads``, the rest onnxruntime's defaults (sequential execution, every graph
+    optimization). Returns ``(session, facts)``; raises unless the graph has the export
+    contract's single input ``"input"`` and single output (``"probabilities"`` for a
+    classifier, ``"output"`` otherwise)."""
+    import onnxruntime as ort
+
+    from lucidnet.export import to_onnx
+
+    path = os.path.join(folder, "mlp.onnx")
+    start = time.perf_counter()
+    proto = to_onnx(model, path)
+    export_s = time.perf_counter() - start
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    inputs = [i.name for i in session.get_inputs()]
+    outputs = [o.name for o in session.get_outputs()]
+    expected = "probabilities" if model.is_classifier else "output"
+    if inputs != ["input"] or outputs != [expected]:
+        raise RuntimeError(
+            f"the exported graph has inputs {inputs} and outputs {outputs}; "
+            f"the export contract says ['input'] and [{expected!r}]"
+        )
+    opsets = {o.domain or "ai.onnx": o.version for o in getattr(proto, "opset_import", [])}
+    return session, {
+        "export_s": export_s,
+        "onnx_bytes": os.path.getsize(path),
+        "opset": opsets.get("ai.onnx"),
+        "ir_version": getattr(proto, "ir_version", None),
+        "providers": session.get_providers(),
+        "intra_op_num_threads": threads,
+        "output_name": expected,
     }
+
+
+def _check_onnx(model, session, x, output: str) -> float:
+    """The largest ``|onnxruntime - lucidnet|`` over the test rows as one batch, and row
+    by row over the 64 single rows that are timed (what ``predict_proba`` returns: the
+    exported graph's values); raises beyond ``ONNX_TOLERANCE``, or on a shape or dtype
+    that differs."""
+    import numpy as np
+
+    batch = np.ascontiguousarray(x[:256], dtype=np.float32)
+    cases = [("a batch of 256 rows", batch)]
+    cases += [(f"single row {i}", batch[i : i + 1].copy()) for i in range(64)]
+    worst = 0.0
+    for label, rows in cases:
+        want = model.predict_proba(rows)
+        got = session.run([output], {"input": rows})[0]
+        if got.shape != want.shape or got.dtype != np.float32:
+            raise RuntimeError(
+                f"onnxruntime on {label}: {got.dtype} {got.shape}, "
+                f"lucidnet's predict_proba: {want.dtype} {want.shape}"
+            )
+        diff = float(np.max(np.abs(got.astype(np.float64) - want)))
+        if not diff <= ONNX_TOLERANCE:  # (NaN fails too)
+            raise RuntimeError(
+                f"onnxruntime differs from lucidnet's predict_proba on {label}: "
+                f"max |difference| {diff:.3g} > {ONNX_TOLERANCE:g}"
+            )
+        worst = max(worst, diff)
+    return worst
+
+
+def case_onnx(contender: str, params: dict) -> dict:
+    """Latency of one ``(1, 784)`` prediction of case (d)'s MLP (same construction, same
+    seeds), timed as case (d) does: 500 warm-up calls, then ``calls`` calls each timed
+    alone over 64 distinct test rows, cycled; the median and percentiles.
+
+    lucidnet: ``model.predict(x1)``, as in case (d). onnxruntime: the model exported with
+    ``lucidnet.export.to_onnx`` to a temporary file, opened by ``_onnx_session``, then
+    ``session.run(["probabilities"], {"input": x1})[0]``. Before timing, the onnxruntime
+    worker checks that the session's output equals lucidnet's ``predict_proba`` to 1e-5
+    (``_check_onnx``) and fails otherwise.
+    """
+    calls = int(params.get("calls", 20000))
+    warmup = int(params.get("warmup", 500))
+    threads = int(params.get("threads", 2))
+    _limit_blas_threads(threads)
+    x, _ = _load(params, "test")
+    rows = _sample_rows(x)
+    model = _lucidnet_mlp()
+    if contender == "lucidnet":
+        return _latency(_time_calls(model.predict, rows, calls, warmup))
+    if contender != "onnxruntime":
+        raise ValueError(f"onnx: unknown contender {contender!r}")
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="lucidnet-onnx-") as folder:
+        session, facts = _onnx_session(model, folder, threads)
+    output = facts["output_name"]
+    facts["max_abs_diff"] = _check_onnx(model, session, x, output)
+    names, run = [output], session.run
+    times = _time_calls(lambda row: run(names, {"input": row})[0], rows, calls, warmup)
+    return {**_latency(times), **facts}
 
 
 # --- (f) the Fashion-MNIST recipe through the CLI --------------------------------------
@@ -773,6 +903,7 @@ CASES = {
     "predict": case_predict,
     "recipe": case_recipe,
     "conv": case_conv,
+    "onnx": case_onnx,
 }
 
 

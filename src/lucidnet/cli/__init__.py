@@ -1,7 +1,7 @@
 """The ``lucidnet`` command (also ``python -m lucidnet``).
 
 Subcommands: ``train``, ``evaluate``, ``predict``, ``summary``, ``gradcheck``, ``demo``,
-``explain``, ``playground``.
+``explain``, ``playground``, ``export``.
 Expected problems (a missing file, bad data, a bad option value, a model file that fails
 validation, training that diverges) print one line on stderr and exit with 1; a usage
 error (unknown option, missing argument) exits with 2, as argparse does; Ctrl-C (or
@@ -24,6 +24,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
+from . import export
 from .commands import (
     EXIT_ERROR,
     cmd_demo,
@@ -283,6 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     playground.add_argument("--verbose", action="store_true", help="log every request")
     playground.set_defaults(run=cmd_playground)
+
+    export.add_parser(commands)
     return parser
 
 
@@ -323,6 +326,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         IDXError,
         DatasetNotFoundError,
         TrainingDiverged,
+        ImportError,  # an optional extra not installed: the message says which
     )
     try:
         return args.run(args)

@@ -1,0 +1,224 @@
+"""Export to ONNX: a model trained here runs in any ONNX runtime (onnxruntime, OpenCV DNN,
+TensorRT, onnxruntime-web), verified number for number.
+
+::
+
+    from lucidnet.export import to_onnx, verify_onnx
+    to_onnx(model, "model.onnx")          # writes the file atomically, returns the proto
+    verify_onnx(model, "model.onnx")      # onnxruntime against lucidnet: max |difference|
+
+The command line: ``lucidnet export model.lucid model.onnx``.
+
+Needs the ``onnx`` extra: ``pip install 'lucidnet[onnx]'`` (the ``onnx`` package builds
+and checks the graph; ``onnxruntime`` runs it for ``verify_onnx``).
+
+The graph
+---------
+- One input, ``"input"``: ``(batch, *input_shape)`` with a symbolic batch size, in the
+  model's float type (float32, or float64 for a float64 model). Images are channels last,
+  ``(batch, H, W, C)``, exactly what ``model.predict`` takes.
+- One output: for a classifier ``"probabilities"``, what ``model.predict_proba`` returns
+  (a model trained from logits gets its link function, softmax or sigmoid, as the last
+  node); otherwise ``"output"``, what ``model.predict`` returns.
+- Inference only: Dropout is left out, BatchNorm uses its running statistics.
+- Metadata (``metadata_props``): ``lucidnet_version``, ``output`` (``"predict_proba"`` or
+  ``"predict"``), ``task``, and ``class_names`` and ``feature_names`` as JSON lists when
+  known (given, or from the data contract a CSV-trained model carries).
+- ONNX opset 17 and IR version 8 by default: the onnxruntime of 2026 (1.32) loads them,
+  and so do runtimes back to onnxruntime 1.14 (2023). Every graph passes
+  ``onnx.checker.check_model(..., full_check=True)`` before it is written.
+
+A layer without a converter (``converters.CONVERTERS``) raises ``ExportError`` naming it:
+never a wrong graph.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from ..model import Sequential
+
+__all__ = ["DEFAULT_IR_VERSION", "DEFAULT_OPSET", "ExportError", "to_onnx", "verify_onnx"]
+
+DEFAULT_OPSET = 17
+DEFAULT_IR_VERSION = 8
+MIN_OPSET = 13  # Softmax over one axis, Gemm and the rest as used here
+
+
+class ExportError(ValueError):
+    """The model cannot be exported as it is (a layer without a converter, no input shape)."""
+
+
+def _onnx() -> Any:
+    try:
+        import onnx
+        import onnx.checker
+        import onnx.helper
+        import onnx.numpy_helper
+    except ImportError as err:
+        raise ImportError(
+            "exporting to ONNX needs the onnx package: pip install 'lucidnet[onnx]'"
+        ) from err
+    return onnx
+
+
+def _input_shape(model: Sequential, given: Any) -> tuple[int, ...]:
+    own = model.input_shape
+    if given is None:
+        if own is None:
+            raise ExportError(
+                "to_onnx: the model has no input_shape; build it with "
+                "Sequential(..., input_shape=...) or pass input_shape=(...) (per sample)"
+            )
+        return tuple(own)
+    shape = tuple(int(v) for v in given)
+    if own is not None and tuple(own) != shape:
+        raise ExportError(f"to_onnx: input_shape {shape} differs from the model's {tuple(own)}")
+    model.shapes(shape)  # every layer accepts it, or a ValueError names the first that does not
+    return shape
+
+
+def _names(model: Sequential, class_names: Any, feature_names: Any) -> dict[str, str]:
+    """The metadata of the export, with the data contract's names unless given."""
+    data = model.info.get("data") if isinstance(model.info, dict) else None
+    if data is not None:
+        from ..data_contract import DataContract
+
+        contract = DataContract.from_json(data, "to_onnx: model.info['data']")
+        class_names = class_names if class_names is not None else contract.class_names
+        feature_names = feature_names if feature_names is not None else contract.input_names
+    props = {
+        "lucidnet_version": __version__,
+        "output": "predict_proba" if model.is_classifier else "predict",
+        "task": "classification" if model.is_classifier else "regression",
+    }
+    if class_names is not None:
+        props["class_names"] = json.dumps([str(c) for c in class_names])
+    if feature_names is not None:
+        props["feature_names"] = json.dumps([str(f) for f in feature_names])
+    return props
+
+
+def to_onnx(
+    model: Sequential,
+    path: str | os.PathLike | None = None,
+    opset: int = DEFAULT_OPSET,
+    input_shape: Any = None,
+    class_names: Any = None,
+    feature_names: Any = None,
+    ir_version: int = DEFAULT_IR_VERSION,
+    dtype: Any = None,
+) -> Any:
+    """Convert ``model`` to an ONNX ``ModelProto`` (see the module docstring); write it to
+    ``path`` atomically when given.
+
+    Parameters
+    ----------
+    model : Sequential
+    path : where to write the ``.onnx`` file (None: only return the proto)
+    opset : the ONNX operator set, 13 or newer (default 17)
+    input_shape : the per-sample input shape, when the model was built without one
+    class_names, feature_names : metadata; by default the model's data contract's
+    ir_version : the ONNX IR version of the file (default 8)
+    dtype : the graph's float type, float32 or float64 (default: the model's). A float64
+        model exported as float32 runs where float64 is missing: onnxruntime's CPU
+        provider has no float64 ``Conv``.
+
+    Raises ExportError for a layer without a converter (naming its position, name and
+    class) or a model without an input shape; ImportError without the onnx package.
+    """
+    from .converters import CONVERTERS
+    from .graph import CHANNELS_FIRST, Graph
+
+    onnx = _onnx()
+    if not isinstance(model, Sequential):
+        raise ExportError(f"to_onnx: expected a lucidnet Sequential, got {type(model).__name__}")
+    if isinstance(opset, bool) or not isinstance(opset, int) or opset < MIN_OPSET:
+        raise ExportError(f"to_onnx: opset must be an int >= {MIN_OPSET}, got {opset!r}")
+    shape = _input_shape(model, input_shape)
+    dtype = np.dtype(model.dtype if dtype is None else dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ExportError(f"to_onnx: dtype must be float32 or float64, got {dtype}")
+    g = Graph(onnx, dtype, "input", shape)
+    for i, layer in enumerate(model.layers):
+        convert = CONVERTERS.get(type(layer))
+        if convert is None:
+            kind = f"{type(layer).__module__}.{type(layer).__name__}"
+            raise ExportError(
+                f"to_onnx: layer {i} {layer.name!r} ({kind}) has no ONNX converter; the "
+                f"layers that export are {', '.join(sorted(c.__name__ for c in CONVERTERS))}"
+            )
+        convert(g, layer, layer.name)
+        g.shape = layer.output_shape(g.shape)
+    if g.layout == CHANNELS_FIRST:
+        g.channels_last("output")
+    link = model.loss.link if model.loss is not None else "identity"
+    if link == "softmax":
+        g.node("Softmax", [g.x], "link", axis=-1)
+    elif link == "sigmoid":
+        g.node("Sigmoid", [g.x], "link")
+    out_name = "probabilities" if model.is_classifier else "output"
+    g.nodes.append(onnx.helper.make_node("Identity", [g.x], [out_name], name="result"))
+    elem = g.elem_type
+    graph = onnx.helper.make_graph(
+        g.nodes,
+        "lucidnet",
+        [onnx.helper.make_tensor_value_info("input", elem, ["batch", *shape])],
+        [onnx.helper.make_tensor_value_info(out_name, elem, ["batch", *g.shape])],
+        initializer=g.initializers,
+    )
+    proto = onnx.helper.make_model(
+        graph,
+        producer_name="lucidnet",
+        producer_version=__version__,
+        opset_imports=[onnx.helper.make_opsetid("", int(opset))],
+    )
+    proto.ir_version = int(ir_version)
+    onnx.helper.set_model_props(proto, _names(model, class_names, feature_names))
+    onnx.checker.check_model(proto, full_check=True)
+    if path is not None:
+        from ..serialization import _write_atomically
+
+        _write_atomically(Path(path), proto.SerializeToString())
+    return proto
+
+
+def verify_onnx(
+    model: Sequential, onnx_model: Any, batch_sizes: tuple[int, ...] = (1, 7), seed: int = 0
+) -> float:
+    """Run the exported model in onnxruntime on random inputs of ``batch_sizes`` rows and
+    return the largest absolute difference from lucidnet's ``predict_proba`` (classifiers)
+    or ``predict``. ``onnx_model``: a path or a ``ModelProto``."""
+    try:
+        import onnxruntime
+    except ImportError as err:
+        raise ImportError(
+            "verifying an export needs onnxruntime: pip install 'lucidnet[onnx]'"
+        ) from err
+    if isinstance(onnx_model, (str, os.PathLike)):
+        source: Any = str(onnx_model)
+    else:
+        source = onnx_model.SerializeToString()
+    session = onnxruntime.InferenceSession(source, providers=["CPUExecutionProvider"])
+    shape = tuple(int(d) for d in session.get_inputs()[0].shape[1:])
+    rng = np.random.default_rng(seed)
+    worst = 0.0
+    kind = session.get_inputs()[0].type  # "tensor(float)" or "tensor(double)"
+    onnx_dtype = np.float64 if "double" in kind else np.float32
+    for n in batch_sizes:
+        x = rng.normal(size=(n, *shape)).astype(model.dtype)
+        expected = model.predict_proba(x) if model.is_classifier else model.predict(x)
+        (got,) = session.run(None, {"input": x.astype(onnx_dtype)})
+        if got.shape != expected.shape:
+            raise ExportError(
+                f"verify_onnx: onnxruntime's output has shape {got.shape}, lucidnet's "
+                f"{expected.shape}"
+            )
+        worst = max(worst, float(np.max(np.abs(got.astype(np.float64) - expected))))
+    return worst
