@@ -84,6 +84,14 @@ def _input_shape(model: Sequential, given: Any) -> tuple[int, ...]:
     return shape
 
 
+def _plain(value: Any) -> Any:
+    """A class name as JSON takes it: a NumPy scalar as its Python value, other values
+    that JSON cannot hold as text."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return value if isinstance(value, (str, int, float, bool)) else str(value)
+
+
 def _names(model: Sequential, class_names: Any, feature_names: Any) -> dict[str, str]:
     """The metadata of the export, with the data contract's names unless given."""
     data = model.info.get("data") if isinstance(model.info, dict) else None
@@ -98,11 +106,27 @@ def _names(model: Sequential, class_names: Any, feature_names: Any) -> dict[str,
         "output": "predict_proba" if model.is_classifier else "predict",
         "task": "classification" if model.is_classifier else "regression",
     }
-    if class_names is not None:
-        props["class_names"] = json.dumps([str(c) for c in class_names])
+    if class_names is not None:  # numbers stay numbers, as in the data contract
+        props["class_names"] = json.dumps([_plain(c) for c in class_names])
     if feature_names is not None:
         props["feature_names"] = json.dumps([str(f) for f in feature_names])
     return props
+
+
+NO_FLOAT64_IN_ONNXRUNTIME = ("Conv2D", "AvgPool2D", "GlobalAveragePooling2D")
+
+
+def _check_float64(model: Sequential) -> None:
+    """A float64 graph with a Conv, AveragePool or GlobalAveragePool passes the checker but
+    onnxruntime's CPU provider cannot load it: refused unless float64 is asked for."""
+    for i, layer in enumerate(model.layers):
+        if type(layer).__name__ in NO_FLOAT64_IN_ONNXRUNTIME:
+            raise ExportError(
+                f"to_onnx: layer {i} {layer.name!r} ({type(layer).__name__}) in float64: "
+                "onnxruntime's CPU provider has no float64 Conv, AveragePool or "
+                "GlobalAveragePool. Pass dtype='float32' (the graph in float32) or "
+                "dtype='float64' (for a runtime that has them)"
+            )
 
 
 def to_onnx(
@@ -127,8 +151,9 @@ def to_onnx(
     class_names, feature_names : metadata; by default the model's data contract's
     ir_version : the ONNX IR version of the file (default 8)
     dtype : the graph's float type, float32 or float64 (default: the model's). A float64
-        model exported as float32 runs where float64 is missing: onnxruntime's CPU
-        provider has no float64 ``Conv``.
+        model with a ``Conv2D``, ``AvgPool2D`` or ``GlobalAveragePooling2D`` needs it
+        said: onnxruntime's CPU provider has no float64 version of those, so the default
+        refuses; ``"float32"`` runs everywhere.
 
     Raises ExportError for a layer without a converter (naming its position, name and
     class) or a model without an input shape; ImportError without the onnx package.
@@ -142,9 +167,12 @@ def to_onnx(
     if isinstance(opset, bool) or not isinstance(opset, int) or opset < MIN_OPSET:
         raise ExportError(f"to_onnx: opset must be an int >= {MIN_OPSET}, got {opset!r}")
     shape = _input_shape(model, input_shape)
-    dtype = np.dtype(model.dtype if dtype is None else dtype)
-    if dtype not in (np.float32, np.float64):
-        raise ExportError(f"to_onnx: dtype must be float32 or float64, got {dtype}")
+    chosen = np.dtype(model.dtype if dtype is None else dtype)
+    if chosen not in (np.float32, np.float64):
+        raise ExportError(f"to_onnx: dtype must be float32 or float64, got {chosen}")
+    if dtype is None and chosen == np.float64:
+        _check_float64(model)
+    dtype = chosen
     g = Graph(onnx, dtype, "input", shape)
     for i, layer in enumerate(model.layers):
         convert = CONVERTERS.get(type(layer))
@@ -205,7 +233,11 @@ def verify_onnx(
         source: Any = str(onnx_model)
     else:
         source = onnx_model.SerializeToString()
-    session = onnxruntime.InferenceSession(source, providers=["CPUExecutionProvider"])
+    try:
+        session = onnxruntime.InferenceSession(source, providers=["CPUExecutionProvider"])
+    except Exception as err:  # onnxruntime's own exception types
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ExportError(f"verify_onnx: onnxruntime cannot load the graph: {first}") from None
     shape = tuple(int(d) for d in session.get_inputs()[0].shape[1:])
     rng = np.random.default_rng(seed)
     worst = 0.0

@@ -17,7 +17,8 @@ Conv2D                   Conv, W transposed (kh, kw, C, F) -> (F, C, kh, kw), th
                          as explicit pads (``"same"`` worked out for the input's size)
 MaxPool2D, AvgPool2D     MaxPool, AveragePool (no padding, partial windows left out)
 GlobalAveragePooling2D   GlobalAveragePool, then Flatten: (N, C)
-BatchNorm                BatchNormalization with the running statistics and lucidnet's eps
+BatchNorm                BatchNormalization with the running statistics, eps added to
+                         the variance in float64 (other shapes: Mul and Add)
 Flatten                  Flatten(axis=1) of the channels-last tensor: lucidnet's order
 Reshape                  Reshape to (-1, *target_shape), from channels last
 =======================  =============================================================
@@ -125,13 +126,25 @@ def _global_average(g: Graph, layer: GlobalAveragePooling2D, hint: str) -> None:
 
 
 def _batchnorm(g: Graph, layer: BatchNorm, hint: str) -> None:
-    g.channels_first(hint)  # channels on axis 1, as for vectors (N, C)
-    inputs = [g.x]
-    for name in ("gamma", "beta"):
-        inputs.append(g.const(f"{hint}/{name}", layer.parameter(name).value))
-    for name in ("running_mean", "running_var"):
-        inputs.append(g.const(f"{hint}/{name}", layer._buffers[name].value))
-    g.node("BatchNormalization", inputs, hint, epsilon=float(layer.eps))
+    """Vectors and images: ``BatchNormalization`` (channels on axis 1), with ``eps`` added
+    to the running variance here, in float64, and ``epsilon=0``: ONNX keeps the attribute
+    as a float32, which would round lucidnet's ``eps``. Other shapes (lucidnet normalizes
+    the last axis, ONNX axis 1): ``x * scale + shift`` with ``scale = gamma / sqrt(var +
+    eps)`` and ``shift = beta - mean * scale``, broadcast over the last axis."""
+    gamma = layer.parameter("gamma").value.astype(np.float64)
+    beta = layer.parameter("beta").value.astype(np.float64)
+    mean = layer._buffers["running_mean"].value.astype(np.float64)
+    var = layer._buffers["running_var"].value.astype(np.float64) + layer.eps
+    if g.layout in (VECTOR, CHANNELS_LAST, CHANNELS_FIRST):
+        g.channels_first(hint)
+        inputs = [g.x]
+        for name, value in (("gamma", gamma), ("beta", beta), ("mean", mean), ("var_eps", var)):
+            inputs.append(g.const(f"{hint}/{name}", value))
+        g.node("BatchNormalization", inputs, hint, epsilon=0.0)
+        return
+    scale = gamma / np.sqrt(var)
+    scaled = g.node("Mul", [g.x, g.const(f"{hint}/scale", scale)], f"{hint}/scaled")
+    g.node("Add", [scaled, g.const(f"{hint}/shift", beta - mean * scale)], hint)
 
 
 def _flatten(g: Graph, layer: Flatten, hint: str) -> None:
