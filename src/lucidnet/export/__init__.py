@@ -24,8 +24,9 @@ The graph
 - Metadata (``metadata_props``): ``lucidnet_version``, ``output`` (``"predict_proba"`` or
   ``"predict"``), ``task``, and ``class_names`` and ``feature_names`` as JSON lists when
   known (given, or from the data contract a CSV-trained model carries).
-- ONNX opset 17 and IR version 8 by default: the onnxruntime of 2026 (1.32) loads them,
-  and so do runtimes back to onnxruntime 1.14 (2023). Every graph passes
+- ONNX opset 17 and IR version 8 by default: onnxruntime 1.32, the release of the day,
+  loads them (the tests run it); for onnxruntime 1.12 and older (opset 15, IR version 7
+  by its version matrix) pass ``opset=15, ir_version=7``. Every graph passes
   ``onnx.checker.check_model(..., full_check=True)`` before it is written.
 
 A layer without a converter (``converters.CONVERTERS``) raises ``ExportError`` naming it:
