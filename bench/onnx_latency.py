@@ -19,44 +19,51 @@ import onnxruntime as ort
 import lucidnet as ln
 from lucidnet.export import to_onnx
 
-rng = np.random.default_rng(0)
-m = ln.Sequential(
-    [
-        ln.Dense(784, 256, seed=0),
-        ln.ReLU(),
-        ln.Dense(256, 128, seed=1),
-        ln.ReLU(),
-        ln.Dense(128, 10, seed=2),
-    ],
-    input_shape=(784,),
-).compile(ln.CrossEntropy(from_logits=True), "adam")
-path = os.path.join(tempfile.mkdtemp(), "m.onnx")
-to_onnx(m, path)
-so = ort.SessionOptions()
-so.intra_op_num_threads = 2
-so.inter_op_num_threads = 1
-s = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
-xs = rng.normal(size=(64, 1, 784)).astype(np.float32)
-assert (
-    max(np.abs(s.run(["probabilities"], {"input": x})[0] - m.predict_proba(x)).max() for x in xs)
-    < 1e-5
-)
+
+def main() -> None:
+    rng = np.random.default_rng(0)
+    model = ln.Sequential(
+        [
+            ln.Dense(784, 256, seed=0),
+            ln.ReLU(),
+            ln.Dense(256, 128, seed=1),
+            ln.ReLU(),
+            ln.Dense(128, 10, seed=2),
+        ],
+        input_shape=(784,),
+    ).compile(ln.CrossEntropy(from_logits=True), "adam")
+    path = os.path.join(tempfile.mkdtemp(), "mlp.onnx")
+    to_onnx(model, path)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = 2, 1
+    session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    rows = rng.normal(size=(64, 1, 784)).astype(np.float32)
+
+    def onnx_predict(x: np.ndarray) -> np.ndarray:
+        return session.run(["probabilities"], {"input": x})[0]
+
+    worst = max(np.abs(onnx_predict(x) - model.predict_proba(x)).max() for x in rows)
+    assert worst < 1e-5, f"onnxruntime differs from lucidnet by {worst}"
+
+    def block(f, n: int = 2000) -> float:
+        start = time.perf_counter()
+        for i in range(n):
+            f(rows[i % 64])
+        return (time.perf_counter() - start) / n * 1e6
+
+    for _ in range(3):  # warm-up
+        block(model.predict, 500)
+        block(onnx_predict, 500)
+    ours, theirs = [], []
+    for _ in range(15):
+        ours.append(block(model.predict))
+        theirs.append(block(onnx_predict))
+    a, b = statistics.median(ours), statistics.median(theirs)
+    ratios = [x / y for x, y in zip(ours, theirs, strict=True)]
+    print(f"lucidnet predict {a:.1f} us ({min(ours):.1f}-{max(ours):.1f})")
+    print(f"onnxruntime      {b:.1f} us ({min(theirs):.1f}-{max(theirs):.1f})")
+    print(f"lucidnet / onnxruntime {a / b:.2f}x (per block {min(ratios):.2f}-{max(ratios):.2f})")
 
 
-def block(f, n=2000):
-    t = time.perf_counter()
-    for i in range(n):
-        f(xs[i % 64])
-    return (time.perf_counter() - t) / n * 1e6
-
-
-for _ in range(3):
-    block(m.predict, 500)
-    block(lambda x: s.run(["probabilities"], {"input": x}), 500)
-a, b = [], []
-for r in range(15):
-    a.append(block(m.predict))
-    b.append(block(lambda x: s.run(["probabilities"], {"input": x})))
-print(
-    f"lucidnet predict {statistics.median(a):.1f} us ({min(a):.1f}-{max(a):.1f}); onnxruntime {statistics.median(b):.1f} us ({min(b):.1f}-{max(b):.1f}); ratio {statistics.median(a) / statistics.median(b):.2f}x; per-block ratios {min(x / y for x, y in zip(a, b)):.2f}-{max(x / y for x, y in zip(a, b)):.2f}"
-)
+if __name__ == "__main__":
+    main()
