@@ -894,3 +894,21 @@ def test_cli_export_opset_no_verify_and_a_bad_file(tmp_path, capsys):
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "bad.lucid" in err, err
     assert not (tmp_path / "bad.onnx").exists()
+
+
+def test_an_older_opset_and_ir_version_for_older_runtimes():
+    model = ln.Sequential(
+        [ln.Dense(3, 4, seed=40), ln.Tanh(), ln.Dense(4, 2, seed=41), ln.Softmax()],
+        input_shape=(3,),
+    )
+    proto = to_onnx(model, opset=15, ir_version=7)
+    assert proto.ir_version == 7
+    assert [(o.domain, o.version) for o in proto.opset_import] == [("", 15)]
+    assert verify_onnx(model, proto) < 1e-5
+
+
+@pytest.mark.parametrize("opset", [12, 0, "17", True])
+def test_an_opset_before_13_is_refused(opset):
+    model = ln.Sequential([ln.Dense(3, 2, seed=42)], input_shape=(3,))
+    with pytest.raises(ExportError, match="opset must be an int >= 13"):
+        to_onnx(model, opset=opset)
