@@ -330,6 +330,18 @@ def section_xor(results: dict, facts: dict, settings: dict) -> str:
     )
 
 
+def latency_cells(records: list) -> list[str]:
+    """A latency row's first cells: the median µs per call (min–max over processes) and
+    the p10–p90 range, for cases (d) and (h)."""
+    s = metric(records, "us_median")
+    p10_p90 = (
+        num(first(metric(records, "us_p10")), 1) + "–" + num(first(metric(records, "us_p90")), 1)
+        if ok(records)
+        else "—"
+    )
+    return [cell(records, med_range(s, 1)), p10_p90]
+
+
 def section_predict(results: dict, facts: dict) -> str:
     group = results.get("predict")
     if not group:
@@ -347,22 +359,7 @@ def section_predict(results: dict, facts: dict) -> str:
             r = num(value, 2, "×")
             per_round = span(paired(mine, records, "us_median"), 2, "×")
             facts[f"predict/{contender}"] = value
-        rows.append(
-            [
-                name(contender),
-                cell(records, med_range(s, 1)),
-                (
-                    num(first(metric(records, "us_p10")), 1)
-                    + "–"
-                    + num(first(metric(records, "us_p90")), 1)
-                )
-                if ok(records)
-                else "—",
-                r,
-                per_round,
-                busy(records),
-            ]
-        )
+        rows.append([name(contender), *latency_cells(records), r, per_round, busy(records)])
     header = [
         "contender",
         "µs per call, median (min–max over processes)",
@@ -406,23 +403,7 @@ def section_onnx(results: dict, threads: int) -> str:
             per_round = span(paired(mine, records, "us_median"), 2, "×")
             worst = stat([rec["metrics"].get("max_abs_diff") for rec in ok(records)])
             check = f"{worst[2]:.1e}" if worst else "—"
-        rows.append(
-            [
-                name(contender),
-                cell(records, med_range(s, 1)),
-                (
-                    num(first(metric(records, "us_p10")), 1)
-                    + "–"
-                    + num(first(metric(records, "us_p90")), 1)
-                )
-                if ok(records)
-                else "—",
-                r,
-                per_round,
-                check,
-                busy(records),
-            ]
-        )
+        rows.append([name(contender), *latency_cells(records), r, per_round, check, busy(records)])
     graph = next((r["metrics"] for r in ok(runtime)), {})
     version = next((r["env"].get("onnxruntime") for r in ok(runtime)), None)
     header = [
