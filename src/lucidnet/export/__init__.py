@@ -24,10 +24,10 @@ The graph
 - Metadata (``metadata_props``): ``lucidnet_version``, ``output`` (``"predict_proba"`` or
   ``"predict"``), ``task``, and ``class_names`` and ``feature_names`` as JSON lists when
   known (given, or from the data contract a CSV-trained model carries).
-- ONNX opset 17 and IR version 8 by default: onnxruntime 1.32, the release of the day,
-  loads them (the tests run it); for onnxruntime 1.12 and older (opset 15, IR version 7
-  by its version matrix) pass ``opset=15, ir_version=7``. Every graph passes
-  ``onnx.checker.check_model(..., full_check=True)`` before it is written.
+- ONNX opset 17 by default, with the lowest IR version it allows (8, by ONNX's table):
+  onnxruntime 1.32, the release of the day, loads them (the tests run it), and so does
+  every onnxruntime since 1.12; ``opset=13`` (IR version 7) suits older runtimes. Every
+  graph passes ``onnx.checker.check_model(..., full_check=True)`` before it is written.
 
 A layer without a converter (``converters.CONVERTERS``) raises ``ExportError`` naming it:
 never a wrong graph.
@@ -45,10 +45,9 @@ import numpy as np
 from .. import __version__
 from ..model import Sequential
 
-__all__ = ["DEFAULT_IR_VERSION", "DEFAULT_OPSET", "ExportError", "to_onnx", "verify_onnx"]
+__all__ = ["DEFAULT_OPSET", "ExportError", "to_onnx", "verify_onnx"]
 
 DEFAULT_OPSET = 17
-DEFAULT_IR_VERSION = 8
 MIN_OPSET = 13  # Softmax over one axis, Gemm and the rest as used here
 
 
@@ -62,6 +61,7 @@ def _onnx() -> Any:
         import onnx.checker
         import onnx.helper
         import onnx.numpy_helper
+        import onnx.shape_inference
     except ImportError as err:
         raise ImportError(
             "exporting to ONNX needs the onnx package: pip install 'lucidnet[onnx]'"
@@ -78,7 +78,15 @@ def _input_shape(model: Sequential, given: Any) -> tuple[int, ...]:
                 "Sequential(..., input_shape=...) or pass input_shape=(...) (per sample)"
             )
         return tuple(own)
-    shape = tuple(int(v) for v in given)
+    try:
+        shape = tuple(given)
+    except TypeError:
+        shape = (given,)
+    if not all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1 for v in shape
+    ):
+        raise ExportError(f"to_onnx: input_shape must be whole numbers >= 1, got {given!r}")
+    shape = tuple(int(v) for v in shape)
     if own is not None and tuple(own) != shape:
         raise ExportError(f"to_onnx: input_shape {shape} differs from the model's {tuple(own)}")
     model.shapes(shape)  # every layer accepts it, or a ValueError names the first that does not
@@ -137,7 +145,7 @@ def to_onnx(
     input_shape: Any = None,
     class_names: Any = None,
     feature_names: Any = None,
-    ir_version: int = DEFAULT_IR_VERSION,
+    ir_version: int | None = None,
     dtype: Any = None,
 ) -> Any:
     """Convert ``model`` to an ONNX ``ModelProto`` (see the module docstring); write it to
@@ -150,7 +158,8 @@ def to_onnx(
     opset : the ONNX operator set, 13 or newer (default 17)
     input_shape : the per-sample input shape, when the model was built without one
     class_names, feature_names : metadata; by default the model's data contract's
-    ir_version : the ONNX IR version of the file (default 8)
+    ir_version : the ONNX IR version of the file (default: the lowest the opset allows, by
+        ONNX's table: 8 for opset 17, 7 for opsets 13 and 14; a lower one is refused)
     dtype : the graph's float type, float32 or float64 (default: the model's). A float64
         model with a ``Conv2D``, ``AvgPool2D`` or ``GlobalAveragePooling2D`` needs it
         said: onnxruntime's CPU provider has no float64 version of those, so the default
@@ -168,13 +177,22 @@ def to_onnx(
     if isinstance(opset, bool) or not isinstance(opset, int) or opset < MIN_OPSET:
         raise ExportError(f"to_onnx: opset must be an int >= {MIN_OPSET}, got {opset!r}")
     shape = _input_shape(model, input_shape)
+    opset_id = onnx.helper.make_opsetid("", int(opset))
+    lowest = onnx.helper.find_min_ir_version_for([opset_id])
+    if ir_version is None:
+        ir_version = lowest
+    elif isinstance(ir_version, bool) or not isinstance(ir_version, int) or ir_version < lowest:
+        raise ExportError(
+            f"to_onnx: opset {opset} needs IR version {lowest} or newer, got {ir_version!r}"
+        )
+    out_name = "probabilities" if model.is_classifier else "output"
     chosen = np.dtype(model.dtype if dtype is None else dtype)
     if chosen not in (np.float32, np.float64):
         raise ExportError(f"to_onnx: dtype must be float32 or float64, got {chosen}")
     if dtype is None and chosen == np.float64:
         _check_float64(model)
     dtype = chosen
-    g = Graph(onnx, dtype, "input", shape)
+    g = Graph(onnx, dtype, "input", shape, reserved=(out_name,))
     for i, layer in enumerate(model.layers):
         convert = CONVERTERS.get(type(layer))
         if convert is None:
@@ -192,7 +210,6 @@ def to_onnx(
         g.node("Softmax", [g.x], "link", axis=-1)
     elif link == "sigmoid":
         g.node("Sigmoid", [g.x], "link")
-    out_name = "probabilities" if model.is_classifier else "output"
     g.nodes.append(onnx.helper.make_node("Identity", [g.x], [out_name], name="result"))
     elem = g.elem_type
     graph = onnx.helper.make_graph(
@@ -206,11 +223,15 @@ def to_onnx(
         graph,
         producer_name="lucidnet",
         producer_version=__version__,
-        opset_imports=[onnx.helper.make_opsetid("", int(opset))],
+        opset_imports=[opset_id],
     )
     proto.ir_version = int(ir_version)
     onnx.helper.set_model_props(proto, _names(model, class_names, feature_names))
-    onnx.checker.check_model(proto, full_check=True)
+    try:
+        onnx.checker.check_model(proto, full_check=True)
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ExportError(f"to_onnx: the ONNX checker refused the graph: {first}") from None
     if path is not None:
         from ..serialization import _write_atomically
 
@@ -219,11 +240,18 @@ def to_onnx(
 
 
 def verify_onnx(
-    model: Sequential, onnx_model: Any, batch_sizes: tuple[int, ...] = (1, 7), seed: int = 0
+    model: Sequential,
+    onnx_model: Any,
+    batch_sizes: tuple[int, ...] = (1, 7),
+    seed: int = 0,
+    relative: bool = False,
 ) -> float:
     """Run the exported model in onnxruntime on random inputs of ``batch_sizes`` rows and
     return the largest absolute difference from lucidnet's ``predict_proba`` (classifiers)
-    or ``predict``. ``onnx_model``: a path or a ``ModelProto``."""
+    or ``predict``; with ``relative``, that difference divided by ``max(1, max |lucidnet's
+    output|)`` (a regression's large targets round by more in float32). A NaN in one
+    output where the other has a number is an infinite difference.
+    ``onnx_model``: a path or a ``ModelProto``."""
     try:
         import onnxruntime
     except ImportError as err:
@@ -253,5 +281,11 @@ def verify_onnx(
                 f"verify_onnx: onnxruntime's output has shape {got.shape}, lucidnet's "
                 f"{expected.shape}"
             )
-        worst = max(worst, float(np.max(np.abs(got.astype(np.float64) - expected))))
+        got, expected = got.astype(np.float64), np.asarray(expected, dtype=np.float64)
+        if (np.isnan(got) != np.isnan(expected)).any():
+            return float("inf")
+        both = ~np.isnan(got)
+        diff = float(np.max(np.abs(got - expected), where=both, initial=0.0))
+        scale = max(1.0, float(np.max(np.abs(expected), where=both, initial=0.0)))
+        worst = max(worst, diff / scale if relative else diff)
     return worst

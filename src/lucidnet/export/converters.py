@@ -8,7 +8,7 @@ lucidnet                 ONNX (opset 13 or newer)
 Dense                    Gemm(x, W, b) with W (in, out) as stored; MatMul without bias
 Identity                 (nothing)
 Sigmoid, Tanh, ReLU      Sigmoid, Tanh, Relu
-LeakyReLU(alpha)         LeakyRelu(alpha)
+LeakyReLU(alpha)         LeakyRelu(alpha); float64: Where(x > 0, x, alpha x)
 Step                     Cast(Greater(x, 0)): 1 where z > 0, else 0
 Softmax                  Softmax over the last axis (the channels of an image)
 Dropout                  (nothing: the identity at inference)
@@ -17,8 +17,8 @@ Conv2D                   Conv, W transposed (kh, kw, C, F) -> (F, C, kh, kw), th
                          as explicit pads (``"same"`` worked out for the input's size)
 MaxPool2D, AvgPool2D     MaxPool, AveragePool (no padding, partial windows left out)
 GlobalAveragePooling2D   GlobalAveragePool, then Flatten: (N, C)
-BatchNorm                BatchNormalization with the running statistics, eps added to
-                         the variance in float64 (other shapes: Mul and Add)
+BatchNorm                Add(Mul(Sub(x, mean), scale), beta), scale = gamma / sqrt(var +
+                         eps) in float64, as lucidnet computes it
 Flatten                  Flatten(axis=1) of the channels-last tensor: lucidnet's order
 Reshape                  Reshape to (-1, *target_shape), from channels last
 =======================  =============================================================
@@ -69,7 +69,15 @@ def _elementwise(op: str) -> Converter:
 
 
 def _leaky(g: Graph, layer: act.LeakyReLU, hint: str) -> None:
-    g.node("LeakyRelu", [g.x], hint, alpha=float(layer.alpha))
+    """``LeakyRelu`` in float32; in float64 ``Where(x > 0, x, alpha x)``, since ONNX keeps
+    the ``alpha`` attribute as a float32, which would round it."""
+    if g.dtype == np.float32:
+        g.node("LeakyRelu", [g.x], hint, alpha=float(layer.alpha))
+        return
+    x = g.x
+    above = g.node("Greater", [x, g.const(f"{hint}/zero", 0.0)], f"{hint}/above")
+    leaked = g.node("Mul", [x, g.const(f"{hint}/alpha", layer.alpha)], f"{hint}/leaked")
+    g.node("Where", [above, x, leaked], hint)
 
 
 def _step(g: Graph, layer: act.Step, hint: str) -> None:
@@ -126,25 +134,21 @@ def _global_average(g: Graph, layer: GlobalAveragePooling2D, hint: str) -> None:
 
 
 def _batchnorm(g: Graph, layer: BatchNorm, hint: str) -> None:
-    """Vectors and images: ``BatchNormalization`` (channels on axis 1), with ``eps`` added
-    to the running variance here, in float64, and ``epsilon=0``: ONNX keeps the attribute
-    as a float32, which would round lucidnet's ``eps``. Other shapes (lucidnet normalizes
-    the last axis, ONNX axis 1): ``x * scale + shift`` with ``scale = gamma / sqrt(var +
-    eps)`` and ``shift = beta - mean * scale``, broadcast over the last axis."""
+    """``(x - running_mean) * scale + beta`` with ``scale = gamma / sqrt(running_var +
+    eps)`` worked out here in float64, as lucidnet computes it: subtracting the mean first
+    keeps float32 accurate when the mean is large against the spread (ONNX's
+    ``BatchNormalization`` folds the mean into the shift and loses that), and ``eps`` never
+    goes through ONNX's float32 attribute. The constants broadcast over the channels: the
+    last axis, or axis 1 of a channels-first image."""
     gamma = layer.parameter("gamma").value.astype(np.float64)
-    beta = layer.parameter("beta").value.astype(np.float64)
     mean = layer._buffers["running_mean"].value.astype(np.float64)
-    var = layer._buffers["running_var"].value.astype(np.float64) + layer.eps
-    if g.layout in (VECTOR, CHANNELS_LAST, CHANNELS_FIRST):
-        g.channels_first(hint)
-        inputs = [g.x]
-        for name, value in (("gamma", gamma), ("beta", beta), ("mean", mean), ("var_eps", var)):
-            inputs.append(g.const(f"{hint}/{name}", value))
-        g.node("BatchNormalization", inputs, hint, epsilon=0.0)
-        return
-    scale = gamma / np.sqrt(var)
-    scaled = g.node("Mul", [g.x, g.const(f"{hint}/scale", scale)], f"{hint}/scaled")
-    g.node("Add", [scaled, g.const(f"{hint}/shift", beta - mean * scale)], hint)
+    var = layer._buffers["running_var"].value.astype(np.float64)
+    scale = gamma / np.sqrt(var + layer.eps)
+    beta = layer.parameter("beta").value.astype(np.float64)
+    shape = (-1, 1, 1) if g.layout == CHANNELS_FIRST else (-1,)
+    centred = g.node("Sub", [g.x, g.const(f"{hint}/running_mean", mean.reshape(shape))], hint)
+    scaled = g.node("Mul", [centred, g.const(f"{hint}/scale", scale.reshape(shape))], hint)
+    g.node("Add", [scaled, g.const(f"{hint}/beta", beta.reshape(shape))], hint)
 
 
 def _flatten(g: Graph, layer: Flatten, hint: str) -> None:

@@ -29,12 +29,19 @@ class Graph:
     name, ``layout`` and ``shape`` (per sample, in lucidnet's channels-last terms) say
     what it holds."""
 
-    def __init__(self, onnx: Any, dtype: np.dtype, x: str, shape: tuple[int, ...]) -> None:
+    def __init__(
+        self,
+        onnx: Any,
+        dtype: np.dtype,
+        x: str,
+        shape: tuple[int, ...],
+        reserved: tuple[str, ...] = (),
+    ) -> None:
         self.onnx = onnx
         self.dtype = np.dtype(dtype)
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
-        self._names: set[str] = {x}
+        self._names: set[str] = {x, *reserved}  # the graph's input and output names
         self.x = x
         self.shape = tuple(shape)
         self.layout = VECTOR if len(shape) == 1 else CHANNELS_LAST if len(shape) == 3 else OTHER
