@@ -449,3 +449,24 @@ def test_a_tiny_cnn_learns_vertical_against_horizontal_bars():
     assert before["accuracy"] < 0.8
     assert after["accuracy"] >= 0.95, after
     assert after["loss"] < before["loss"] / 4
+
+
+@pytest.mark.parametrize(
+    ("layer", "shape", "out"),
+    [
+        (lambda: ln.Conv2D(2, 3, 3, seed=0), (0, 6, 6, 2), (0, 4, 4, 3)),
+        (
+            lambda: ln.Conv2D(2, 3, 3, padding="same", bias=False, seed=0),
+            (0, 5, 5, 2),
+            (0, 5, 5, 3),
+        ),
+        (lambda: ln.MaxPool2D(2), (0, 6, 6, 2), (0, 3, 3, 2)),
+        (lambda: ln.AvgPool2D(2), (0, 6, 6, 2), (0, 3, 3, 2)),
+        (lambda: ln.GlobalAveragePooling2D(), (0, 6, 6, 2), (0, 2)),
+        (lambda: ln.Flatten(), (0, 6, 6, 2), (0, 72)),
+        (lambda: ln.Reshape((36, 2)), (0, 72), (0, 36, 2)),
+    ],
+)
+def test_an_empty_batch_gives_an_empty_batch_of_the_right_shape(layer, shape, out):
+    y = layer().forward(np.zeros(shape, dtype=np.float32))
+    assert y.shape == out and y.dtype == np.float32

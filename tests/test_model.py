@@ -428,3 +428,18 @@ def test_predict_and_evaluate_run_a_cnn_in_pieces_of_bounded_size(monkeypatch):
     scores = model.evaluate(x, labels)
     assert seen == [3, 3, 3, 1]
     assert scores == pytest.approx(model.evaluate(x, labels, batch_size=10), rel=1e-6)
+
+
+def test_a_cnn_predicts_zero_rows_as_zero_rows():
+    model = ln.Sequential(
+        [
+            ln.Conv2D(1, 2, 3, seed=0),
+            ln.ReLU(),
+            ln.MaxPool2D(2),
+            ln.Flatten(),
+            ln.Dense(2 * 3 * 3, 4, seed=1),
+            ln.Softmax(),
+        ],
+        input_shape=(8, 8, 1),
+    )
+    assert model.predict(np.zeros((0, 8, 8, 1), dtype=np.float32)).shape == (0, 4)

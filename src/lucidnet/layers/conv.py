@@ -223,7 +223,7 @@ class Conv2D(WeightedLayer):
         windows = x_ext[:, :k].reshape(n, ho, wo, kh, kw, c)
         # splitting axes never copies; a copy would leave the buffer unwritten, so say so
         # (may_share_memory: a bounds test, 0.4 us, where shares_memory took 5 us)
-        if not np.may_share_memory(windows, x_ext):
+        if windows.size and not np.may_share_memory(windows, x_ext):  # (empty: no memory)
             raise RuntimeError(f"{self.name}: the im2col window view is not a view")
         return x_ext, windows
 

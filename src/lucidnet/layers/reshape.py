@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -31,14 +32,16 @@ class Flatten(Layer):
         return (int(np.prod(input_shape, dtype=np.int64)),)
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """``x.reshape(N, -1)`` (a view when ``x`` is contiguous)."""
+        """``x.reshape(N, H*W*C)`` (a view when ``x`` is contiguous)."""
         x = np.asarray(x)
         if x.ndim < 1:
             raise ValueError(f"{self.name}: expects a batch (N, ...), got a scalar")
         if x.dtype.kind != "f":
             x = x.astype(np.float32)
         self._x_shape = x.shape
-        return x.reshape(len(x), -1)
+        if len(x):
+            return x.reshape(len(x), -1)
+        return x.reshape(0, math.prod(x.shape[1:]))  # -1 cannot size an empty batch
 
     def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         """The gradient in the input's shape."""
