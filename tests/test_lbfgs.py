@@ -135,3 +135,11 @@ def test_memory_must_be_a_positive_int(memory):
 def test_a_non_finite_start_is_refused():
     with pytest.raises(ValueError, match="not finite at x0"):
         minimize(lambda x: (float("nan"), x), np.zeros(2))
+
+
+def test_a_cubic_through_a_non_finite_slope_falls_back_to_bisection():
+    from lucidnet.lbfgs import _cubic_min
+
+    assert _cubic_min(0.0, 1.0, -1.0, 2.0, 3.0, float("nan")) == 1.0
+    t = _cubic_min(0.0, 1.0, -1.0, 2.0, 3.0, 4.0)  # a real cubic: inside the middle 80 %
+    assert 0.2 <= t <= 1.8

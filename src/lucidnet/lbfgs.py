@@ -100,6 +100,8 @@ def _cubic_min(a: float, fa: float, da: float, b: float, fb: float, db: float) -
         denominator = db - da + 2 * d2
         if denominator != 0:
             t = b - (b - a) * (db + d2 - d1) / denominator
+    if not np.isfinite(t):  # a slope that is not finite: bisect
+        t = (lo + hi) / 2
     margin = 0.1 * (hi - lo)
     return float(min(max(t, lo + margin), hi - margin))
 
