@@ -709,6 +709,14 @@ def _latency(times: list[int]) -> dict:
     }
 
 
+def _latency_params(params: dict) -> tuple[int, int, int]:
+    """``(calls, warmup, threads)`` of a single-sample latency case (d, h), the BLAS
+    thread limit already set."""
+    threads = int(params.get("threads", 2))
+    _limit_blas_threads(threads)
+    return int(params.get("calls", 20000)), int(params.get("warmup", 500)), threads
+
+
 def case_predict(contender: str, params: dict) -> dict:
     """Latency of one ``(1, 784)`` prediction: the median of ``calls`` timed calls.
 
@@ -717,10 +725,7 @@ def case_predict(contender: str, params: dict) -> dict:
     block around the whole loop (its cheapest use). scikit-learn: ``predict_proba(x1)``
     on a model fitted for one epoch on 1,024 rows (float64, its default).
     """
-    calls = int(params.get("calls", 20000))
-    warmup = int(params.get("warmup", 500))
-    threads = int(params.get("threads", 2))
-    _limit_blas_threads(threads)
+    calls, warmup, threads = _latency_params(params)
     x, y = _load(params, "test")
     rows = _sample_rows(x)
     times: list[int] = []
@@ -838,10 +843,7 @@ def case_onnx(contender: str, params: dict) -> dict:
     worker checks that the session's output equals lucidnet's ``predict_proba`` to 1e-5
     (``_check_onnx``) and fails otherwise.
     """
-    calls = int(params.get("calls", 20000))
-    warmup = int(params.get("warmup", 500))
-    threads = int(params.get("threads", 2))
-    _limit_blas_threads(threads)
+    calls, warmup, threads = _latency_params(params)
     x, _ = _load(params, "test")
     rows = _sample_rows(x)
     model = _lucidnet_mlp()

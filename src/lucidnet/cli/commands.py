@@ -189,14 +189,22 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_image(text: str) -> tuple[int, int, int]:
+def parse_shape(
+    text: str, option: str, expected: str, length: int | None = None
+) -> tuple[int, ...]:
+    """A per-sample shape given as ``10,10,1``: whole numbers >= 1 (``length`` of them, if
+    given); raises ValueError naming ``option`` and what was ``expected``."""
     try:
         shape = tuple(int(part) for part in text.split(","))
     except ValueError:
         shape = ()
-    if len(shape) != 3 or min(shape) < 1:
-        raise ValueError(f"--image {text!r}: expected HEIGHT,WIDTH,CHANNELS like 10,10,1")
-    return shape  # type: ignore[return-value]
+    if not shape or (length is not None and len(shape) != length) or min(shape) < 1:
+        raise ValueError(f"{option} {text!r}: expected {expected}")
+    return shape
+
+
+def _parse_image(text: str) -> tuple[int, int, int]:
+    return parse_shape(text, "--image", "HEIGHT,WIDTH,CHANNELS like 10,10,1", 3)  # type: ignore[return-value]
 
 
 def cmd_gradcheck(args: argparse.Namespace) -> int:

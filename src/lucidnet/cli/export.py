@@ -7,6 +7,9 @@ import argparse
 from pathlib import Path
 
 from ..export import DEFAULT_OPSET
+from .commands import parse_shape
+
+SHAPE_HELP = "whole numbers >= 1 separated by commas, like 28,28,1"
 
 # The largest difference accepted, relative to max(1, the largest output): float32
 # rounding of a whole network stays far below 1e-5; float64's far below 1e-10.
@@ -42,23 +45,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     export.set_defaults(run=cmd_export)
 
 
-def _shape(text: str | None) -> tuple[int, ...] | None:
-    if text is None:
-        return None
-    try:
-        return tuple(int(v) for v in text.split(","))
-    except ValueError:
-        raise ValueError(
-            f"--input-shape: whole numbers separated by commas, got {text!r}"
-        ) from None
-
-
 def cmd_export(args: argparse.Namespace) -> int:
     from ..export import ExportError, to_onnx, verify_onnx
     from ..serialization import _write_atomically, load
 
     model = load(args.model)
-    proto = to_onnx(model, opset=args.opset, dtype=args.dtype, input_shape=_shape(args.input_shape))
+    given = args.input_shape
+    input_shape = None if given is None else parse_shape(given, "--input-shape", SHAPE_HELP)
+    proto = to_onnx(model, opset=args.opset, dtype=args.dtype, input_shape=input_shape)
     graph = proto.graph
     shape = ", ".join(
         d.dim_param or str(d.dim_value) for d in graph.input[0].type.tensor_type.shape.dim

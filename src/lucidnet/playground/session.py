@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import activations
+from .. import activations, metrics
 from ..batches import Batches
 from ..explain import Trace, explain
 from ..layers import Dense
@@ -322,11 +322,7 @@ class Session:
         value, y_pred, _, _ = self.trainer.forward_loss(x, y, False, need_gradient=False)
         if self.data.regression:
             return float(value), None
-        if self.binary:
-            accuracy = np.mean((y_pred[:, 0] > 0.5) == (y[:, 0] > 0.5))
-        else:
-            accuracy = np.mean(y_pred.argmax(axis=1) == y)
-        return float(value), float(accuracy)
+        return float(value), metrics.accuracy(y, y_pred)  # p > 0.5, or the argmax
 
     def _record(self, curve: bool = True) -> None:
         """Score the weights now (``latest``) and, at epochs the curve keeps, add them to
