@@ -620,7 +620,7 @@ def _fit_error(message, model_outputs=3, loss="crossentropy", **kwargs):
         ({"sample_weight": np.ones((12, 1))}, r"got shape \(12, 1\)"),
         ({"sample_weight": -np.ones(12)}, r"fit: sample_weight: .*>= 0; index 0 has -1.0"),
         ({"sample_weight": np.r_[np.ones(11), np.nan]}, r"index 11 has nan"),
-        ({"sample_weight": np.zeros(12)}, r"fit: sample_weight: every weight is 0"),
+        ({"sample_weight": np.zeros(12)}, r"fit: sample_weight: every sample weight is zero"),
         (
             {"sample_weight": np.r_[np.zeros(9), np.ones(3)], "validation_split": 0.25},
             r"fit: every training row weighs 0",
@@ -643,7 +643,7 @@ def _fit_error(message, model_outputs=3, loss="crossentropy", **kwargs):
         ),
         (
             {"validation_data": (np.zeros((2, 4)), np.zeros(2, int), np.zeros(2))},
-            r"fit: validation_data sample weights: every weight is 0",
+            r"fit: validation_data sample weights: every sample weight is zero",
         ),
         (
             {"validation_data": (np.zeros((2, 4)), np.zeros(2, int), np.ones(2), 1)},
@@ -674,7 +674,7 @@ def test_evaluate_checks_its_weights():
     model.compile("crossentropy", "sgd")
     with pytest.raises(ValueError, match=r"evaluate: sample_weight must have shape \(6,\)"):
         model.evaluate(x, y, sample_weight=np.ones(5))
-    with pytest.raises(ValueError, match=r"evaluate: sample_weight: every weight is 0"):
+    with pytest.raises(ValueError, match=r"evaluate: sample_weight: every sample weight is zero"):
         model.evaluate(x, y, sample_weight=np.zeros(6))
 
 

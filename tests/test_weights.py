@@ -32,7 +32,7 @@ def test_check_sample_weight_returns_float64_and_accepts_ints_and_masks():
         ([np.nan, 1.0, 1.0], r"index 0 has nan"),
         ([1.0, 1.0, -np.inf], r"index 2 has -inf"),
         (["1", "2", "3"], r"w must be real numbers, got dtype <U1"),
-        ([0.0, 0.0, 0.0], r"w: every weight is 0"),
+        ([0.0, 0.0, 0.0], r"w: every sample weight is zero"),
     ],
 )
 def test_check_sample_weight_errors(bad, message):

@@ -88,22 +88,45 @@ def two_loop(g: np.ndarray, pairs: deque[tuple[np.ndarray, np.ndarray, float]]) 
     return r
 
 
-def _cubic_min(a: float, fa: float, da: float, b: float, fb: float, db: float) -> float:
+def _cubic_argmin(a: float, fa: float, da: float, b: float, fb: float, db: float) -> float:
     """The minimizer of the cubic through ``(a, fa)`` and ``(b, fb)`` with slopes ``da`` and
-    ``db``, kept inside the middle 80 % of the interval (its midpoint when undefined)."""
-    lo, hi = min(a, b), max(a, b)
+    ``db`` (NaN when the cubic has none)::
+
+        d1 = da + db - 3 (fa - fb) / (a - b),   d2 = sign(b - a) sqrt(d1^2 - da db)
+        t  = b - (b - a) (db + d2 - d1) / (db - da + 2 d2)
+    """
     d1 = da + db - 3 * (fa - fb) / (a - b)
     square = d1 * d1 - da * db
-    t = (lo + hi) / 2
-    if square >= 0:
-        d2 = np.sign(b - a) * np.sqrt(square)
-        denominator = db - da + 2 * d2
-        if denominator != 0:
-            t = b - (b - a) * (db + d2 - d1) / denominator
-    if not np.isfinite(t):  # a slope that is not finite: bisect
+    if not square >= 0:
+        return float("nan")
+    d2 = np.sign(b - a) * np.sqrt(square)
+    denominator = db - da + 2 * d2
+    if denominator == 0:
+        return float("nan")
+    return float(b - (b - a) * (db + d2 - d1) / denominator)
+
+
+def _cubic_min(a: float, fa: float, da: float, b: float, fb: float, db: float) -> float:
+    """The cubic's minimizer kept inside the middle 80 % of ``[a, b]`` (the midpoint when
+    it has none, or when a slope is not finite)."""
+    lo, hi = min(a, b), max(a, b)
+    t = _cubic_argmin(a, fa, da, b, fb, db)
+    if not np.isfinite(t):
         t = (lo + hi) / 2
     margin = 0.1 * (hi - lo)
     return float(min(max(t, lo + margin), hi - margin))
+
+
+def _extrapolate(a: float, fa: float, da: float, b: float, fb: float, db: float) -> float:
+    """The next trial beyond ``b`` while the slope is still downhill there: the cubic's
+    minimizer when it lies beyond, kept within ``[b + 1.1 (b - a), b + 4 (b - a)]`` (Moré
+    and Thuente's bounds), else the far bound."""
+    step = b - a
+    lo, hi = b + 1.1 * step, b + 4.0 * step
+    t = _cubic_argmin(a, fa, da, b, fb, db)
+    if not np.isfinite(t) or t <= b:
+        return hi
+    return float(min(max(t, lo), hi))
 
 
 def wolfe_line_search(
@@ -130,8 +153,9 @@ def wolfe_line_search(
             return t, f, g
         if d >= 0:
             return _zoom(fun, x, f0, d0, p, t, f, d, t_prev, f_prev, d_prev, max_evals - i - 1)
+        t_next = _extrapolate(t_prev, f_prev, d_prev, t, f, d)
         t_prev, f_prev, d_prev = t, f, d
-        t *= 2.0
+        t = t_next
     return None
 
 
@@ -199,12 +223,12 @@ def minimize(
         if counted.calls >= max_fun:
             return LBFGSResult(x, f, g, it, counted.calls, False, "max_fun reached")
         p = -two_loop(g, pairs) if pairs else -g
-        first = 1.0 if pairs else min(1.0, 1.0 / max(np.sum(np.abs(g)), 1e-12))
+        first = 1.0 if pairs else min(1.0, 1.0 / max(float(np.linalg.norm(g)), 1e-12))
         found = wolfe_line_search(counted, x, f, g, p, first, min(30, max_fun - counted.calls))
         if found is None and pairs:  # a poor direction: start the memory again, downhill
             pairs.clear()
             p = -g
-            first = min(1.0, 1.0 / max(np.sum(np.abs(g)), 1e-12))
+            first = min(1.0, 1.0 / max(float(np.linalg.norm(g)), 1e-12))
             found = wolfe_line_search(counted, x, f, g, p, first, min(30, max_fun - counted.calls))
         if found is None:
             return LBFGSResult(x, f, g, it, counted.calls, False, "the line search failed")

@@ -51,7 +51,9 @@ def check_sample_weight(
         i = int(np.flatnonzero(~(np.isfinite(w) & (w >= 0)))[0])
         raise ValueError(f"{where}: weights must be finite and >= 0; index {i} has {w[i].item()!r}")
     if not allow_all_zero and n and not w.any():
-        raise ValueError(f"{where}: every weight is 0, so nothing would be learned or scored")
+        raise ValueError(
+            f"{where}: every sample weight is zero, so nothing would be learned or scored"
+        )
     return w
 
 

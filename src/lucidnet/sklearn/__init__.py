@@ -50,14 +50,14 @@ except ImportError as err:  # pragma: no cover - exercised only without scikit-l
     ) from err
 
 from .classifier import MLPClassifier
-from .mlp import OPTIMIZERS, SCHEDULES
+from .mlp import SCHEDULES, SOLVERS
 from .perceptron import Perceptron
 from .regressor import MLPRegressor
 
 __all__ = [
     "EXPECTED_FAILED_CHECKS",
-    "OPTIMIZERS",
     "SCHEDULES",
+    "SOLVERS",
     "MLPClassifier",
     "MLPRegressor",
     "Perceptron",

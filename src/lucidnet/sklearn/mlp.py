@@ -1,29 +1,51 @@
-"""What ``MLPClassifier`` and ``MLPRegressor`` share: ``_BaseMLP`` (the hyperparameters and
-their checks, the network, the optimizer and schedule, the training loop), ``_StopRule``
-(scikit-learn's stopping rule, as a lucidnet callback) and small helpers."""
+"""What ``MLPClassifier`` and ``MLPRegressor`` share: ``_BaseMLP``, with scikit-learn's
+parameters and their checks, the network (built from scikit-learn's initialisation, or
+from ``coefs_`` and ``intercepts_`` a user set), the optimizer and the ``fit`` /
+``partial_fit`` plumbing. The solvers are in ``solvers.py``, the loss scaling in
+``objective.py``.
+
+**State, as scikit-learn keeps it.** A *first pass* (no fitted weights, or ``fit`` without
+``warm_start``) draws new weights and resets ``n_iter_``, ``t_``, ``loss_curve_``,
+``best_loss_``, ``validation_scores_``, ``best_validation_score_`` and the count of
+epochs without progress. Otherwise (``warm_start``, ``partial_fit``) the network and all
+of those carry on; ``n_iter_`` counts the epochs of the current call only. ``fit`` starts
+a new optimizer (learning rate back at ``learning_rate_init``, no momentum yet);
+``partial_fit`` keeps the one it has.
+
+**coefs_ and intercepts_** are the network's weight arrays themselves (views): editing one
+in place edits the network. Assigning new arrays (``est.coefs_[0] = W``) is also seen:
+before any use the estimator copies every array that is no longer the network's own into
+it, after checking its shape, and an estimator given ``coefs_`` and ``intercepts_``
+without a network builds one from them (scikit-learn's worked example does this).
+"""
 
 from __future__ import annotations
 
 import warnings
-from numbers import Integral
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import activations as activations_module
-from ..callbacks import Callback, LearningRateScheduler
+from ..activations import Sigmoid
 from ..layers import Dense, Dropout, Layer
 from ..model import Sequential
 from ..optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
+from ..parameters import Parameter
 from ..schedules import CosineDecay, ExponentialDecay, StepDecay
 from ..validation import float_dtype, is_number
+from ..weights import check_sample_weight
+from .objective import Objective, check_range, chunks, dense_rows
+from .solvers import fit_lbfgs, fit_stochastic
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
-SCHEDULES = ("constant", "step", "exponential", "cosine", "adaptive")
+SOLVERS = ("lbfgs", "sgd", "adam", "rmsprop", "adamw")
+STOCHASTIC = ("sgd", "adam", "rmsprop", "adamw")
+SCHEDULES = ("constant", "invscaling", "adaptive", "step", "exponential", "cosine")
 
 
 def _seed(rng: np.random.RandomState) -> int:
@@ -45,108 +67,86 @@ def _as_list(value: Any, n: int, what: str) -> list[Any]:
     return [value] * n
 
 
-class _StopRule(Callback):
-    """scikit-learn's stopping rule, the loss curve and the validation scores, per epoch.
-
-    Without a validation set: stop when the training loss has not dropped below
-    ``best - tol`` for more than ``n_iter_no_change`` epochs. With one: the same on the
-    validation score (higher is better), and remember the weights of the best score.
-    With ``learning_rate="adaptive"`` the rate is divided by 5 instead of stopping, until
-    it is below 1e-6 (scikit-learn's rule).
-    """
-
-    def __init__(self, estimator: _BaseMLP, validation: tuple[np.ndarray, Any] | None) -> None:
-        super().__init__()
-        self.est, self.validation = estimator, validation
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        est = self.est
-        loss = float((logs or {})["loss"])
-        est.loss_curve_.append(loss)
-        est.n_iter_ += 1
-        est.t_ += self.params.get("samples", 0)
-        if self.validation is None:
-            improved = loss < est.best_loss_ - est.tol
-            est.best_loss_ = min(est.best_loss_, loss)
-        else:
-            score = est._validation_score(*self.validation)
-            est.validation_scores_.append(score)
-            improved = score > est.best_validation_score_ + est.tol
-            if score > est.best_validation_score_:
-                est.best_validation_score_ = score
-                est._best_weights = self.model.get_weights()
-        est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
-        if est._no_improvement_count > est.n_iter_no_change:
-            optimizer = self.model.optimizer
-            if est.learning_rate == "adaptive" and optimizer.lr > 1e-6:
-                optimizer.lr /= 5  # scikit-learn's "adaptive": a smaller step, not a stop
-                est._no_improvement_count = 0
-            else:
-                self.model.stop_training = True
+def _stochastic_solver(est: _BaseMLP) -> bool:
+    """``partial_fit`` exists only for the stochastic solvers (scikit-learn's rule)."""
+    if est.solver not in STOCHASTIC:
+        raise AttributeError(
+            f"partial_fit is only available for stochastic optimizers. {est.solver} is not "
+            "stochastic."
+        )
+    return True
 
 
 class _BaseMLP(BaseEstimator):
-    """What the classifier and the regressor share: the network, the optimizer, the loop."""
+    """What the classifier and the regressor share: the network, the optimizer, the fit."""
 
     _loss_name = ""
+    _y_numeric = False  # the regressor's targets must be numbers
 
     def __init__(
         self,
         hidden_layer_sizes: Any = (100,),
         activation: Any = "relu",
         *,
-        dropout: Any = 0.0,
-        optimizer: str = "adam",
+        solver: str = "adam",
         alpha: float = 0.0001,
         batch_size: Any = "auto",
-        learning_rate_init: float = 0.001,
         learning_rate: str = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
         max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: Any = None,
         tol: float = 1e-4,
-        n_iter_no_change: int = 10,
+        verbose: bool = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
-        momentum: float = 0.9,
         beta_1: float = 0.9,
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
-        shuffle: bool = True,
-        random_state: Any = None,
-        warm_start: bool = False,
-        verbose: bool = False,
-        dtype: Any = "float32",
+        n_iter_no_change: Any = 10,
+        max_fun: int = 15000,
+        dropout: Any = 0.0,
+        dtype: Any = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
-        self.dropout = dropout
-        self.optimizer = optimizer
+        self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size
-        self.learning_rate_init = learning_rate_init
         self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
         self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
         self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
-        self.momentum = momentum
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.warm_start = warm_start
-        self.verbose = verbose
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.dropout = dropout
         self.dtype = dtype
 
     # --- checks of the hyperparameters (in fit, never in __init__) ------------------------
 
+    def _fail(self, param: str, expected: str) -> None:
+        raise ValueError(
+            f"{type(self).__name__}: {param} must be {expected}, got {getattr(self, param)!r}"
+        )
+
     def _check_params(self) -> None:
         name = type(self).__name__
-
-        def fail(param: str, expected: str) -> None:
-            raise ValueError(f"{name}: {param} must be {expected}, got {getattr(self, param)!r}")
-
         sizes = self.hidden_layer_sizes
         if isinstance(sizes, np.ndarray):
             sizes = sizes.tolist()
@@ -155,40 +155,51 @@ class _BaseMLP(BaseEstimator):
         if not isinstance(sizes, (list, tuple)) or not all(
             isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in sizes
         ):
-            fail("hidden_layer_sizes", "an int >= 1 or a tuple of them (empty: no hidden layer)")
+            self._fail(
+                "hidden_layer_sizes", "an int >= 1 or a tuple of them (empty: no hidden layer)"
+            )
         self._sizes = [int(s) for s in sizes]
         for param, positive in (
             ("alpha", False),
             ("tol", False),
             ("learning_rate_init", True),
             ("epsilon", True),
+            ("power_t", False),
         ):
             v = getattr(self, param)
             if not is_number(v) or not (v > 0 if positive else v >= 0):
-                fail(param, f"a finite number {'>' if positive else '>='} 0")
+                self._fail(param, f"a finite number {'>' if positive else '>='} 0")
         for param in ("momentum", "beta_1", "beta_2"):
-            if not is_number(getattr(self, param)) or not 0 <= getattr(self, param) < 1:
-                fail(param, "a number in [0, 1)")
-        for param in ("max_iter", "n_iter_no_change"):
+            v = getattr(self, param)
+            if not is_number(v) or not 0 <= v <= 1 or (param != "momentum" and v == 1):
+                self._fail(param, "a number in [0, 1]" if param == "momentum" else "in [0, 1)")
+        for param in ("max_iter", "max_fun"):
             v = getattr(self, param)
             if not isinstance(v, Integral) or isinstance(v, bool) or v < 1:
-                fail(param, "an int >= 1")
+                self._fail(param, "an int >= 1")
+        v = self.n_iter_no_change
+        if not (
+            (isinstance(v, Integral) and not isinstance(v, bool) and v >= 1)
+            or (isinstance(v, Real) and v == np.inf)
+        ):
+            self._fail("n_iter_no_change", "an int >= 1 or numpy.inf")
         bs = self.batch_size
         if not (
             bs == "auto" or (isinstance(bs, Integral) and not isinstance(bs, bool) and bs >= 1)
         ):
-            fail("batch_size", "'auto' or an int >= 1")
-        if self.optimizer not in OPTIMIZERS:
-            fail("optimizer", f"one of {', '.join(OPTIMIZERS)}")
+            self._fail("batch_size", "'auto' or an int >= 1")
+        if self.solver not in SOLVERS:
+            self._fail("solver", f"one of {', '.join(SOLVERS)}")
         if self.learning_rate not in SCHEDULES:
-            fail("learning_rate", f"one of {', '.join(SCHEDULES)}")
+            self._fail("learning_rate", f"one of {', '.join(SCHEDULES)}")
         vf = self.validation_fraction
         if not is_number(vf) or not 0 < vf < 1:
-            fail("validation_fraction", "a number in (0, 1)")
-        try:
-            self._dtype = float_dtype(self.dtype)
-        except ValueError as err:
-            raise ValueError(f"{name}: {err}") from None
+            self._fail("validation_fraction", "a number in (0, 1)")
+        if self.dtype is not None:
+            try:
+                float_dtype(self.dtype)
+            except ValueError as err:
+                raise ValueError(f"{name}: {err}") from None
         self._activations = _as_list(self.activation, len(self._sizes), f"{name}: activation")
         for act in self._activations:
             try:
@@ -199,51 +210,113 @@ class _BaseMLP(BaseEstimator):
         for rate in self._dropouts:
             if not is_number(rate) or not 0 <= rate < 1:
                 raise ValueError(f"{name}: dropout rates must be in [0, 1), got {self.dropout!r}")
+        if self.solver == "lbfgs" and any(r > 0 for r in self._dropouts):
+            raise ValueError(
+                f"{name}: solver='lbfgs' needs the same loss for the same weights, which "
+                "dropout changes from one evaluation to the next; use a stochastic solver "
+                "or dropout=0"
+            )
+
+    # --- what the subclasses define -------------------------------------------------------
+
+    def _output_layers(self) -> list[Layer]:
+        """The activation after the last Dense layer (none for the identity)."""
+        raise NotImplementedError
+
+    def _targets(self, y: Any, first_pass: bool, incremental: bool) -> np.ndarray:
+        """``y`` checked and coded as the network trains on it; on a first pass it also
+        fixes what the targets are (classes, outputs)."""
+        raise NotImplementedError
+
+    def _n_outputs(self) -> int:
+        raise NotImplementedError
+
+    def _loss_factor(self) -> tuple[float, float]:
+        """``(f, report_divisor)`` of ``objective.Objective`` for this estimator's loss."""
+        raise NotImplementedError
+
+    def _stratify(self, T: np.ndarray) -> Any:
+        """What early stopping stratifies its split on (None: not stratified)."""
+        return None
+
+    def _labels(self, T: np.ndarray) -> Any:
+        """Network targets back to what ``score`` compares with."""
+        raise NotImplementedError
+
+    def _validation_score(self, X: Any, y: Any, sample_weight: Any) -> float:
+        raise NotImplementedError
 
     # --- building blocks --------------------------------------------------------------------
 
-    def _batch(self, n_samples: int) -> int:
-        return min(200, n_samples) if self.batch_size == "auto" else min(self.batch_size, n_samples)
+    def _batch_size(self, n_samples: int) -> int:
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(
+                f"{type(self).__name__}: batch_size={self.batch_size} is larger than the "
+                f"{n_samples} training samples; it is clipped to {n_samples}",
+                stacklevel=4,
+            )
+        return int(min(self.batch_size, n_samples))
 
-    def _output_layers(self) -> list[Layer]:
-        """The activation after the last Dense layer (Identity for regression)."""
-        raise NotImplementedError
+    def _objective(self) -> Objective:
+        factor, divisor = self._loss_factor()
+        return Objective(factor, divisor, float(self.alpha))
 
-    def _build(self, n_features: int, n_outputs: int, rng: np.random.RandomState) -> None:
-        """A fresh network ``model_``, compiled with the loss and optimizer."""
+    def _weight_parameters(self) -> list[Parameter]:
+        """The weight matrices (what ``alpha`` penalises), input to output."""
+        return [layer.parameter("weights") for layer in self._dense_layers()]
+
+    def _dense_layers(self) -> list[Dense]:
+        return [layer for layer in self.model_.layers if isinstance(layer, Dense)]
+
+    def _layer_units(self, n_features: int) -> list[int]:
+        return [n_features, *self._sizes, self._n_outputs()]
+
+    def _build(self, units: list[int], dtype: np.dtype) -> None:
+        """The network for ``units`` (input, hidden..., output), weights still to be set."""
         layers: list[Layer] = []
-        width = n_features
-        for size, act, rate in zip(self._sizes, self._activations, self._dropouts, strict=True):
-            layers.append(Dense(width, size, dtype=self._dtype, seed=_seed(rng)))
+        for i, (size, act, rate) in enumerate(
+            zip(self._sizes, self._activations, self._dropouts, strict=True)
+        ):
+            layers.append(Dense(units[i], size, dtype=dtype, seed=0))
             layers.append(activations_module.get(act))
             if rate > 0:
-                layers.append(Dropout(float(rate), seed=_seed(rng)))
-            width = size
-        layers.append(Dense(width, n_outputs, dtype=self._dtype, seed=_seed(rng)))
+                layers.append(Dropout(float(rate), seed=_seed(self._random_state)))
+        layers.append(Dense(units[-2], units[-1], dtype=dtype, seed=0))
         layers += self._output_layers()
         self.model_ = Sequential(layers)
-        self.model_.compile(self._loss_name, self._make_optimizer())
+        self.model_.compile(self._loss_name, "sgd")
+        self.n_layers_ = len(units)
+        self.n_outputs_ = units[-1]
         self._network = self._network_params()
-        self.n_layers_ = len(self._sizes) + 2
-        self.n_outputs_ = n_outputs
-        self.loss_curve_: list[float] = []
-        self.validation_scores_: list[float] | None = [] if self.early_stopping else None
-        self.best_loss_ = np.inf
-        self.best_validation_score_ = -np.inf if self.early_stopping else None
-        self.n_iter_ = 0
-        self.t_ = 0
-        self._no_improvement_count = 0
+
+    def _initial_weights(self, units: list[int], dtype: np.dtype) -> list[np.ndarray]:
+        """scikit-learn's initialisation (Glorot and Bengio's uniform): for each layer in
+        turn, ``coef`` then ``intercept`` drawn from ``U(-b, b)`` with
+        ``b = sqrt(6 / (fan_in + fan_out))``, or ``sqrt(2 / ...)`` when the layer's
+        activation is the logistic (the output layer takes the last hidden one's)."""
+        rs = self._random_state
+        out = []
+        for i in range(len(units) - 1):
+            act = self._activations[min(i, len(self._activations) - 1)] if self._sizes else None
+            logistic = act is not None and type(activations_module.get(act)) is Sigmoid
+            if not self._sizes and self.activation in ("logistic", "sigmoid"):
+                logistic = True
+            bound = np.sqrt((2.0 if logistic else 6.0) / (units[i] + units[i + 1]))
+            coef = rs.uniform(-bound, bound, (units[i], units[i + 1]))
+            intercept = rs.uniform(-bound, bound, units[i + 1])
+            out += [coef.astype(dtype, copy=False), intercept.astype(dtype, copy=False)]
+        return out
 
     def _network_params(self) -> dict[str, Any]:
-        """What a warm start cannot change: the network and its optimizer."""
+        """What a warm start cannot change: the network's shape and layers."""
         return {
             "hidden_layer_sizes": tuple(self._sizes),
             "activation": tuple(
                 str(a).lower() if isinstance(a, str) else a for a in self._activations
             ),
             "dropout": tuple(float(r) for r in self._dropouts),
-            "optimizer": self.optimizer,
-            "dtype": self._dtype,
         }
 
     def _check_same_network(self) -> None:
@@ -254,135 +327,210 @@ class _BaseMLP(BaseEstimator):
                     f"to {value!r} since the network was built; warm_start and partial_fit "
                     "continue that network: refit with warm_start=False"
                 )
+        if self.dtype is not None and float_dtype(self.dtype) != self.model_.dtype:
+            raise ValueError(
+                f"{type(self).__name__}: dtype={self.dtype!r} but the network was built in "
+                f"{self.model_.dtype}; refit with warm_start=False"
+            )
 
-    def _penalty_scale(self) -> float:
-        """``l2 / (alpha / n)`` that reproduces scikit-learn's penalty for this loss."""
-        return 0.5  # scikit-learn: loss + alpha / (2 n) * sum(W^2)
+    def _link_attributes(self) -> None:
+        """``coefs_`` and ``intercepts_``: the network's own arrays."""
+        dense = self._dense_layers()
+        self.coefs_ = [layer.weights for layer in dense]
+        self.intercepts_ = [layer.bias for layer in dense]
 
-    def _set_penalty(self, batch: int) -> None:
-        """Each Dense layer's ``l2`` for batches of ``batch`` rows (scikit-learn's alpha)."""
-        l2 = float(self.alpha) * self._penalty_scale() / batch
-        for layer in self.model_.layers:
-            if isinstance(layer, Dense):
-                layer.l2 = l2
+    def _adopt_attributes(self) -> None:
+        """Copy into the network every ``coefs_`` / ``intercepts_`` array that is no longer
+        the network's own (replaced by the user), after checking its shape."""
+        dense = self._dense_layers()
+        for what, arrays, attr in (
+            ("coefs_", getattr(self, "coefs_", None), "weights"),
+            ("intercepts_", getattr(self, "intercepts_", None), "bias"),
+        ):
+            if arrays is None:
+                continue
+            if len(arrays) != len(dense):
+                raise ValueError(
+                    f"{type(self).__name__}: {what} has {len(arrays)} arrays but the network "
+                    f"has {len(dense)} layers"
+                )
+            for i, (a, layer) in enumerate(zip(arrays, dense, strict=True)):
+                live = getattr(layer, attr)
+                if a is live:
+                    continue
+                a = np.asarray(a)
+                if a.shape != live.shape:
+                    raise ValueError(
+                        f"{type(self).__name__}: {what}[{i}] has shape {a.shape}; layer "
+                        f"{i} ({layer.name}) needs {live.shape}"
+                    )
+                live[...] = a
+        self._link_attributes()
+
+    def _network_from_attributes(self, n_features: int) -> None:
+        """A network from ``coefs_`` and ``intercepts_`` set by the user (no ``model_``)."""
+        coefs, intercepts = list(self.coefs_), list(getattr(self, "intercepts_", []))
+        shapes = [np.shape(c) for c in coefs]
+        units = self._layer_units(n_features)
+        expected = [(units[i], units[i + 1]) for i in range(len(units) - 1)]
+        if shapes != expected or len(intercepts) != len(coefs):
+            raise ValueError(
+                f"{type(self).__name__}: coefs_ have shapes {shapes} and there are "
+                f"{len(intercepts)} intercepts_; hidden_layer_sizes={self.hidden_layer_sizes!r} "
+                f"with {n_features} features and {units[-1]} output(s) needs {expected}"
+            )
+        dtype = np.result_type(*[np.asarray(c).dtype for c in coefs], np.float32)
+        dtype = float_dtype(self.dtype) if self.dtype is not None else dtype
+        self._build(units, dtype)
+        self._adopt_attributes()
 
     def _make_optimizer(self) -> Optimizer:
         lr = float(self.learning_rate_init)
-        name = self.optimizer
+        name = self.solver
         if name == "sgd":
-            return SGD(lr)
-        if name in ("momentum", "nesterov"):
-            return SGD(lr, momentum=self.momentum, nesterov=name == "nesterov")
+            momentum = float(self.momentum)
+            nesterov = bool(self.nesterovs_momentum) and momentum > 0
+            return SGD(lr, momentum=momentum, nesterov=nesterov)
         if name == "rmsprop":
             return RMSprop(lr)
         cls = Adam if name == "adam" else AdamW
         return cls(lr, beta1=self.beta_1, beta2=self.beta_2, eps=self.epsilon)
 
-    def _schedule(self, start: int) -> list[Callback]:
-        """The learning-rate schedule of one fit, counted from its first epoch ``start``."""
+    def _extra_schedule(self) -> Any:
+        """lucidnet's schedules (for every stochastic solver), as ``epoch -> rate``."""
         lr, kind = float(self.learning_rate_init), self.learning_rate
-        if kind in ("constant", "adaptive"):  # "adaptive" lives in the stopping rule
-            return []
-        schedule = {
-            "step": lambda: StepDecay(lr, factor=0.5, every=max(1, self.max_iter // 4)),
-            "exponential": lambda: ExponentialDecay(lr, rate=0.96),
-            "cosine": lambda: CosineDecay(lr, epochs=self.max_iter),
-        }[kind]()
-        return [LearningRateScheduler(lambda epoch, _lr: schedule(epoch - start))]
+        if kind == "step":
+            return StepDecay(lr, factor=0.5, every=max(1, self.max_iter // 4))
+        if kind == "exponential":
+            return ExponentialDecay(lr, rate=0.96)
+        if kind == "cosine":
+            return CosineDecay(lr, epochs=self.max_iter)
+        return None  # "constant"; scikit-learn's "invscaling" and "adaptive" are in the loop
 
-    # --- training -----------------------------------------------------------------------------
+    # --- fit --------------------------------------------------------------------------------
 
-    def _prepare_targets(self, y: Any, fitting: bool, classes: Any = None) -> np.ndarray:
-        """Targets as the network trains on them (and, when fitting, the output size)."""
-        raise NotImplementedError
-
-    def _n_outputs(self, targets: np.ndarray) -> int:
-        raise NotImplementedError
-
-    def _fit(self, X: Any, y: Any, incremental: bool, classes: Any = None) -> _BaseMLP:
-        self._check_params()
-        keep = hasattr(self, "model_") and (incremental or self.warm_start)
+    def _validate(self, X: Any, y: Any, reset: bool) -> tuple[Any, Any]:
         X, y = validate_data(
-            self, X, y, reset=not keep, dtype=(np.float64, np.float32), multi_output=True
-        )
-        X = X.astype(self._dtype, copy=False)
-        targets = self._prepare_targets(y, fitting=not keep, classes=classes)
-        rng = check_random_state(self.random_state)
-        if keep:
-            self._check_same_network()
-        else:
-            self._build(X.shape[1], self._n_outputs(targets), rng)
-        validation = None
-        if self.early_stopping and not incremental:
-            X, X_val, targets, y_val = self._split(X, targets, rng)
-            validation = (X_val, y_val)
-        batch = self._batch(len(X))
-        self._set_penalty(batch)
-        start = self.n_iter_
-        if not incremental:  # each fit: its own rate schedule and its own early stopping
-            self.model_.optimizer.lr = float(self.learning_rate_init)
-            self._no_improvement_count = 0
-            if validation is not None:
-                self.validation_scores_ = self.validation_scores_ or []
-                self.best_validation_score_ = -np.inf
-        epochs = 1 if incremental else int(self.max_iter)
-        rule = _StopRule(self, validation)
-        callbacks = [rule] + ([] if incremental else self._schedule(start))
-        self.model_.fit(
+            self,
             X,
-            targets,
-            epochs=start + epochs,
-            initial_epoch=start,
-            batch_size=batch,
-            shuffle=bool(self.shuffle),
-            callbacks=callbacks,
-            verbose=2 if self.verbose else 0,
-            seed=_seed(rng),
+            y,
+            reset=reset,
+            accept_sparse="csr",
+            dtype=(np.float64, np.float32),
+            multi_output=True,
+            y_numeric=self._y_numeric,
         )
-        if validation is not None and getattr(self, "_best_weights", None) is not None:
-            self.model_.set_weights(self._best_weights)
-        self._best_weights = None
-        if not incremental and not self.model_.stop_training and self.n_iter_ - start == epochs:
-            warnings.warn(
-                f"{type(self).__name__}: stopped at max_iter={self.max_iter} epochs before "
-                f"the {'validation score' if validation else 'loss'} stopped improving by "
-                f"tol={self.tol}; raise max_iter or tol",
-                ConvergenceWarning,
-                stacklevel=3,
+        return X, y
+
+    def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool) -> _BaseMLP:
+        self._check_params()
+        if incremental and self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True (it holds data out of "
+                "fit's epochs); set early_stopping=False"
             )
+        first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
+        X, y = self._validate(X, y, reset=first_pass)
+        sw = None
+        if sample_weight is not None:
+            sw = check_sample_weight(
+                sample_weight, X.shape[0], f"{type(self).__name__}: sample_weight"
+            )
+        T = self._targets(y, first_pass, incremental)
+        self._random_state = check_random_state(self.random_state)
+        if first_pass:
+            dtype = float_dtype(self.dtype) if self.dtype is not None else X.dtype
+            units = self._layer_units(X.shape[1])
+            self._build(units, dtype)
+            self.model_.set_weights(self._initial_weights(units, dtype))
+            self._link_attributes()
+            self._best_weights = self.model_.get_weights()
+            self.n_iter_, self.t_, self._optimizer = 0, 0, None
+            self.loss_curve_ = []
+            self._no_improvement_count = 0
+            if self.early_stopping:
+                self.validation_scores_, self.best_validation_score_ = [], -np.inf
+                self.best_loss_ = None
+            else:
+                self.validation_scores_ = self.best_validation_score_ = None
+                self.best_loss_ = np.inf
+        else:
+            if not hasattr(self, "model_"):
+                self._network_from_attributes(X.shape[1])
+            else:
+                self._check_same_network()
+                self._adopt_attributes()
+            self._continue_state()
+        check_range(X, self.model_.dtype, type(self).__name__)
+        if not sp.issparse(X):
+            X = X.astype(self.model_.dtype, copy=False)
+        T = T.astype(self.model_.dtype, copy=False) if T.dtype.kind == "f" else T
+        if self.solver == "lbfgs":
+            fit_lbfgs(self, X, T, sw)
+        else:
+            fit_stochastic(self, X, T, sw, incremental)
+        self._link_attributes()
         return self
 
-    def _split(
-        self, X: np.ndarray, targets: np.ndarray, rng: np.random.RandomState
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
-        """Hold out ``validation_fraction`` of the rows (stratified for classifiers)."""
-        raise NotImplementedError
+    def _continue_state(self) -> None:
+        """Fill in the state a continued fit needs but a user-built estimator lacks."""
+        defaults = {
+            "n_iter_": 0,
+            "t_": 0,
+            "loss_curve_": [],
+            "_no_improvement_count": 0,
+            "_optimizer": None,
+        }
+        for name, value in defaults.items():
+            if not hasattr(self, name):
+                setattr(self, name, value)
+        if self.early_stopping:
+            if getattr(self, "validation_scores_", None) is None:
+                self.validation_scores_ = []
+            if getattr(self, "best_validation_score_", None) is None:
+                self.best_validation_score_ = -np.inf
+            if getattr(self, "_best_weights", None) is None:
+                self._best_weights = self.model_.get_weights()
+            self.best_loss_ = None
+        else:
+            if getattr(self, "best_loss_", None) is None:
+                self.best_loss_ = np.inf
+            self.validation_scores_ = getattr(self, "validation_scores_", None)
+            self.best_validation_score_ = getattr(self, "best_validation_score_", None)
 
-    def _validation_score(self, X_val: np.ndarray, y_val: Any) -> float:
-        return float(self.score(X_val, y_val))
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> _BaseMLP:
+        """Train on ``(X, y)`` (``X`` dense or sparse, ``sample_weight`` one weight per
+        row); return ``self``. A fresh network each call, unless ``warm_start=True`` and
+        the estimator is fitted: then training continues from the current weights."""
+        return self._fit(X, y, sample_weight, incremental=False)
 
-    def fit(self, X: Any, y: Any) -> _BaseMLP:
-        """Train on ``(X, y)`` for up to ``max_iter`` epochs; return ``self``.
+    # --- predictions ------------------------------------------------------------------------
 
-        A fresh network each call, unless ``warm_start=True`` and the estimator is fitted:
-        then training continues from the current weights.
-        """
-        return self._fit(X, y, incremental=False)
+    def _output(self, X: Any) -> np.ndarray:
+        """The network's output for checked rows (a sparse X a chunk at a time)."""
+        model = self.model_
+        if not sp.issparse(X):
+            return model.predict(np.asarray(X).astype(model.dtype, copy=False))
+        parts = [model.predict(dense_rows(X, rows, model.dtype)) for rows in chunks(X)]
+        if not parts:
+            return model.predict(np.zeros((0, X.shape[1]), dtype=model.dtype))
+        return np.concatenate(parts)
 
     def _forward(self, X: Any) -> np.ndarray:
         """The network's output for ``X``, after the checks scikit-learn expects."""
         check_is_fitted(self, "model_")
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
-        return self.model_.predict(X.astype(self.model_.dtype, copy=False))
+        self._adopt_attributes()
+        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=(np.float64, np.float32))
+        check_range(X, self.model_.dtype, type(self).__name__)
+        return self._output(X)
 
-    @property
-    def coefs_(self) -> list[np.ndarray]:
-        """Weight matrices of the Dense layers, input to output (scikit-learn's name)."""
-        check_is_fitted(self, "model_")
-        return [layer.weights for layer in self.model_.layers if isinstance(layer, Dense)]
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """After unpickling, ``coefs_`` and ``intercepts_`` are the network's arrays again."""
+        self.__dict__.update(state)
+        if "model_" in state and "coefs_" in state:
+            self._link_attributes()
 
-    @property
-    def intercepts_(self) -> list[np.ndarray]:
-        """Bias vectors of the Dense layers, input to output (scikit-learn's name)."""
-        check_is_fitted(self, "model_")
-        return [layer.bias for layer in self.model_.layers if isinstance(layer, Dense)]
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
