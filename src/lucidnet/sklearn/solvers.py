@@ -42,6 +42,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from ..lbfgs import minimize
+from ..optimizers import SGD, Optimizer
 from ..training import Trainer, TrainingDiverged
 from .objective import chunks, dense_rows
 
@@ -169,7 +170,7 @@ def fit_stochastic(
             if loss < lowest and not early:
                 lowest, best_loss_weights = loss, model.get_weights()
             if sgd and est.learning_rate == "invscaling":
-                optimizer.lr = float(est.learning_rate_init) / (est.t_ + 1) ** est.power_t
+                set_rate(optimizer, float(est.learning_rate_init) / (est.t_ + 1) ** est.power_t)
             if est._no_improvement_count > est.n_iter_no_change:
                 what = "Validation score" if early else "Training loss"
                 msg = (
@@ -177,7 +178,7 @@ def fit_stochastic(
                     f"{est.n_iter_no_change} consecutive epochs."
                 )
                 if sgd and est.learning_rate == "adaptive" and optimizer.lr > 1e-6:
-                    optimizer.lr /= 5.0
+                    set_rate(optimizer, optimizer.lr / 5.0)
                     est._no_improvement_count = 0
                     if est.verbose:
                         print(f"{msg} Setting learning rate to {optimizer.lr:f}")
@@ -229,6 +230,23 @@ def fit_stochastic(
             f"{NONFINITE} Training diverged {diverged}. The network keeps the weights of "
             f"{kept}; loss_curve_ ends with nan. Lower learning_rate_init or scale the inputs."
         )
+
+
+def set_rate(optimizer: Optimizer, lr: float) -> None:
+    """Change the learning rate the way scikit-learn's SGD sees it.
+
+    Its velocity holds the step, ``v <- mu v - lr g``; lucidnet's (PyTorch's) holds the
+    gradients, ``v <- mu v + g`` with the step ``lr v``. The two agree while the rate is
+    constant; when it changes, scikit-learn's velocity keeps the step already taken, so
+    lucidnet's is scaled by ``old / new`` to carry the same step.
+    """
+    old = optimizer.lr
+    if isinstance(optimizer, SGD) and optimizer.momentum and old != lr:
+        for state in optimizer.state.values():
+            velocity = state.get("velocity")
+            if velocity is not None:
+                velocity *= velocity.dtype.type(old / lr)
+    optimizer.lr = lr
 
 
 def _score_epoch(est: _BaseMLP, model: Any, X_val: Any, y_val: Any, sw_val: Any) -> None:
