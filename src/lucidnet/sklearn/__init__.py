@@ -1,43 +1,26 @@
-"""scikit-learn estimators: ``MLPClassifier``, ``MLPRegressor`` and ``Perceptron``.
+"""scikit-learn estimators: ``MLPClassifier``, ``MLPRegressor`` and ``Perceptron``,
+drop-ins for scikit-learn's (change the import; docs/sklearn.md).
 
-They follow scikit-learn's conventions, so they work in ``Pipeline``, ``GridSearchCV``,
-``cross_val_score`` and ``clone``, and they pass scikit-learn's own estimator checks
-(``tests/test_sklearn.py`` runs ``parametrize_with_checks`` on all three):
+They take scikit-learn's parameter names, defaults and meanings, fit the same objective
+from the same initial weights in the same order, and keep the same fitted attributes, so
+the same parameters give the same run (for ``solver="sgd"`` in float64, the same weights
+to rounding). scikit-learn's own tests of these estimators run against them in
+``make test`` (``tests/sklearn_peer.py``), and they pass scikit-learn's estimator checks
+(``parametrize_with_checks``), so they work in ``Pipeline``, ``GridSearchCV``,
+``cross_val_score``, ``clone`` and pickling.
 
-- ``__init__`` stores its arguments unchanged; every check happens in ``fit``;
-- what ``fit`` learns ends in ``_``: ``classes_``, ``n_features_in_``, ``loss_curve_``,
-  ``validation_scores_``, ``n_iter_``, and ``model_``, the trained lucidnet
-  ``Sequential`` (save it with ``est.model_.save("model.lucid")``: a file that loading
-  never executes, unlike a pickle);
-- ``partial_fit``, ``warm_start``, ``random_state``, ``score``, ``get_params`` /
-  ``set_params``, early stopping on a held-out ``validation_fraction``.
+Beyond scikit-learn's MLPs: ``dropout``, an ``activation`` per hidden layer, the
+``rmsprop`` and ``adamw`` solvers, the ``step``, ``exponential`` and ``cosine``
+schedules, and ``dtype``; ``model_`` is the trained lucidnet ``Sequential`` (save it
+with ``est.model_.save("model.lucid")``: a file that loading never executes, unlike a
+pickle).
 
-Beyond scikit-learn's ``MLPClassifier`` / ``MLPRegressor`` (which have not taken these
-up: scikit-learn issues #6175, #10097, #18507, #14571): ``dropout``, an ``activation``
-per hidden layer, six optimizers (``sgd``, ``momentum``, ``nesterov``, ``rmsprop``,
-``adam``, ``adamw``), learning-rate schedules (``constant``, ``step``, ``exponential``,
-``cosine``, ``adaptive``), ``dtype`` (float32 by default, float64 on request) and the
-per-epoch ``validation_scores_`` whenever ``early_stopping`` holds data out.
-
-Choices where scikit-learn's MLP differs or is silent (docs/sklearn.md lists them):
-
-- ``alpha`` has scikit-learn's scale: each batch's mean loss gains
-  ``alpha / (2 * batch_size) * sum(W^2)``, built as ``Dense(l2=alpha / (2 * batch_size))``.
-  The regressor's loss is the mean squared error, where scikit-learn's is half of it, so
-  there the penalty is doubled (``Dense(l2=alpha / batch_size)``) to keep the same balance,
-  and ``loss_curve_`` reads twice scikit-learn's.
-- Training stops like scikit-learn's: when the training loss (or, with early stopping,
-  the validation score) has not improved by ``tol`` for ``n_iter_no_change`` epochs in
-  a row; reaching ``max_iter`` first raises a ``ConvergenceWarning``. Early stopping
-  keeps the weights of the best validation score.
-- Binary targets get one sigmoid output and multiclass targets a softmax, each trained
-  with the fused cross-entropy; multilabel indicator targets get one sigmoid per label.
-
-The package needs scikit-learn (``pip install 'lucidnet[sklearn]'``); the rest of
-lucidnet does not. Its modules: ``mlp`` (what the two MLPs share: the network, the
-optimizer, the training loop and the stopping rule), ``classifier``, ``regressor`` and
-``perceptron`` (Rosenblatt's rule as an estimator; ``lucidnet.perceptron`` is seed 002's
-neuron, a different module).
+Modules: ``mlp`` (what the two MLPs share: parameters, the network, the fit plumbing),
+``solvers`` (the stochastic loop and L-BFGS on the lucidnet Trainer), ``objective``
+(scikit-learn's loss scaling, sparse rows made dense a batch at a time),
+``classifier``, ``regressor`` and ``perceptron`` (Rosenblatt's rule as an estimator;
+``lucidnet.perceptron`` is seed 002's neuron, a different module). The package needs
+scikit-learn (``pip install 'lucidnet[sklearn]'``); the rest of lucidnet does not.
 """
 
 from __future__ import annotations
