@@ -157,6 +157,7 @@ ACTIVATIONS = [
     ("tanh", ln.Tanh, [{"Tanh"}]),
     ("relu", ln.ReLU, [{"Relu"}, {"Max"}]),
     ("leaky_relu", lambda: ln.LeakyReLU(0.2), [{"LeakyRelu"}, {"Where"}]),
+    ("exp", ln.Exp, [{"Exp"}]),
     ("softmax", ln.Softmax, [{"Softmax"}]),
     ("step", ln.Step, [{"Greater", "Cast"}, {"Less", "Cast"}]),
 ]
@@ -190,7 +191,7 @@ def test_step_at_zero_is_zero():
 
 
 @pytest.mark.parametrize(
-    "make", [ln.Softmax, ln.ReLU, lambda: ln.LeakyReLU(0.3), ln.Step, ln.Sigmoid]
+    "make", [ln.Softmax, ln.ReLU, lambda: ln.LeakyReLU(0.3), ln.Step, ln.Sigmoid, ln.Exp]
 )
 def test_activation_on_images_after_a_conv(make):
     """Softmax runs over the channels (lucidnet's last axis) even where the graph keeps

@@ -20,7 +20,7 @@ from . import (
     serialization,
     weights,
 )
-from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Step, Tanh
+from .activations import Exp, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Step, Tanh
 from .callbacks import (
     Callback,
     EarlyStopping,
@@ -76,6 +76,7 @@ __all__ = [
     "Dense",
     "Dropout",
     "EarlyStopping",
+    "Exp",
     "Flatten",
     "GlobalAveragePooling2D",
     "GradCheckReport",
