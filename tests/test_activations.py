@@ -327,3 +327,25 @@ def test_exp_gradcheck_over_a_wide_range() -> None:
     x = np.linspace(-8.0, 8.0, 24).reshape(4, 6)
     report = lucidnet.gradcheck(Exp(), x)
     assert report.passed, str(report)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_a_model_ending_in_exp_saves_and_loads(dtype: type, tmp_path) -> None:
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(32, 3)).astype(dtype)
+    y = rng.poisson(np.exp(x @ np.array([[0.3], [-0.2], [0.5]]))).astype(dtype)
+    model = lucidnet.Sequential([lucidnet.Dense(3, 1, seed=0, dtype=dtype), Exp()])
+    model.compile("poisson", lucidnet.Adam(0.01))
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0, seed=0)
+    path = tmp_path / "poisson.lucid"
+    lucidnet.save(model, path)
+    loaded = lucidnet.load(path)
+    assert [type(layer) for layer in loaded.layers] == [lucidnet.Dense, Exp]
+    assert type(loaded.loss) is lucidnet.Poisson and not loaded.loss.from_log
+    assert loaded.predict(x).dtype == dtype
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+    assert loaded.evaluate(x, y) == model.evaluate(x, y)
+    # training continues identically from the file (Adam's moments included)
+    model.fit(x, y, epochs=3, batch_size=8, verbose=0, seed=0, initial_epoch=2)
+    loaded.fit(x, y, epochs=3, batch_size=8, verbose=0, seed=0, initial_epoch=2)
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))

@@ -46,7 +46,7 @@ from .layers import (
     Reshape,
     Standardize,
 )
-from .losses import MSE, BinaryCrossEntropy, CrossEntropy
+from .losses import MSE, BinaryCrossEntropy, CrossEntropy, Poisson
 from .model import Sequential
 from .optimizers import SGD, Adam, AdamW, RMSprop
 from .perceptron import Perceptron
@@ -90,6 +90,7 @@ __all__ = [
     "ModelFileError",
     "Parameter",
     "Perceptron",
+    "Poisson",
     "RMSprop",
     "ReLU",
     "ReduceLROnPlateau",
