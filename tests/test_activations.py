@@ -16,14 +16,14 @@ import pytest
 
 import lucidnet
 from lucidnet import activations
-from lucidnet.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Step, Tanh
+from lucidnet.activations import Exp, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Step, Tanh
 
 DTYPES = [np.float32, np.float64]
 LN2, LN3 = math.log(2), math.log(3)
 
 
 def all_activations() -> list[activations.Activation]:
-    return [Step(), Identity(), Sigmoid(), Tanh(), ReLU(), LeakyReLU(alpha=0.2), Softmax()]
+    return [Step(), Identity(), Sigmoid(), Tanh(), ReLU(), LeakyReLU(alpha=0.2), Exp(), Softmax()]
 
 
 def ids(layers: list[activations.Activation]) -> list[str]:
@@ -68,6 +68,28 @@ def test_leaky_relu_forward() -> None:
     assert LeakyReLU().alpha == 0.01  # the documented default
 
 
+def test_exp_forward() -> None:
+    # exp(0) = 1, exp(ln 2) = 2, exp(-ln 4) = 1/4, exp(ln 3) = 3
+    z = np.array([[0.0, LN2, -2 * LN2, LN3]])
+    np.testing.assert_allclose(Exp().forward(z), [[1.0, 2.0, 0.25, 3.0]], rtol=1e-15)
+
+
+@pytest.mark.parametrize(("dtype", "big"), [(np.float32, 89.0), (np.float64, 710.0)])
+def test_exp_overflows_to_inf_and_is_not_clipped(dtype: type, big: float) -> None:
+    # exp(88.7) ~ 3.4e38 is float32's largest number, exp(709.8) ~ 1.8e308 float64's:
+    # just above, the output is inf (training then raises TrainingDiverged), not a clipped max
+    layer = Exp()
+    z = np.array([[big, big - 2.0, -big]], dtype=dtype)
+    with np.errstate(over="ignore"):
+        y = layer.forward(z)
+    assert y.dtype == dtype
+    assert y[0, 0] == np.inf
+    assert np.isfinite(y[0, 1]) and y[0, 1] == pytest.approx(math.exp(big - 2.0), rel=1e-6)
+    assert y[0, 2] == pytest.approx(math.exp(-big), rel=1e-6, abs=1e-300)
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert layer.backward(np.ones_like(z))[0, 0] == np.inf
+
+
 def test_softmax_forward() -> None:
     # softmax([0, ln 3]) = [1, 3] / 4; softmax([0, ln 2, ln 5]) = [1, 2, 5] / 8
     np.testing.assert_allclose(Softmax().forward(np.array([[0.0, LN3]])), [[0.25, 0.75]])
@@ -93,6 +115,7 @@ DERIVATIVES = {
     "tanh": lambda z: 1 / np.cosh(z) ** 2,  # sech^2 z = 1 - tanh^2 z
     "relu": lambda z: np.where(z > 0, 1.0, 0.0),  # 0 at the kink z = 0
     "leaky_relu": lambda z: np.where(z > 0, 1.0, 0.2),  # alpha = 0.2 at and below the kink
+    "exp": np.exp,  # its own derivative
 }
 
 
@@ -117,6 +140,10 @@ def test_hand_worked_derivatives() -> None:
     t = Tanh()
     t.forward(np.array([[LN2]]))
     np.testing.assert_allclose(t.backward(np.array([[2.0]])), [[1.28]], rtol=1e-14)
+    # exp'(ln 3) = 3, times an incoming gradient of -0.5 -> -1.5; exp'(0) = 1, times 4 -> 4
+    e = Exp()
+    e.forward(np.array([[LN3, 0.0]]))
+    np.testing.assert_allclose(e.backward(np.array([[-0.5, 4.0]])), [[-1.5, 4.0]], rtol=1e-15)
 
 
 def test_step_backward_is_all_zeros() -> None:
@@ -181,7 +208,7 @@ def test_backward_before_forward_raises(layer: activations.Activation) -> None:
         layer.backward(np.ones((2, 3)))
 
 
-@pytest.mark.parametrize("cls", [Step, Identity, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax])
+@pytest.mark.parametrize("cls", [Step, Identity, Sigmoid, Tanh, ReLU, LeakyReLU, Exp, Softmax])
 def test_wrong_gradient_shape_names_the_layer(cls: type[activations.Activation]) -> None:
     layer = cls(name="output_act")
     layer.forward(np.zeros((2, 3)))
@@ -213,6 +240,7 @@ NAMES = {
     "tanh": Tanh,
     "relu": ReLU,
     "leaky_relu": LeakyReLU,
+    "exp": Exp,
     "softmax": Softmax,
 }
 
@@ -249,7 +277,7 @@ def test_get_rejects_unknown_values_and_lists_names(bad: object) -> None:
         assert name in message
 
 
-@pytest.mark.parametrize("make", [Sigmoid, Identity, Softmax, ReLU])
+@pytest.mark.parametrize("make", [Sigmoid, Identity, Softmax, ReLU, Exp])
 def test_float64_gradient_into_float32_layer_stays_float32(make) -> None:
     layer = make()
     layer.forward(np.ones((2, 3), dtype=np.float32))
@@ -272,3 +300,52 @@ def test_backward_leaves_its_inputs_and_the_cached_output_unchanged(
     np.testing.assert_array_equal(grad, grad_copy)
     np.testing.assert_array_equal(y, y_copy)
     np.testing.assert_array_equal(layer.backward(grad), first)  # repeatable
+
+
+# --- Exp, the output of a Poisson regression ----------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_exp_backward_in_each_dtype_matches_central_differences(dtype: type) -> None:
+    # objective sum(g * exp(z)): its derivative is g exp(z), here by central differences
+    # in float64 (relative error ~h^2 / 6); the float32 backward is within its rounding of
+    # z (|z| 6e-8) and of exp
+    rng = np.random.default_rng(8)
+    z = rng.uniform(-6.0, 6.0, size=(4, 5))
+    g = rng.normal(size=(4, 5))
+    layer = Exp()
+    layer.forward(z.astype(dtype))
+    got = layer.backward(g.astype(dtype))
+    assert got.dtype == dtype
+    h = 1e-6
+    numeric = g * (np.exp(z + h) - np.exp(z - h)) / (2 * h)
+    np.testing.assert_allclose(got, numeric, rtol=2e-6 if dtype == np.float32 else 1e-8)
+
+
+def test_exp_gradcheck_over_a_wide_range() -> None:
+    # exp changes by orders of magnitude over [-8, 8]: the relative check holds throughout
+    x = np.linspace(-8.0, 8.0, 24).reshape(4, 6)
+    report = lucidnet.gradcheck(Exp(), x)
+    assert report.passed, str(report)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_a_model_ending_in_exp_saves_and_loads(dtype: type, tmp_path) -> None:
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(32, 3)).astype(dtype)
+    y = rng.poisson(np.exp(x @ np.array([[0.3], [-0.2], [0.5]]))).astype(dtype)
+    model = lucidnet.Sequential([lucidnet.Dense(3, 1, seed=0, dtype=dtype), Exp()])
+    model.compile("poisson", lucidnet.Adam(0.01))
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0, seed=0)
+    path = tmp_path / "poisson.lucid"
+    lucidnet.save(model, path)
+    loaded = lucidnet.load(path)
+    assert [type(layer) for layer in loaded.layers] == [lucidnet.Dense, Exp]
+    assert type(loaded.loss) is lucidnet.Poisson and not loaded.loss.from_log
+    assert loaded.predict(x).dtype == dtype
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+    assert loaded.evaluate(x, y) == model.evaluate(x, y)
+    # training continues identically from the file (Adam's moments included)
+    model.fit(x, y, epochs=3, batch_size=8, verbose=0, seed=0, initial_epoch=2)
+    loaded.fit(x, y, epochs=3, batch_size=8, verbose=0, seed=0, initial_epoch=2)
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))

@@ -99,6 +99,20 @@ def test_trace_equals_the_librarys_own_gradients_and_leaves_the_model_alone():
     np.testing.assert_allclose(second.delta, (t.y_hat - np.eye(3)[y]) / 2)
 
 
+def test_an_exp_output_takes_the_poisson_loss_and_its_fused_delta():
+    # exp + Poisson fuse like sigmoid + binary cross-entropy: delta = (y_hat - y) / n
+    model = ln.Sequential([ln.Dense(3, 2, seed=0, dtype=np.float64), ln.Exp()])
+    x = np.random.default_rng(1).standard_normal((2, 3))
+    y = np.array([[0.0, 3.0], [1.0, 2.0]])
+    t = ln.explain(model, x, y=y)
+    assert t.loss_name == "poisson" and not t.loss_function.from_log
+    (layer,) = t.layers
+    assert layer.fused
+    np.testing.assert_allclose(layer.delta, (t.y_hat - y) / 4, rtol=1e-12)
+    np.testing.assert_allclose(layer.delta, layer.grad_a * layer.local, rtol=1e-12)
+    assert t.loss == pytest.approx(ln.loss_and_gradients(model, x, y, "poisson").loss)
+
+
 def test_forward_only_and_dropout_left_out_with_a_note():
     model = ln.Sequential([ln.Dense(2, 3, seed=0), ln.ReLU(), ln.Dropout(0.5), ln.Dense(3, 1)])
     t = ln.explain(model, [0.5, -1.0])

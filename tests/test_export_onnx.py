@@ -9,6 +9,7 @@ otherwise. Each comparison runs batches of 1, 2 and 7 to 1e-5 (float32) or 1e-10
 (float64), and every exported model passes ``onnx.checker.check_model(full_check=True)``.
 """
 
+import copy
 import inspect
 import json
 import os
@@ -157,6 +158,7 @@ ACTIVATIONS = [
     ("tanh", ln.Tanh, [{"Tanh"}]),
     ("relu", ln.ReLU, [{"Relu"}, {"Max"}]),
     ("leaky_relu", lambda: ln.LeakyReLU(0.2), [{"LeakyRelu"}, {"Where"}]),
+    ("exp", ln.Exp, [{"Exp"}]),
     ("softmax", ln.Softmax, [{"Softmax"}]),
     ("step", ln.Step, [{"Greater", "Cast"}, {"Less", "Cast"}]),
 ]
@@ -190,7 +192,7 @@ def test_step_at_zero_is_zero():
 
 
 @pytest.mark.parametrize(
-    "make", [ln.Softmax, ln.ReLU, lambda: ln.LeakyReLU(0.3), ln.Step, ln.Sigmoid]
+    "make", [ln.Softmax, ln.ReLU, lambda: ln.LeakyReLU(0.3), ln.Step, ln.Sigmoid, ln.Exp]
 )
 def test_activation_on_images_after_a_conv(make):
     """Softmax runs over the channels (lucidnet's last axis) even where the graph keeps
@@ -462,6 +464,21 @@ def test_binary_classifier_from_logits_gives_sigmoid_probabilities():
     out = _run(proto, x)
     assert out.shape == (7, 1) and ((out > 0) & (out < 1)).all()
     assert np.abs(out - model.predict(x)).max() > 0.1
+
+
+def test_poisson_regressor_exports_its_means_or_its_log_means():
+    """A regressor's graph gives ``predict``: the means after an Exp layer; from log means
+    (``Poisson(from_log=True)``, no Exp) the log means, as ``predict`` returns them (its
+    ``"exp"`` link is for the metrics, not part of the output)."""
+    logs = _mlp(4, 2, seed=23).compile(ln.Poisson(from_log=True))
+    means = _mlp(4, 2, seed=23)
+    means = ln.Sequential([*copy.deepcopy(means.layers), ln.Exp()]).compile("poisson")
+    proto = _conforms(means, ops=[{"Exp"}])
+    _check_metadata(proto, "predict", "regression")
+    proto = _conforms(logs)
+    assert "Exp" not in _op_types(proto)
+    x = np.random.default_rng(23).standard_normal((7, 4)).astype(np.float32)
+    np.testing.assert_allclose(np.exp(_run(proto, x)), means.predict(x), rtol=1e-5)
 
 
 def test_classifier_ending_in_softmax_with_plain_cross_entropy():

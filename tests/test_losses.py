@@ -12,9 +12,9 @@ import pytest
 
 import lucidnet
 from lucidnet import losses
-from lucidnet.activations import Identity, Sigmoid, Softmax
+from lucidnet.activations import Exp, Identity, Sigmoid, Softmax
 from lucidnet.layers import Dense
-from lucidnet.losses import MSE, BinaryCrossEntropy, CrossEntropy, fused_logits_loss
+from lucidnet.losses import MSE, BinaryCrossEntropy, CrossEntropy, Poisson, fused_logits_loss
 from lucidnet.model import Sequential
 
 DTYPES = [np.float32, np.float64]
@@ -105,6 +105,7 @@ def _cases() -> list[tuple[str, losses.Loss, np.ndarray, np.ndarray]]:
     onehot = np.eye(3)[labels]
     binary = rng.integers(0, 2, size=(4, 3)).astype(float)
     soft = rng.uniform(0, 1, size=(4, 3))
+    counts = np.array([[0, 1, 3], [2, 0, 0], [1, 5, 2], [0, 1, 7]], dtype=float)  # with zeros
     return [
         ("mse", MSE(), rng.normal(size=(4, 3)), rng.normal(size=(4, 3))),
         ("mse (n,) targets", MSE(), rng.normal(size=(5, 1)), rng.normal(size=5)),
@@ -115,6 +116,9 @@ def _cases() -> list[tuple[str, losses.Loss, np.ndarray, np.ndarray]]:
         ("ce one-hot", CrossEntropy(), probs, onehot),
         ("ce logits labels", CrossEntropy(from_logits=True), logits, labels),
         ("ce logits one-hot", CrossEntropy(from_logits=True), logits, onehot),
+        ("poisson", Poisson(), np.exp(logits / 2), counts),
+        ("poisson fractional targets", Poisson(), np.exp(logits / 2), soft * 3),
+        ("poisson log", Poisson(from_log=True), logits / 2, counts),
     ]
 
 
@@ -253,6 +257,8 @@ def test_bad_labels_name_the_label_and_its_index(
         (BinaryCrossEntropy(from_logits=True), (4, 1), (4, 2)),
         (CrossEntropy(), (4, 3), (4, 2)),
         (CrossEntropy(from_logits=True), (4, 3), (5,)),
+        (Poisson(), (4, 2), (4, 3)),
+        (Poisson(from_log=True), (4, 1), (5,)),
     ],
     ids=repr,
 )
@@ -267,7 +273,11 @@ def test_mismatched_shapes_name_both_shapes(
     assert str(p_shape) in message and str(y_shape) in message
 
 
-@pytest.mark.parametrize("loss", [MSE(), BinaryCrossEntropy(), BinaryCrossEntropy(True)], ids=repr)
+@pytest.mark.parametrize(
+    "loss",
+    [MSE(), BinaryCrossEntropy(), BinaryCrossEntropy(True), Poisson(), Poisson(from_log=True)],
+    ids=repr,
+)
 def test_targets_of_shape_n_are_accepted_for_predictions_n_by_1(loss: losses.Loss) -> None:
     p = np.array([[0.2], [0.7], [0.9]])
     y = np.array([0.0, 1.0, 1.0])
@@ -281,7 +291,15 @@ def test_targets_of_shape_n_are_accepted_for_predictions_n_by_1(loss: losses.Los
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize(
     "loss",
-    [MSE(), BinaryCrossEntropy(), BinaryCrossEntropy(True), CrossEntropy(), CrossEntropy(True)],
+    [
+        MSE(),
+        BinaryCrossEntropy(),
+        BinaryCrossEntropy(True),
+        CrossEntropy(),
+        CrossEntropy(True),
+        Poisson(),
+        Poisson(True),
+    ],
     ids=repr,
 )
 def test_gradient_dtype_is_the_prediction_dtype(loss: losses.Loss, dtype: type) -> None:
@@ -317,8 +335,10 @@ def _unfused(model: Sequential, x: np.ndarray, y: np.ndarray, loss: losses.Loss)
         (Softmax, CrossEntropy, 4, lambda rng: rng.integers(0, 4, size=6)),
         (Sigmoid, BinaryCrossEntropy, 1, lambda rng: rng.integers(0, 2, size=6).astype(float)),
         (Sigmoid, BinaryCrossEntropy, 3, lambda rng: rng.integers(0, 2, size=(6, 3)) * 1.0),
+        (Exp, Poisson, 1, lambda rng: rng.poisson(1.5, size=6).astype(float)),
+        (Exp, Poisson, 3, lambda rng: rng.poisson(1.5, size=(6, 3)).astype(float)),
     ],
-    ids=["softmax+ce", "sigmoid+bce", "sigmoid+bce 3 outputs"],
+    ids=["softmax+ce", "sigmoid+bce", "sigmoid+bce 3 outputs", "exp+poisson", "exp+poisson 3"],
 )
 def test_fused_path_equals_unfused_chain_rule(last, loss, outputs: int, targets) -> None:
     rng = np.random.default_rng(5)
@@ -372,12 +392,21 @@ def test_fused_sigmoid_bce_with_huge_logits_stays_finite() -> None:
     np.testing.assert_allclose(dense.grad_weights[:, 0], x.T @ dz, rtol=1e-10, atol=1e-12)
 
 
-def test_fused_logits_loss_recognises_exactly_the_two_pairs() -> None:
+def test_fused_logits_loss_recognises_exactly_the_three_pairs() -> None:
     bce = fused_logits_loss(Sigmoid(), BinaryCrossEntropy())
     assert isinstance(bce, BinaryCrossEntropy) and bce.from_logits
     ce = fused_logits_loss(Softmax(), CrossEntropy())
     assert isinstance(ce, CrossEntropy) and ce.from_logits
+    poisson = fused_logits_loss(Exp(), Poisson())
+    assert isinstance(poisson, Poisson) and poisson.from_log
     for layer, loss in [
+        (Exp(), Poisson(from_log=True)),
+        (Exp(), MSE()),
+        (Exp(), BinaryCrossEntropy()),
+        (Identity(), Poisson()),
+        (Sigmoid(), Poisson()),
+        (Softmax(), Poisson()),
+        (Dense(2, 2), Poisson()),
         (Identity(), MSE()),
         (Sigmoid(), MSE()),
         (Softmax(), CrossEntropy(from_logits=True)),
@@ -401,6 +430,7 @@ NAMES = {
     "categorical_crossentropy": CrossEntropy,
     "sparse_categorical_crossentropy": CrossEntropy,
     "cross_entropy": CrossEntropy,
+    "poisson": Poisson,
 }
 
 
@@ -410,6 +440,7 @@ def test_get_by_name(name: str, cls: type) -> None:
         loss = losses.get(spelling)
         assert type(loss) is cls
         assert not getattr(loss, "from_logits", False)  # names give the probability forms
+        assert not getattr(loss, "from_log", False)  # and the means form
     assert losses.get(name) is not losses.get(name)
 
 
@@ -432,7 +463,9 @@ def test_get_rejects_unknown_values_and_lists_names(bad: object) -> None:
 # --- found in review --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("loss", [MSE(), BinaryCrossEntropy(), CrossEntropy(from_logits=True)])
+@pytest.mark.parametrize(
+    "loss", [MSE(), BinaryCrossEntropy(), CrossEntropy(from_logits=True), Poisson()]
+)
 def test_empty_batch_is_a_clear_error(loss) -> None:
     with pytest.raises(ValueError, match="the batch is empty"):
         loss(np.zeros((0, 2)), np.zeros((0, 2)))
@@ -593,7 +626,9 @@ def test_gradcheck_passes_with_sample_weights(loss, p, y) -> None:
         (np.array(["a", "b", "c", "d"]), r"must be real numbers"),
     ],
 )
-@pytest.mark.parametrize("loss", [MSE(), BinaryCrossEntropy(), CrossEntropy(from_logits=True)])
+@pytest.mark.parametrize(
+    "loss", [MSE(), BinaryCrossEntropy(), CrossEntropy(from_logits=True), Poisson()]
+)
 def test_bad_sample_weights_are_clear_errors(loss, bad, message) -> None:
     p = np.full((4, 1), 0.5) if not isinstance(loss, CrossEntropy) else np.zeros((4, 3))
     y = np.zeros(4, dtype=int)
@@ -612,3 +647,228 @@ def test_sample_weight_is_accepted_positionally_by_call_and_gradient() -> None:
     p, y, w = np.array([[0.5], [1.5]]), np.array([0.0, 0.0]), np.array([1.0, 0.0])
     assert MSE()(y, p, w) == pytest.approx(0.25 / 2)
     np.testing.assert_allclose(MSE().gradient(y, p, w), [[0.5], [0.0]])
+
+
+# --- Poisson ------------------------------------------------------------------------------
+
+
+def _half_deviance(y: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """y log(y / p) - y + p elementwise, written out in float64 (0 log 0 = 0)."""
+    y, p = np.asarray(y, np.float64), np.asarray(p, np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y_log = np.where(y > 0, y * np.log(y / p), 0.0)
+    return y_log - y + p
+
+
+def test_poisson_hand_worked() -> None:
+    # p = [2, 1], y = [1, 0]: 1 log(1/2) - 1 + 2 = 1 - ln 2; 0 - 0 + 1 = 1 (0 log 0 = 0)
+    # L = (2 - ln 2) / 2 = 0.65343...; dL/dp = (1 - y / p) / 2 = [0.5 / 2, 1 / 2]
+    p, y = np.array([[2.0], [1.0]]), np.array([[1.0], [0.0]])
+    value, grad = Poisson().value_and_gradient(y, p)
+    assert value == pytest.approx((2 - math.log(2)) / 2, rel=1e-15)
+    np.testing.assert_allclose(grad, [[0.25], [0.5]], rtol=1e-15)
+
+
+def test_poisson_from_log_hand_worked() -> None:
+    # the example above from z = log p = [ln 2, 0]: exp(z) - y z + y log y - y
+    # = 2 - ln 2 + 0 - 1 and 1 - 0 + 0 - 0: the same value;
+    # dL/dz = (exp(z) - y) / 2 = [1 / 2, 1 / 2] = dL/dp * p (the chain rule through exp)
+    z, y = np.array([[math.log(2)], [0.0]]), np.array([[1.0], [0.0]])
+    value, grad = Poisson(from_log=True).value_and_gradient(y, z)
+    assert value == pytest.approx((2 - math.log(2)) / 2, rel=1e-15)
+    np.testing.assert_allclose(grad, [[0.5], [0.5]], rtol=1e-15)
+
+
+@pytest.mark.parametrize("from_log", [False, True])
+def test_poisson_is_zero_at_a_perfect_prediction(from_log: bool) -> None:
+    # p = y > 0: y log 1 - y + y = 0 exactly and the gradient vanishes; so for y = 0 as p -> 0
+    y = np.array([[1.0, 4.0, 0.5], [7.0, 2.5, 1e-3]])
+    value, grad = Poisson(from_log=from_log).value_and_gradient(y, np.log(y) if from_log else y)
+    assert value == pytest.approx(0.0, abs=1e-15)
+    np.testing.assert_allclose(grad, 0.0, atol=1e-15)
+    tiny = np.array([[1e-12]])
+    value = Poisson(from_log=from_log)(np.zeros((1, 1)), np.log(tiny) if from_log else tiny)
+    assert value == pytest.approx(1e-12, rel=1e-6)
+
+
+def test_poisson_matches_a_written_out_deviance() -> None:
+    rng = np.random.default_rng(11)
+    p = rng.uniform(0.05, 6.0, size=(7, 3))
+    y = rng.poisson(p).astype(float)
+    y[0] = 0.0
+    y[1] = rng.uniform(0, 3, 3)  # any non-negative values, not only counts
+    expected = _half_deviance(y, p).mean()
+    assert Poisson()(y, p) == pytest.approx(expected, rel=1e-14)
+    assert Poisson(from_log=True)(y, np.log(p)) == pytest.approx(expected, rel=1e-13)
+
+
+def test_weighted_poisson_hand_worked() -> None:
+    # the example above, w = [3, 1]: L = (3 (1 - ln 2) + 1) / 2;
+    # dL/dp = w (1 - y / p) / 2 = [3 0.5 / 2, 1 / 2]; dL/dz = w (exp(z) - y) / 2 = [3 / 2, 1 / 2]
+    y, w = np.array([1.0, 0.0]), np.array([3.0, 1.0])
+    expected = (3 * (1 - math.log(2)) + 1) / 2
+    value, grad = Poisson().value_and_gradient(y, np.array([[2.0], [1.0]]), sample_weight=w)
+    assert value == pytest.approx(expected, rel=1e-15)
+    np.testing.assert_allclose(grad, [[0.75], [0.5]], rtol=1e-15)
+    z = np.array([[math.log(2)], [0.0]])
+    value, grad = Poisson(from_log=True).value_and_gradient(y, z, sample_weight=w)
+    assert value == pytest.approx(expected, rel=1e-15)
+    np.testing.assert_allclose(grad, [[1.5], [0.5]], rtol=1e-15)
+
+
+def _central_differences(f, a: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    out = np.zeros_like(a)
+    for i in np.ndindex(a.shape):
+        up, down = a.copy(), a.copy()
+        up[i] += h
+        down[i] -= h
+        out[i] = (f(up) - f(down)) / (2 * h)
+    return out
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("from_log", [False, True])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_poisson_gradient_in_each_dtype_matches_central_differences(
+    dtype: type, from_log: bool, weighted: bool
+) -> None:
+    # the differences on the float64 value; the float32 gradient within float32 rounding
+    rng = np.random.default_rng(12)
+    z = rng.uniform(-2.0, 2.0, size=(5, 3))
+    y = rng.poisson(np.exp(z)).astype(float)
+    y[0, 0] = 0.0
+    w = np.array([0.0, 0.5, 1.0, 2.0, 3.0]) if weighted else None
+    loss = Poisson(from_log=from_log)
+    x = z if from_log else np.exp(z)
+    numeric = _central_differences(lambda a: loss(y, a, w), x)
+    grad = loss.gradient(y, x.astype(dtype), w)
+    assert grad.dtype == dtype
+    tol = 1e-5 if dtype == np.float32 else 1e-8
+    np.testing.assert_allclose(grad, numeric, rtol=tol, atol=tol * np.abs(numeric).max())
+    if weighted:
+        assert not np.allclose(grad, loss.gradient(y, x.astype(dtype)))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_fused_exp_poisson_equals_the_unfused_value_and_chain_rule(
+    dtype: type, weighted: bool
+) -> None:
+    # training's fused path (the log form on Dense's output z, Exp's backward skipped)
+    # against forward, Poisson() on the means and backward through Exp
+    rng = np.random.default_rng(13)
+    x = rng.normal(size=(8, 3)).astype(dtype)
+    y = rng.poisson(2.0, size=(8, 2)).astype(dtype)
+    y[:2] = 0.0
+    w = rng.uniform(0.0, 2.0, size=8) if weighted else None
+    model = Sequential([Dense(3, 2, dtype=dtype, seed=0), Exp()])
+    model.layers[0].bias[:] = [0.3, -0.4]
+    assert isinstance(fused_logits_loss(model.layers[-1], Poisson()), Poisson)
+    fused = lucidnet.loss_and_gradients(model, x, y, Poisson(), sample_weight=w)
+    fused_grads = _param_grads(model)
+    y_pred = model.forward(x)
+    value, grad = Poisson().value_and_gradient(y, y_pred, sample_weight=w)
+    grad_x = model.backward(grad)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    assert fused.loss == pytest.approx(value, rel=rtol)
+    for got, expected in zip(fused_grads, _param_grads(model), strict=True):
+        np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
+    np.testing.assert_allclose(fused.grad_input, grad_x, rtol=rtol, atol=1e-7 * rtol)
+    # dL/dz = w (exp(z) - y) / N written out, then dL/dW = x^T dL/dz
+    dense = model.layers[0]
+    z = x.astype(np.float64) @ dense.weights + dense.bias
+    dz = (np.exp(z) - y) / y.size * (1.0 if w is None else w[:, None])
+    np.testing.assert_allclose(fused_grads[0], x.T @ dz, rtol=10 * rtol, atol=rtol)
+
+
+def test_training_skips_exps_backward() -> None:
+    model = Sequential([Dense(2, 1, dtype=np.float64, seed=0), Exp()])
+
+    def never(grad, need_input_grad=True):
+        raise AssertionError("Exp.backward ran: the fused pair was not used")
+
+    model.layers[1].backward = never
+    x, y = np.array([[0.5, -1.0], [1.0, 2.0]]), np.array([3.0, 0.0])
+    model.compile("poisson", lucidnet.SGD(0.1))
+    model.fit(x, y, epochs=2, verbose=0)
+    report = lucidnet.gradcheck(model, x, y, "poisson")  # the fused path, checked
+    assert report.passed, str(report)
+
+
+def test_poisson_errors_name_the_bad_value() -> None:
+    loss = Poisson()
+    p = np.ones((3, 2))
+    with pytest.raises(ValueError, match=r"poisson: y_true must be finite and >= 0.*row 1 has -1"):
+        loss(np.array([[0.0, 1.0], [2.0, -1.0], [1.0, 1.0]]), p)
+    for bad in (np.nan, np.inf):
+        y = np.ones((3, 2))
+        y[2, 0] = bad
+        with pytest.raises(ValueError, match=f"row 2 has {bad}"):
+            Poisson(from_log=True)(y, p)
+    for means in ([[0.5], [0.0]], [[0.5], [-2.0]]):
+        with pytest.raises(ValueError, match=r"y_pred must be means > 0.*from_log=True"):
+            loss(np.ones(2), np.array(means))
+    # log means may be any number
+    assert Poisson(from_log=True)(np.ones(2), np.array([[-3.0], [0.0]])) > 0
+
+
+def test_poisson_check_targets_names_the_row() -> None:
+    y = np.array([0.0, 2.0, 5.0, -0.5, 1.0])
+    with pytest.raises(ValueError, match=r"y: the Poisson loss needs finite targets >= 0; row 3"):
+        Poisson().check_targets(y, (1,), "y")
+    Poisson().check_targets(np.abs(y), (1,), "y")
+    model = Sequential([Dense(1, 1, seed=0), Exp()]).compile("poisson", "sgd")
+    with pytest.raises(ValueError, match=r"row 3 has -0\.5"):
+        model.fit(np.ones((5, 1)), y, epochs=1, verbose=0)
+
+
+def test_poisson_link_and_task() -> None:
+    z = np.array([[0.0], [math.log(3)]])
+    means, logs = Poisson(), Poisson(from_log=True)
+    assert means.task == logs.task == "regression" and not means.is_classifier
+    assert means.link == "identity" and logs.link == "exp"
+    np.testing.assert_array_equal(means.probabilities(z), z)
+    np.testing.assert_allclose(logs.probabilities(z), [[1.0], [3.0]], rtol=1e-15)
+    assert "y log(y / y_hat)" in means.formula.text and r"\log" in means.formula.tex
+    assert repr(logs) == "Poisson(from_log=True)" and logs.get_config() == {"from_log": True}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_an_overflowing_exp_stops_training_and_keeps_the_weights(dtype: type) -> None:
+    # z = 200 x: exp(z) is inf in both dtypes for x = 5; the fused loss exp(z) - y z is inf
+    model = Sequential([Dense(1, 1, dtype=dtype, seed=0), Exp()])
+    model.layers[0].weights[:] = 200.0
+    before = model.get_weights()
+    model.compile("poisson", lucidnet.SGD(0.1))
+    with pytest.raises(lucidnet.TrainingDiverged, match="loss is inf"):
+        model.fit(np.array([[1.0], [5.0]], dtype=dtype), np.array([1.0, 2.0]), epochs=1, verbose=0)
+    for a, b in zip(model.get_weights(), before, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_poisson_regression_recovers_the_log_linear_coefficients() -> None:
+    # y ~ Poisson(exp(b + w x)): plain SGD on full batches reaches the maximum-likelihood
+    # fit (found here by Newton's method) and so the true (b, w) up to its sampling error
+    # (about 0.004 and 0.006 for 40,000 rows)
+    rng = np.random.default_rng(14)
+    n, b_true, w_true = 40_000, 0.5, 1.2
+    x = rng.uniform(-1.0, 1.0, size=(n, 1))
+    y = rng.poisson(np.exp(b_true + w_true * x[:, 0])).astype(float)
+    design = np.column_stack([np.ones(n), x[:, 0]])
+    beta = np.zeros(2)
+    for _ in range(30):  # Newton on the mean half deviance: gradient X^T (mu - y) / n
+        mu = np.exp(design @ beta)
+        beta -= np.linalg.solve(design.T @ (mu[:, None] * design), design.T @ (mu - y))
+    model = Sequential([Dense(1, 1, dtype=np.float64, seed=0), Exp()])
+    model.compile("poisson", lucidnet.SGD(0.4))
+    model.fit(x, y, epochs=200, batch_size=n, verbose=0)
+    fitted = np.array([model.layers[0].bias[0], model.layers[0].weights[0, 0]])
+    np.testing.assert_allclose(fitted, beta, atol=1e-6)
+    np.testing.assert_allclose(fitted, [b_true, w_true], atol=1e-2)
+
+
+def test_poisson_from_log_round_trips_through_a_model_file(tmp_path) -> None:
+    model = Sequential([Dense(2, 1, seed=0)]).compile(Poisson(from_log=True), "sgd")
+    lucidnet.save(model, tmp_path / "log.lucid")
+    loaded = lucidnet.load(tmp_path / "log.lucid")
+    assert type(loaded.loss) is Poisson and loaded.loss.from_log

@@ -20,7 +20,7 @@ from . import (
     serialization,
     weights,
 )
-from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Step, Tanh
+from .activations import Exp, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Step, Tanh
 from .callbacks import (
     Callback,
     EarlyStopping,
@@ -46,7 +46,7 @@ from .layers import (
     Reshape,
     Standardize,
 )
-from .losses import MSE, BinaryCrossEntropy, CrossEntropy
+from .losses import MSE, BinaryCrossEntropy, CrossEntropy, Poisson
 from .model import Sequential
 from .optimizers import SGD, Adam, AdamW, RMSprop
 from .perceptron import Perceptron
@@ -76,6 +76,7 @@ __all__ = [
     "Dense",
     "Dropout",
     "EarlyStopping",
+    "Exp",
     "Flatten",
     "GlobalAveragePooling2D",
     "GradCheckReport",
@@ -89,6 +90,7 @@ __all__ = [
     "ModelFileError",
     "Parameter",
     "Perceptron",
+    "Poisson",
     "RMSprop",
     "ReLU",
     "ReduceLROnPlateau",

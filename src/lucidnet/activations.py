@@ -4,7 +4,7 @@ An elementwise activation ``y = f(z)`` has the backward pass ``dL/dz = dL/dy * f
 (the chain rule, one element at a time). Each class below writes ``f`` and ``f'`` as two
 small pure static methods, ``function`` and ``derivative``; the base class does the caching
 and the multiplication. ``derivative(z, y)`` receives both the input and the output, so
-sigmoid and tanh can use the cheaper output form (``y (1 - y)``, ``1 - y^2``).
+sigmoid, tanh and exp can use the cheaper output form (``y (1 - y)``, ``1 - y^2``, ``y``).
 
 Softmax is not elementwise: each output depends on every input of its row, so its backward
 is a Jacobian-vector product (see ``Softmax``).
@@ -27,6 +27,7 @@ from .registry import Registry
 __all__ = [
     "REGISTRY",
     "Activation",
+    "Exp",
     "Identity",
     "LeakyReLU",
     "ReLU",
@@ -180,6 +181,33 @@ class Tanh(Activation):
         return 1 - np.square(y)  # (np.square(y) ran faster than y * y: bench/inplace.py)
 
 
+class Exp(Activation):
+    """``f(z) = exp(z)``, ``f'(z) = exp(z)``: positive outputs, the means of a Poisson
+    regression (its log-link: the Dense layer before it gives ``log p``).
+
+    Backward is ``dL/dz = dL/da * a``, the output kept from forward. Nothing is clipped:
+    ``exp`` of a large ``z`` is ``inf`` (above about 88.7 in float32, 709.8 in float64), as
+    NumPy computes it, and training reports that as a diverged step (``TrainingDiverged``)
+    rather than going on with a clipped value.
+
+    Before ``Poisson()`` training skips this backward and uses the fused gradient
+    ``exp(z) - y`` on ``z`` instead (see ``lucidnet.losses``).
+    """
+
+    formula = Formula("exp(z)", r"e^{z}")
+    derivative_formula = Formula("exp(z)", r"e^{z}")
+
+    @staticmethod
+    def function(z: np.ndarray) -> np.ndarray:
+        """``exp(z)``, in ``(0, inf]``."""
+        return np.exp(z)
+
+    @staticmethod
+    def derivative(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """``y`` itself (a copy: backward multiplies into it)."""
+        return y.copy()
+
+
 class ReLU(Activation):
     """``f(z) = max(0, z)``, ``f'(z) = 1 if z > 0 else 0`` (0 taken at the kink, as in
     PyTorch and Keras)."""
@@ -274,6 +302,7 @@ REGISTRY.register(Sigmoid, "logistic")
 REGISTRY.register(Tanh)
 REGISTRY.register(ReLU)
 REGISTRY.register(LeakyReLU, name="leaky_relu")
+REGISTRY.register(Exp)
 REGISTRY.register(Softmax)
 for _cls in REGISTRY.classes().values():
     LAYERS.register(_cls)  # activations are layers: the layer table lists them too
@@ -283,7 +312,7 @@ def get(identifier: str | Activation | None) -> Activation:
     """Return a new activation layer for a name, the instance itself, or Identity for None.
 
     Names are case-insensitive: ``"relu"``, ``"sigmoid"``, ``"tanh"``, ``"softmax"``,
-    ``"leaky_relu"``, ``"step"``, ``"identity"`` (and the aliases ``"linear"``,
+    ``"leaky_relu"``, ``"exp"``, ``"step"``, ``"identity"`` (and the aliases ``"linear"``,
     ``"logistic"``, ``"heaviside"``). Anything else raises ValueError listing them.
     """
     return REGISTRY.get(identifier)

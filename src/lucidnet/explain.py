@@ -43,8 +43,9 @@ A ``BatchNorm`` uses its running statistics, as ``predict`` does (training would
 batch's own statistics), and says so in a note.
 
 When the output layer and the loss form a fused pair (sigmoid + binary cross-entropy,
-softmax + cross-entropy), ``delta`` of the output layer is computed as training computes
-it, ``y_hat - y`` (divided by the batch size), and the trace still shows ``dL/dy_hat`` and
+softmax + cross-entropy, exp + Poisson), ``delta`` of the output layer is computed as
+training computes it, ``y_hat - y`` (divided by the batch size, or by the number of
+outputs for binary cross-entropy and Poisson), and the trace still shows ``dL/dy_hat`` and
 ``f'(z)``, whose product it equals.
 """
 
@@ -58,11 +59,11 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import losses as losses_module
-from .activations import Activation, Identity, Sigmoid, Softmax
+from .activations import Activation, Exp, Identity, Sigmoid, Softmax
 from .explain_windows import WORKED, Worked, check_positions, describe, fill_backward, work_out
 from .formula import Formula
 from .layers import BatchNorm, Dense, Dropout, Flatten, Layer, Reshape, Standardize
-from .losses import BinaryCrossEntropy, CrossEntropy, Loss
+from .losses import BinaryCrossEntropy, CrossEntropy, Loss, Poisson
 from .model import Sequential
 from .perceptron import Perceptron
 from .training.penalties import PenaltyGradients
@@ -270,11 +271,13 @@ def _groups(layers: list[Layer], notes: list[str]) -> Groups:
 
 
 def _default_loss(last: Activation | None) -> Loss:
-    """The loss a network's output suggests: its matching cross-entropy, else MSE."""
+    """The loss a network's output suggests: the one it fuses with, else MSE."""
     if type(last) is Sigmoid:  # exactly, as training fuses them
         return BinaryCrossEntropy()
     if type(last) is Softmax:
         return CrossEntropy()
+    if type(last) is Exp:
+        return Poisson()
     return losses_module.MSE()
 
 
@@ -309,7 +312,7 @@ def explain(
         ``grad_output`` the trace is the forward pass only)
     loss : a loss or its name; by default the model's compiled loss, else the one its
         output suggests (binary cross-entropy after a sigmoid, cross-entropy after a
-        softmax, MSE otherwise)
+        softmax, Poisson after an exp, MSE otherwise)
     learning_rate : with it, the trace adds ``W <- W - lr dL/dW`` for every layer and
         the new prediction
     grad_output : ``dL/dy_hat`` given directly instead of a loss (seed 002 gives 0.2)

@@ -200,7 +200,7 @@ def _backward(t: LayerTrace) -> Section:
             local, local_tex = t.local[0], f"J_{k}{which}"  # type: ignore[index]
             product = rf"J_{k}^T {da}"
         local_tex += " = " + t.derivative.tex
-        fused = "sigmoid/softmax + cross-entropy: (y_hat - y) / batch" if t.fused else ""
+        fused = "sigmoid/softmax/exp fused with the loss: (y_hat - y) / n" if t.fused else ""
         delta_tex = rf"\delta_{k} = {dz} = {product}"
         rows.append(Row(t.local_label, local, t.derivative_formula, tex=local_tex))
         rows.append(Row("delta", t.delta, t.delta_formula, tex=delta_tex, note=fused))

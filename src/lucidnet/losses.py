@@ -5,9 +5,9 @@ The argument order is Keras' and scikit-learn's, the same as the metrics': the t
 first.) Shapes that do not fit raise ValueError instead of broadcasting into a number.
 
 Each loss knows its task (``"classification"`` or ``"regression"``) and its link function
-(``"softmax"``, ``"sigmoid"`` or ``"identity"``: what turns the model's output into
-probabilities or predictions, ``loss.probabilities(y_pred)``), and its formula in text and
-TeX (``loss.formula``) for ``explain``.
+(``"softmax"``, ``"sigmoid"``, ``"exp"`` or ``"identity"``: what turns the model's output
+into probabilities or predictions, ``loss.probabilities(y_pred)``), and its formula in text
+and TeX (``loss.formula``) for ``explain``.
 
 ==========================  ==============================  ===============================
 loss                        value                           gradient dL/dy_pred
@@ -22,31 +22,39 @@ from_logits=True)``
                             p clipped
 ``CrossEntropy(             ``-mean_rows(sum(y              ``(softmax(z) - y) / batch``
 from_logits=True)``         log_softmax(z)))``
+``Poisson``                 ``mean(y log(y / p) - y + p)``  ``(1 - y / p) / n``, p > 0
+                            (half the deviance; y >= 0)
+``Poisson(from_log=True)``  ``mean(exp(z) - y z + y log y   ``(exp(z) - y) / n``
+                            - y)``
 ==========================  ==============================  ===============================
 
 Probabilities are clipped to ``[eps, 1 - eps]`` with ``eps = finfo(dtype).eps``, so a
 confident wrong prediction gives a large finite loss rather than ``inf``. The logits forms
 use ``softplus`` and ``log_softmax`` from ``functional`` and are finite for any finite
-input; they are the better choice whenever the model can output logits.
+input; they are the better choice whenever the model can output logits. Poisson means are
+not clipped: a mean ``<= 0`` is refused, and ``exp(z)`` of a large log mean is ``inf``,
+which training reports as a diverged step (``y log y`` is taken as 0 at ``y = 0``).
 
 **Fused output pairs.** A network that ends in ``Sigmoid`` trained with
-``BinaryCrossEntropy()`` or in ``Softmax`` trained with ``CrossEntropy()`` has a chain
-rule that collapses: ``dL/dz = p - y`` on the logits ``z`` (divided by the batch size, or
-by the number of elements for binary cross-entropy). Training (``lucidnet.training``)
-detects these two pairs through ``fused_logits_loss`` and computes the value and gradient
-from the logits, skipping the activation's backward. This is exact, faster, and stable
-where the unfused path would divide by ``p (1 - p) = 0``. The valid pairs are exactly:
+``BinaryCrossEntropy()``, in ``Softmax`` trained with ``CrossEntropy()`` or in ``Exp``
+trained with ``Poisson()`` has a chain rule that collapses: ``dL/dz = p - y`` on the
+activation's input ``z`` (divided by the batch size, or by the number of elements for
+binary cross-entropy and Poisson). Training (``lucidnet.training``) detects these pairs
+through ``fused_logits_loss`` and computes the value and gradient from ``z``, skipping the
+activation's backward. This is exact, faster, and stable where the unfused path would
+divide by ``p (1 - p) = 0`` (or by ``p``). The valid pairs are exactly:
 
 - ``Sigmoid`` + ``BinaryCrossEntropy(from_logits=False)``
 - ``Softmax`` + ``CrossEntropy(from_logits=False)``
+- ``Exp`` + ``Poisson(from_log=False)``
 
 Any other ending (``Identity`` + MSE, ``Sigmoid`` + MSE, ...) goes through the ordinary
 backward pass.
 
 **Sample weights.** ``value_and_gradient``, ``__call__`` and ``gradient`` take
 ``sample_weight=None`` or one weight ``w_i >= 0`` per sample, shape ``(batch,)``. With
-``l_i`` the loss of sample ``i`` (its own elements averaged for ``MSE`` and binary
-cross-entropy), the value is Keras' default reduction, "sum over batch size"::
+``l_i`` the loss of sample ``i`` (its own elements averaged for ``MSE``, binary
+cross-entropy and ``Poisson``), the value is Keras' default reduction, "sum over batch size"::
 
     L = sum_i w_i l_i / batch          dL/dy_pred[i] = w_i dl_i/dy_pred[i] / batch
 
@@ -77,6 +85,7 @@ __all__ = [
     "BinaryCrossEntropy",
     "CrossEntropy",
     "Loss",
+    "Poisson",
     "fused_logits_loss",
     "get",
     "names",
@@ -120,7 +129,8 @@ class Loss:
 
     @property
     def link(self) -> str:
-        """``"identity"``, ``"sigmoid"`` or ``"softmax"``: applied by ``probabilities``."""
+        """``"identity"``, ``"sigmoid"``, ``"softmax"`` or ``"exp"``: applied by
+        ``probabilities``."""
         return "identity"
 
     @property
@@ -130,12 +140,15 @@ class Loss:
 
     def probabilities(self, y_pred: np.ndarray) -> np.ndarray:
         """The model's output through the link function: probabilities for a classifier
-        trained from logits, the output itself otherwise."""
+        trained from logits, the means for ``Poisson(from_log=True)``, the output itself
+        otherwise."""
         link = self.link
         if link == "softmax":
             return F.softmax(np.asarray(y_pred), axis=-1)
         if link == "sigmoid":
             return F.sigmoid(np.asarray(y_pred))
+        if link == "exp":
+            return np.exp(np.asarray(y_pred))
         return np.asarray(y_pred)
 
     def __call__(
@@ -546,14 +559,144 @@ class CrossEntropy(Loss):
         return f"CrossEntropy(from_logits={self.from_logits})"
 
 
+class Poisson(Loss):
+    """Half the Poisson deviance, averaged over all elements (scikit-learn's
+    ``HalfPoissonLoss``, the loss of ``MLPRegressor(loss="poisson")``).
+
+    From means ``p > 0`` and targets ``y >= 0`` (counts, or any non-negative values)::
+
+        L = mean(y log(y / p) - y + p)            (y log(y / p) = 0 where y = 0)
+        dL/dp = (1 - y / p) / N
+
+    Each term is ``>= 0``, and 0 exactly where ``p = y``. (Keras' ``Poisson`` is
+    ``mean(p - y log p)``: the same gradient, without the constant ``y log y - y`` that
+    makes a perfect prediction score 0.)
+
+    From log means ``z = log p`` (``from_log=True``: a model whose output is the input of an
+    ``Exp``, the log link)::
+
+        L = mean(exp(z) - y z + y log y - y)
+        dL/dz = (exp(z) - y) / N
+
+    ``exp(z)`` is not clipped: a large ``z`` gives ``inf``, which training reports as a
+    diverged step. The term ``y log y`` is computed only where ``y > 0`` (scipy's ``xlogy``
+    without scipy), and each element is evaluated as ``y (log y - log p) + (p - y)`` in
+    both forms, two small differences where ``p`` is near ``y``.
+
+    With ``sample_weight`` ``w`` (``N = batch m`` elements, ``m`` per sample), each sample's
+    elements are averaged first, then weighted (``l_ij`` the element's loss above)::
+
+        L = sum_i w_i mean_j l_ij / batch = sum_ij w_i l_ij / N
+        dL/dp_ij = w_i (1 - y_ij / p_ij) / N
+        dL/dz_ij = w_i (exp(z_ij) - y_ij) / N          (from log means)
+    """
+
+    name = "poisson"
+    task = "regression"
+    formula = Formula(
+        "L = mean(y log(y / y_hat) - y + y_hat)",
+        r"L = \frac{1}{n} \sum \left(y \log \frac{y}{\hat{y}} - y + \hat{y}\right)",
+    )
+
+    def __init__(self, from_log: bool = False) -> None:
+        self.from_log = bool(from_log)
+
+    @property
+    def link(self) -> str:
+        """``"exp"`` from log means, else ``"identity"`` (the output is the mean)."""
+        return "exp" if self.from_log else "identity"
+
+    def check_targets(
+        self, y_true: np.ndarray, output_shape: tuple[int, ...] | None, where: str
+    ) -> None:
+        """Shapes as the base class checks them, and every target finite and ``>= 0``."""
+        super().check_targets(y_true, output_shape, where)
+        y = np.asarray(y_true)
+        good = np.isfinite(y) & (y >= 0)
+        bad = np.flatnonzero(~good.reshape(len(y), -1).all(axis=1))
+        if bad.size:
+            raise ValueError(
+                f"{where}: the Poisson loss needs finite targets >= 0; row {bad[0]} has "
+                f"{np.asarray(y[bad[0]]).tolist()!r}"
+            )
+
+    def value_and_gradient(
+        self,
+        y_true: np.ndarray,
+        y_pred: np.ndarray,
+        need_gradient: bool = True,
+        sample_weight: np.ndarray | None = None,
+    ) -> tuple[float, np.ndarray | None]:
+        z = self._pred(y_pred)
+        y = self._non_negative(self._same_shape_target(z, y_true))
+        if self.from_log:
+            p = np.exp(z)
+            terms = _half_poisson_deviance(y, z, p)
+            grad = p - y if need_gradient else None  # times w_i / N below
+        else:
+            p = self._means(z)
+            terms = _half_poisson_deviance(y, np.log(p), p)
+            grad = (p - y) / p if need_gradient else None  # 1 - y / p
+        n = max(z.size, 1)
+        if sample_weight is None:
+            if grad is not None:
+                grad /= z.dtype.type(n)
+            return _mean64(terms), grad
+        w = self._sample_weight(sample_weight, z.shape[0])
+        if grad is not None:
+            grad *= _weight_column(w, 1.0 / n, z)
+        return _weighted_sum64(w, terms) / n, grad
+
+    def _non_negative(self, y: np.ndarray) -> np.ndarray:
+        """``y``, after checking that every target is finite and ``>= 0``."""
+        if y.size and not (y.min() >= 0 and np.isfinite(y.max())):
+            i = int(np.flatnonzero(~(np.isfinite(y) & (y >= 0)))[0])
+            row = np.unravel_index(i, y.shape)[0]
+            raise ValueError(
+                f"{self.name}: y_true must be finite and >= 0 (counts or other non-negative "
+                f"values); row {row} has {y.reshape(-1)[i].item()!r}"
+            )
+        return y
+
+    def _means(self, p: np.ndarray) -> np.ndarray:
+        """``p``, after checking that every mean is ``> 0`` (as the probability losses check
+        ``[0, 1]``, a NaN passes: its loss is NaN, which training reports as diverged)."""
+        if p.min() <= 0:
+            raise ValueError(
+                f"{self.name}: y_pred must be means > 0, got values in "
+                f"[{p.min():.4g}, {p.max():.4g}]; for log means use from_log=True (or end "
+                "the model in Exp)"
+            )
+        return p
+
+    def get_config(self) -> dict[str, Any]:
+        """``from_log``."""
+        return {"from_log": self.from_log}
+
+    def __repr__(self) -> str:
+        return f"Poisson(from_log={self.from_log})"
+
+
+def _half_poisson_deviance(y: np.ndarray, log_p: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """``y (log y - log p) + (p - y)`` elementwise, the first term 0 where ``y = 0`` (also
+    where ``log p`` is infinite, where ``0 * inf`` would be NaN)."""
+    y_log = np.log(y, out=np.zeros_like(y), where=y > 0)  # log y, 0 where y = 0
+    y_log -= log_p  # log y - log p (only read where y > 0)
+    terms = np.multiply(y, y_log, out=np.zeros_like(y_log), where=y != 0)
+    terms += p
+    terms -= y
+    return terms
+
+
 def fused_logits_loss(last_layer: Layer, loss: Loss) -> Loss | None:
     """The logits form of ``loss`` if ``last_layer`` + ``loss`` is a fused pair, else None.
 
-    The pairs are ``Sigmoid`` + ``BinaryCrossEntropy()`` and ``Softmax`` +
-    ``CrossEntropy()`` (both from probabilities). Training then feeds the activation's
-    *input* to the returned loss, whose gradient is ``p - y`` (scaled by the mean).
+    The pairs are ``Sigmoid`` + ``BinaryCrossEntropy()``, ``Softmax`` + ``CrossEntropy()``
+    (both from probabilities) and ``Exp`` + ``Poisson()`` (from means). Training then feeds
+    the activation's *input* to the returned loss, whose gradient is ``p - y`` (scaled by
+    the mean), ``p`` the activation's output.
     """
-    from .activations import Sigmoid, Softmax  # activations imports layers, not losses
+    from .activations import Exp, Sigmoid, Softmax  # activations imports layers, not losses
 
     if isinstance(loss, BinaryCrossEntropy) and not loss.from_logits:
         if type(last_layer) is Sigmoid:  # exactly: a subclass may change f or its backward
@@ -561,6 +704,9 @@ def fused_logits_loss(last_layer: Layer, loss: Loss) -> Loss | None:
     if isinstance(loss, CrossEntropy) and not loss.from_logits:
         if type(last_layer) is Softmax:
             return CrossEntropy(from_logits=True)
+    if isinstance(loss, Poisson) and not loss.from_log:
+        if type(last_layer) is Exp:
+            return Poisson(from_log=True)
     return None
 
 
@@ -574,6 +720,7 @@ REGISTRY.register(
     "cross_entropy",
     name="crossentropy",
 )
+REGISTRY.register(Poisson)
 
 
 def get(identifier: str | Loss) -> Loss:

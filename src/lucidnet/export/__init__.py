@@ -205,6 +205,8 @@ def to_onnx(
         g.shape = layer.output_shape(g.shape)
     if g.layout == CHANNELS_FIRST:
         g.channels_last("output")
+    # the link of a classifier trained from logits; a regressor's output is what predict
+    # returns, so Poisson(from_log=True)'s "exp" link (log means -> means) is left out
     link = model.loss.link if model.loss is not None else "identity"
     if link == "softmax":
         g.node("Softmax", [g.x], "link", axis=-1)

@@ -8,6 +8,7 @@ lucidnet                 ONNX (opset 13 or newer)
 Dense                    Gemm(x, W, b) with W (in, out) as stored; MatMul without bias
 Identity                 (nothing)
 Sigmoid, Tanh, ReLU      Sigmoid, Tanh, Relu
+Exp                      Exp
 LeakyReLU(alpha)         LeakyRelu(alpha); float64: Where(x > 0, x, alpha x)
 Step                     Cast(Greater(x, 0)): 1 where z > 0, else 0
 Softmax                  Softmax over the last axis (the channels of an image)
@@ -170,6 +171,7 @@ CONVERTERS: dict[type, Converter] = {
     act.Sigmoid: _elementwise("Sigmoid"),
     act.Tanh: _elementwise("Tanh"),
     act.ReLU: _elementwise("Relu"),
+    act.Exp: _elementwise("Exp"),
     act.LeakyReLU: _leaky,
     act.Step: _step,
     act.Softmax: _softmax,
