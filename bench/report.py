@@ -2,12 +2,16 @@
 
 Pure functions of the records: medians over the rounds, min-max ranges, ratios of
 medians (and the range of the per-round ratios, each round's pair measured back to back),
-and the issue's targets judged on the ratios of medians.
+and the issue's targets judged on the ratios of medians. A training measurement whose
+parameters, optimizer state or data were not in its contender's dtype
+(``workers.TRAIN_DTYPES``) is refused: counted as failed, with the mismatch as its error.
 """
 
 from __future__ import annotations
 
 from statistics import median
+
+from workers import TRAIN_DTYPES
 
 NOTES_MARKER = "<!-- notes -->"
 BATCHES = (32, 128, 1024)
@@ -116,6 +120,7 @@ def first(s: tuple[float, float, float] | None) -> float | None:
 
 CONTENDER_NAMES = {
     "lucidnet": "lucidnet",
+    "lucidnet-f64": "lucidnet float64",
     "torch": "PyTorch",
     "sklearn-f64": "scikit-learn float64 (default)",
     "sklearn-f32": "scikit-learn float32",
@@ -131,32 +136,110 @@ def name(contender: str) -> str:
     return CONTENDER_NAMES.get(contender, contender)
 
 
+# --- training dtypes (cases a, b, e) ------------------------------------------------------
+
+# Case (a)'s contenders in table order; "lucidnet" is float32, its default.
+TRAIN_ORDER = ("lucidnet", "lucidnet-f64", "torch", "sklearn-f32", "sklearn-f64")
+TRAIN_NAMES = {"lucidnet": "lucidnet float32 (default)"}
+# The pairs at equal dtype: (dtype, lucidnet's contender, scikit-learn's).
+SKLEARN_PAIRS = (("float32", "lucidnet", "sklearn-f32"), ("float64", "lucidnet-f64", "sklearn-f64"))
+# Each library's default: what the report compared before the float64 lucidnet existed.
+DEFAULTS_PAIR = ("lucidnet", "sklearn-f64")
+
+
+def train_name(contender: str) -> str:
+    return TRAIN_NAMES.get(contender, name(contender))
+
+
+def same_dtype_lucidnet(contender: str) -> str | None:
+    """The lucidnet contender in ``contender``'s dtype (None for lucidnet's own)."""
+    if contender.startswith("lucidnet") or contender not in TRAIN_DTYPES:
+        return None
+    want = TRAIN_DTYPES[contender]
+    return next(c for c in ("lucidnet", "lucidnet-f64") if TRAIN_DTYPES[c] == want)
+
+
+def dtype_problem(contender: str, record: dict) -> str | None:
+    """Why a training record was not measured in ``contender``'s dtype, or None.
+
+    Checks the worker's ``dtype`` (of the data), ``param_dtype`` (every parameter after
+    the epoch; required) and ``state_dtype`` (the Adam moments, when recorded).
+    """
+    want = TRAIN_DTYPES.get(contender)
+    if want is None or not record.get("ok"):
+        return None
+    m = record.get("metrics", {})
+    found = {
+        "data": m.get("dtype"),
+        "parameters": m.get("param_dtype", m.get("sklearn_param_dtype")),
+        "optimizer state": m.get("state_dtype"),
+    }
+    if found["parameters"] is None:
+        return f"dtype not checked: the worker recorded no parameter dtype (expected {want})"
+    wrong = [f"{what} {got}" for what, got in found.items() if got is not None and got != want]
+    if wrong:
+        return f"dtype mismatch: {contender} should train in {want}, got " + ", ".join(wrong)
+    return None
+
+
+def refuse_wrong_dtypes(results: dict) -> dict:
+    """``results`` with every training record not in its contender's dtype turned into a
+    failure (``ok`` False, the mismatch as ``error``, ``dtype_refused`` True; its other
+    keys kept), so that it shows as an error and stays out of every median and ratio."""
+    checked: dict = {}
+    for key, group in results.items():
+        checked[key] = {}
+        for contender, records in group.items():
+            out = []
+            for r in records:
+                problem = dtype_problem(contender, r) if key.startswith("train-") else None
+                out.append(
+                    {**r, "ok": False, "error": problem, "dtype_refused": True} if problem else r
+                )
+            checked[key][contender] = out
+    return checked
+
+
+def refused(*groups: list[dict]) -> bool:
+    """Whether any of these records was refused for its dtype."""
+    return any(r.get("dtype_refused") for records in groups for r in records)
+
+
+def param_dtypes(records: list[dict]) -> str:
+    """The parameters' dtype(s) the measured records trained in, for the tables."""
+    found = sorted({r["metrics"].get("param_dtype") or "?" for r in ok(records)})
+    return ", ".join(found) or "—"
+
+
 def busy(records: list[dict]) -> str:
     return num(first(stat([r.get("foreign_cores") for r in records])), 2)
 
 
 def section_training(results: dict, facts: dict) -> str:
-    rows = []
+    rows, pair_rows = [], []
     for batch in BATCHES:
         group = results.get(f"train-{batch}", {})
         if "torch" not in group:
             continue
-        mine = group.get("lucidnet", [])
-        mine_med = first(metric(mine, "samples_per_s"))
-        for contender in ("lucidnet", "torch", "sklearn-f64", "sklearn-f32"):
+        for contender in TRAIN_ORDER:
             records = group.get(contender, [])
             s = metric(records, "samples_per_s")
-            if contender == "lucidnet":
+            twin = same_dtype_lucidnet(contender)
+            if twin is None:
                 r, per_round = "—", "—"
             else:
-                value = ratio(mine_med, first(s))
+                mine = group.get(twin, [])
+                value = ratio(first(metric(mine, "samples_per_s")), first(s))
                 r = num(value, 2, "×")
                 per_round = span(paired(mine, records, "samples_per_s"), 2, "×")
-                facts[f"train/{contender}/{batch}"] = value
+                facts[f"train/{contender}/{batch}"] = value  # lucidnet at equal dtype ÷ it
+                if refused(mine, records):
+                    facts[f"train/{contender}/{batch}/refused"] = True
             rows.append(
                 [
                     str(batch),
-                    name(contender),
+                    train_name(contender),
+                    param_dtypes(records),
                     cell(records, med_range(s)),
                     num(first(metric(records, "seconds")), 2),
                     r,
@@ -165,17 +248,41 @@ def section_training(results: dict, facts: dict) -> str:
                     busy(records),
                 ]
             )
+        defaults = ("each library's default: lucidnet float32, scikit-learn float64",)
+        for label, mine_name, theirs_name in (*SKLEARN_PAIRS, defaults + DEFAULTS_PAIR):
+            mine, theirs = group.get(mine_name, []), group.get(theirs_name, [])
+            mine_s, theirs_s = metric(mine, "samples_per_s"), metric(theirs, "samples_per_s")
+            value = ratio(first(mine_s), first(theirs_s))
+            pair_rows.append(
+                [
+                    str(batch),
+                    label,
+                    cell(mine, num(first(mine_s))),
+                    cell(theirs, num(first(theirs_s))),
+                    num(value, 2, "×"),
+                    span(paired(mine, theirs, "samples_per_s"), 2, "×"),
+                ]
+            )
     if not rows:
         return ""
     header = [
         "batch",
         "contender",
+        "parameters' dtype (as trained)",
         "samples/s, median (min–max)",
         "epoch s",
-        "lucidnet ÷ contender (samples/s: higher is better for lucidnet)",
+        "lucidnet ÷ contender at the contender's dtype (samples/s: higher is better for lucidnet)",
         "per-round ratio range",
         "train acc. check",
         "busy elsewhere (cores)",
+    ]
+    pair_header = [
+        "batch",
+        "dtype",
+        "lucidnet samples/s (median)",
+        "scikit-learn samples/s (median)",
+        "lucidnet ÷ scikit-learn (higher is better for lucidnet)",
+        "per-round ratio range",
     ]
     return "\n".join(
         [
@@ -185,16 +292,26 @@ def section_training(results: dict, facts: dict) -> str:
             "Adam lr 1e-3, shuffled mini-batches, after a 2-batch warm-up; the time excludes "
             "process start, imports, data loading and model construction. PyTorch: "
             "`nn.Sequential` + `nn.CrossEntropyLoss` on logits + `torch.optim.Adam`, "
-            "`zero_grad`/forward/backward/step per batch. lucidnet: `compile('crossentropy', "
-            "Adam(1e-3), metrics=['accuracy'])`, `fit(x, y, epochs=1, batch_size=b, "
-            "verbose=0)` (so it also tracks the accuracy of each batch). scikit-learn: "
+            "`zero_grad`/forward/backward/step per batch, float32. lucidnet: "
+            "`compile('crossentropy', Adam(1e-3), metrics=['accuracy'])`, `fit(x, y, "
+            "epochs=1, batch_size=b, verbose=0)` (so it also tracks the accuracy of each "
+            "batch); float32 is its default, float64 builds the same layers with "
+            "`Dense(..., dtype='float64')` and float64 X. scikit-learn: "
             "`MLPClassifier(solver='adam', alpha=0, learning_rate_init=1e-3)`, one "
             "`partial_fit` = one epoch; float64 is its default (float64 X), float32 keeps "
-            "float32 X. "
-            "*train acc. check*: accuracy on the first 10,000 training rows after the epoch "
-            "(untimed), to show every contender did the same work.",
+            "float32 X. Each worker loads the data in its contender's dtype and records the "
+            "dtype of its parameters and Adam moments after the epoch; a measurement in "
+            "another dtype than its contender's is refused (an error in the table, out of "
+            "the medians). lucidnet is set against each contender in that contender's "
+            "dtype. *train acc. check*: accuracy on the first 10,000 training rows after the "
+            "epoch (untimed), to show every contender did the same work.",
             "",
             table(header, rows),
+            "",
+            "lucidnet against scikit-learn at equal dtype (both float32, both float64), and "
+            "each library's default as the earlier reports compared them:",
+            "",
+            table(pair_header, pair_rows),
         ]
     )
 
@@ -443,14 +560,14 @@ def section_memory(results: dict, facts: dict) -> str:
     if "lucidnet" not in group or "torch" not in group:
         return ""
     rows = []
-    for contender in ("lucidnet", "torch", "sklearn-f64", "sklearn-f32"):
+    for contender in TRAIN_ORDER:
         records = group.get(contender, [])
         s = metric(records, "beyond_data_mib")
         if contender == "lucidnet":
             facts["memory"] = first(s)
         rows.append(
             [
-                name(contender),
+                train_name(contender),
                 num(first(metric(records, "data_mib")), 0),
                 num(first(metric(records, "rss_after_setup_mib")), 0),
                 cell(records, med_range(s, 1)),
@@ -469,7 +586,8 @@ def section_memory(results: dict, facts: dict) -> str:
             "## (e) Peak training memory beyond the data (batch 128)",
             "",
             "In the training workers of (a) at batch 128: the baseline is ru_maxrss after "
-            "loading the data (in the contender's dtype: float64 for scikit-learn's default) "
+            "loading the data (in the contender's dtype: float64 for lucidnet float64 and "
+            "scikit-learn's default) "
             "and building the model; the figure is ru_maxrss after the warm-up and the timed "
             "epoch, minus that baseline. The data is read in chunks so that loading leaves no "
             "peak above the data itself. Cross-check: the kernel's peak RSS reset at the "
@@ -543,22 +661,25 @@ def section_targets(facts: dict, quick: bool) -> str:
     def judge(label: str, value: float | None, text: str, met: bool | None) -> None:
         judged(rows, label, value, text, met)
 
+    def judge_training(label: str, key: str, goal: float) -> None:
+        """A case (a) ratio; not judged when a measurement behind it was refused for its
+        dtype (the ratio would rest on the rounds that were left)."""
+        v = facts.get(key)
+        if facts.get(key + "/refused"):
+            shown = f"{v:.2f}×" if v else "—"
+            rows.append(
+                [label, shown, "not judged: a measurement was in the wrong dtype (see (a))"]
+            )
+        else:
+            judge(label, v, f"{v:.2f}×" if v else "", v is not None and v >= goal)
+
     for batch, goal in ((128, 1.5), (1024, 1.5), (32, 1.2)):
-        v = facts.get(f"train/torch/{batch}")
-        judge(
-            f"training ≥ {goal}× PyTorch samples/s, batch {batch}",
-            v,
-            f"{v:.2f}×" if v else "",
-            v is not None and v >= goal,
-        )
-    for batch in BATCHES:
-        v = facts.get(f"train/sklearn-f64/{batch}")
-        judge(
-            f"training ≥ 3× scikit-learn MLPClassifier (float64), batch {batch}",
-            v,
-            f"{v:.2f}×" if v else "",
-            v is not None and v >= 3,
-        )
+        label = f"training ≥ {goal}× PyTorch samples/s, batch {batch}"
+        judge_training(label, f"train/torch/{batch}", goal)
+    for dtype, _, theirs in SKLEARN_PAIRS:
+        for batch in BATCHES:
+            label = f"training ≥ 3× scikit-learn MLPClassifier, both {dtype}, batch {batch}"
+            judge_training(label, f"train/{theirs}/{batch}", 3)
     v = facts.get("gemm/1024")
     judge(
         "≥ 65 % of the GEMM bound, batch 1024", v, f"{v * 100:.1f} %" if v else "", v and v >= 0.65
@@ -944,6 +1065,7 @@ def render(
     previous_notes: str = "",
 ) -> str:
     facts: dict = {}
+    results = refuse_wrong_dtypes(results)
     samples = meta["settings"]["samples"]
     quick = meta["mode"] == "quick"
     sections = [

@@ -5,7 +5,10 @@ a comparison interleaved in rounds whose order rotates (round 1: A B C, round 2:
 ...), and the report (``docs/benchmarks.md`` by default) gives the median of the rounds,
 their range and the ratio of the medians per pair. Cases, from issue 5:
 
-  a  training throughput, one epoch, batch 32/128/1024: lucidnet, PyTorch, scikit-learn
+  a  training throughput, one epoch, batch 32/128/1024: lucidnet in float32 (its
+     default) and in float64, PyTorch (float32), scikit-learn in float64 (its default)
+     and in float32; the report sets lucidnet against scikit-learn at equal dtype, and
+     refuses a measurement whose parameters were not in the dtype it claims
   b  fraction of the GEMM bound (the step's 8 matrix products alone, with NumPy)
   c  XOR 2-4-1 sigmoid, full batch: microseconds per step
   d  single-sample predict latency
@@ -64,7 +67,9 @@ BATCHES = (32, 128, 1024)
 CONV_BATCHES = (32, 128)
 ALL_CASES = "abcdefgh"
 CNN_RECIPE = Path("bench") / "results" / "cnn_recipe.json"
-TRAIN_CONTENDERS = ("lucidnet", "torch", "sklearn-f64", "sklearn-f32")
+# Case (a)'s contenders: "lucidnet" is float32 (the name older reports and bench/ab.py
+# use), each scikit-learn dtype has its lucidnet twin (workers.TRAIN_DTYPES).
+TRAIN_CONTENDERS = ("lucidnet", "lucidnet-f64", "torch", "sklearn-f64", "sklearn-f32")
 # The documented Fashion-MNIST recipe (README): what `lucidnet train` runs for case (f).
 RECIPE = ["--layers", "512,256", "--dropout", "0.3", "--schedule", "cosine", "--epochs", "40"]
 
@@ -280,7 +285,8 @@ def describe(record: dict) -> str:
         return "ERROR " + record.get("error", "?")[:120]
     m = record["metrics"]
     if "samples_per_s" in m:
-        return f"{m['samples_per_s']:,.0f} samples/s, +{m['beyond_data_mib']:.0f} MiB"
+        dtype = f", {m['param_dtype']} parameters" if m.get("param_dtype") else ""
+        return f"{m['samples_per_s']:,.0f} samples/s, +{m['beyond_data_mib']:.0f} MiB{dtype}"
     if "step_s" in m:
         return f"{m['step_s'] * 1e6:,.0f} us per step of 8 products ({m['gflops']:.0f} GFLOP/s)"
     if "us_per_step" in m:

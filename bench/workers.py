@@ -13,8 +13,11 @@ loading and model construction; each timed region is described where it is measu
 Cases and contenders:
 
 - ``prepare``  ``data``: write the Fashion-MNIST arrays as ``.npy`` files for the others.
-- ``train``    ``lucidnet`` / ``torch`` / ``sklearn-f64`` / ``sklearn-f32``: one epoch
-  (cases a and e: samples/s and peak memory beyond the data).
+- ``train``    ``lucidnet`` (float32, its default) / ``lucidnet-f64`` / ``torch`` (float32) /
+  ``sklearn-f64`` (its default) / ``sklearn-f32``: one epoch (cases a and e: samples/s
+  and peak memory beyond the data). Each loads the data in its dtype (``TRAIN_DTYPES``)
+  and records the dtype its parameters had after the epoch (``param_dtype``); the
+  report refuses a measurement whose parameters were not in the dtype it claims.
 - ``gemm``     ``numpy``: the 8 matrix products of one training step, alone (case b).
 - ``xor``      ``lucidnet-train_step`` / ``lucidnet-fit`` / ``torch`` (case c).
 - ``predict``  ``lucidnet`` / ``torch`` / ``sklearn`` (case d).
@@ -224,19 +227,41 @@ def case_prepare(contender: str, params: dict) -> dict:
 # --- (a, e) one training epoch ---------------------------------------------------------
 
 
-def _lucidnet_mlp():
+# The dtype each training contender is meant to train in: its data is loaded in it, and
+# its parameters must have it after the epoch (``param_dtype`` in its metrics).
+TRAIN_DTYPES = {
+    "lucidnet": "float32",
+    "lucidnet-f64": "float64",
+    "torch": "float32",
+    "sklearn-f64": "float64",
+    "sklearn-f32": "float32",
+}
+
+
+def _lucidnet_mlp(dtype: str = "float32"):
+    """Case (a)'s MLP; ``dtype`` of its parameters (the same initial values up to the
+    rounding: the initializers draw in float64 and cast)."""
     import lucidnet as ln
 
     return ln.Sequential(
         [
-            ln.Dense(784, 256, init="he_normal", seed=0),
+            ln.Dense(784, 256, init="he_normal", seed=0, dtype=dtype),
             ln.ReLU(),
-            ln.Dense(256, 128, init="he_normal", seed=1),
+            ln.Dense(256, 128, init="he_normal", seed=1, dtype=dtype),
             ln.ReLU(),
-            ln.Dense(128, 10, seed=2),
+            ln.Dense(128, 10, seed=2, dtype=dtype),
             ln.Softmax(),
         ]
     )
+
+
+def _dtype_of(arrays) -> str | None:
+    """The one dtype of ``arrays`` ("float32"), "mixed: float32, float64", or None when
+    there are none."""
+    found = sorted({str(a.dtype) for a in arrays})
+    if not found:
+        return None
+    return found[0] if len(found) == 1 else "mixed: " + ", ".join(found)
 
 
 def _torch_mlp(softmax: bool = False):
@@ -319,6 +344,7 @@ def _torch_epochs(model, xt, yt, batch: int):
             optimizer.step()
 
     model.train()
+    epoch.optimizer = optimizer  # for the dtype of its state
     return epoch
 
 
@@ -342,21 +368,32 @@ def case_train(contender: str, params: dict) -> dict:
     ``warmup_batches`` batches (first-call allocations, lazy set-up), time one full epoch,
     take the memory peak, then (untimed) the training accuracy on the first 10,000 rows
     as a check that every contender did the same work.
+
+    The data is loaded in the contender's dtype (``TRAIN_DTYPES``: ``dtype`` in the
+    metrics) and the model built in it; ``param_dtype`` is the dtype of every parameter
+    after the epoch, as the model holds it (``mixed: ...`` if they differ), and
+    ``state_dtype`` that of the Adam moments, so the report can check that the contender
+    trained in the dtype it claims.
     """
     batch = int(params["batch_size"])
     threads = int(params.get("threads", 2))
     warm = int(params.get("warmup_batches", 2)) * batch
     _limit_blas_threads(threads)
-    dtype = "float64" if contender == "sklearn-f64" else "float32"
+    if contender not in TRAIN_DTYPES:
+        raise ValueError(f"train: unknown contender {contender!r}")
+    dtype = TRAIN_DTYPES[contender]
     x, y = _load(params, "train", dtype)
     n = len(x)
     check = slice(0, min(n, 10000))
 
-    if contender == "lucidnet":
-        model = _lucidnet_mlp()
+    if contender in ("lucidnet", "lucidnet-f64"):
+        model = _lucidnet_mlp(dtype)
         epoch = _lucidnet_epochs(model, x, y, batch)
         seconds, memory = _timed_epoch(lambda: epoch(warm, 1), lambda: epoch(n, 0))
         accuracy = float(model.evaluate(x[check], y[check])["accuracy"])
+        param_dtype = _dtype_of(p.value for p in model.parameters())
+        state = model.optimizer.get_state().values()
+        state_dtype = _dtype_of(b for buffers in state for k, b in buffers.items() if k != "step")
     elif contender == "torch":
         import torch
 
@@ -367,7 +404,10 @@ def case_train(contender: str, params: dict) -> dict:
         seconds, memory = _timed_epoch(lambda: epoch(warm), lambda: epoch(n))
         with torch.inference_mode():
             accuracy = float((model(xt[check]).argmax(1) == yt[check]).float().mean())
-    elif contender in ("sklearn-f64", "sklearn-f32"):
+        param_dtype = _dtype_of(p.detach().numpy() for p in model.parameters())
+        state = epoch.optimizer.state.values()  # Adam's exp_avg and exp_avg_sq
+        state_dtype = _dtype_of(b.numpy() for st in state for k, b in st.items() if k != "step")
+    else:  # sklearn-f64, sklearn-f32
         import warnings
 
         import numpy as np
@@ -381,9 +421,10 @@ def case_train(contender: str, params: dict) -> dict:
             lambda: model.partial_fit(x, y),  # exactly one epoch (adam, shuffled batches)
         )
         accuracy = float(model.score(x[check], y[check]))
-        params_dtype = str(model.coefs_[0].dtype)
-    else:
-        raise ValueError(f"train: unknown contender {contender!r}")
+        param_dtype = _dtype_of([*model.coefs_, *model.intercepts_])
+        adam = getattr(model, "_optimizer", None)  # private: its first and second moments
+        moments = [*getattr(adam, "ms", []), *getattr(adam, "vs", [])]
+        state_dtype = _dtype_of(moments)
 
     metrics = {
         "samples": n,
@@ -394,9 +435,11 @@ def case_train(contender: str, params: dict) -> dict:
         **memory,
         "train_accuracy_check": accuracy,
         "dtype": dtype,
+        "param_dtype": param_dtype,
+        "state_dtype": state_dtype,
     }
     if contender.startswith("sklearn"):
-        metrics["sklearn_param_dtype"] = params_dtype
+        metrics["sklearn_param_dtype"] = param_dtype  # the name earlier reports used
     return metrics
 
 
