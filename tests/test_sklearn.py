@@ -499,7 +499,7 @@ def test_warm_start_with_early_stopping_keeps_the_best_weights_across_fits():
         learning_rate_init=0.05,
         random_state=0,
     )
-    for fits in (1, 2):  # the best score (and its weights) carry over, as scikit-learn's
+    for _ in (1, 2):  # the best score (and its weights) carry over, as scikit-learn's
         est.fit(X, y)
         assert est.score(*est.held_out) == est.best_validation_score_
         assert len(est.validation_scores_) == len(est.loss_curve_)

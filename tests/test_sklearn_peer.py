@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("sklearn")  # the optional extra: without it these tests are skipped
 
-from sklearn_peer import EXPECTED_FAILURES, copy_tests, run_peer  # noqa: E402
+from sklearn_peer import EXPECTED_FAILURES, copy_tests, run_peer
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "sklearn.md"
 TOTAL, FLOOR = 65, 58  # the two files' tests in scikit-learn 1.9; issue 16's floor
@@ -20,7 +20,7 @@ TOTAL, FLOOR = 65, 58  # the two files' tests in scikit-learn 1.9; issue 16's fl
 def test_scikit_learns_own_tests_pass_but_the_listed_ones(tmp_path):
     outcomes = run_peer(tmp_path)
     assert len(outcomes) >= TOTAL, sorted(outcomes)
-    failing = {name: message for name, (outcome, message) in outcomes.items() if outcome != "passed"}
+    failing = {name: msg for name, (outcome, msg) in outcomes.items() if outcome != "passed"}
     assert set(failing) == set(EXPECTED_FAILURES), failing
     assert len(outcomes) - len(failing) >= FLOOR
 

@@ -341,8 +341,10 @@ class _BaseMLP(BaseEstimator):
 
     def _adopt_attributes(self) -> None:
         """Copy into the network every ``coefs_`` / ``intercepts_`` array that is no longer
-        the network's own (replaced by the user), after checking its shape."""
+        the network's own (replaced by the user), after checking every shape first (a bad
+        one changes nothing)."""
         dense = self._dense_layers()
+        pending = []
         for what, arrays, attr in (
             ("coefs_", getattr(self, "coefs_", None), "weights"),
             ("intercepts_", getattr(self, "intercepts_", None), "bias"),
@@ -364,7 +366,9 @@ class _BaseMLP(BaseEstimator):
                         f"{type(self).__name__}: {what}[{i}] has shape {a.shape}; layer "
                         f"{i} ({layer.name}) needs {live.shape}"
                     )
-                live[...] = a
+                pending.append((live, a))
+        for live, a in pending:
+            live[...] = a
         self._link_attributes()
 
     def _network_from_attributes(self, n_features: int) -> None:
@@ -525,10 +529,12 @@ class _BaseMLP(BaseEstimator):
         return self._output(X)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        """After unpickling, ``coefs_`` and ``intercepts_`` are the network's arrays again."""
+        """After unpickling (or a deep copy) ``coefs_`` and ``intercepts_`` are copies:
+        take them into the network (an array assigned but not yet used included), then
+        make them the network's own arrays again."""
         self.__dict__.update(state)
         if "model_" in state and "coefs_" in state:
-            self._link_attributes()
+            self._adopt_attributes()
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
