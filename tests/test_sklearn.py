@@ -424,49 +424,7 @@ def test_bad_hyperparameters_fail_in_fit_with_their_name(param, value, match):
 
 # --- Perceptron -----------------------------------------------------------------------------
 
-AND = (np.array([[0, 0], [0, 1], [1, 0], [1, 1]]), np.array([0, 0, 0, 1]))
-
-
-def test_perceptron_learns_and_with_seed_000s_rule():
-    X, y = AND
-    est = Perceptron(shuffle=False).fit(X, y)
-    assert est.converged_ and est.errors_[-1] == 0
-    np.testing.assert_array_equal(est.predict(X), y)
-    # the same updates as lucidnet.Perceptron.fit (seed 000) from zero weights, lr = eta0
-    neuron = ln.Perceptron(2, activation="step", dtype=np.float64)
-    neuron.weights[:] = 0
-    neuron.fit(X, y, epochs=100, learning_rate=1.0)
-    np.testing.assert_array_equal(est.coef_.ravel(), neuron.weights)
-    assert est.intercept_[0] == neuron.bias
-    assert est.errors_ == neuron.errors_
-
-
-def test_perceptron_never_converges_on_xor():
-    X = AND[0]
-    est = Perceptron(max_iter=50, tol=None, shuffle=False).fit(X, np.array([0, 1, 1, 0]))
-    assert not est.converged_ and est.n_iter_ == 50 and min(est.errors_) > 0
-
-
-def test_perceptron_one_vs_rest_separates_three_blobs():
-    X, y = _blobs(n=150, seed=1)
-    X = X + 3 * np.eye(6)[y]  # push each class along its own axis: linearly separable
-    est = Perceptron(random_state=0).fit(X, y)
-    assert est.coef_.shape == (3, 6) and est.decision_function(X).shape == (150, 3)
-    assert est.converged_ and est.score(X, y) == 1.0
-
-
-def test_perceptron_iris_is_on_par_with_scikit_learns():
-    from sklearn.datasets import load_iris
-    from sklearn.linear_model import Perceptron as SkPerceptron
-    from sklearn.preprocessing import StandardScaler
-
-    X, y = load_iris(return_X_y=True)
-    X = StandardScaler().fit_transform(X)  # versicolor is not linearly separable: no
-    seeds = range(5)  # convergence, so the score depends on where it stops; compare means
-    ours = np.mean([Perceptron(random_state=s).fit(X, y).score(X, y) for s in seeds])
-    theirs = np.mean([SkPerceptron(random_state=s).fit(X, y).score(X, y) for s in seeds])
-    print(f"iris perceptron: lucidnet {ours:.3f}, scikit-learn {theirs:.3f}")
-    assert ours > 0.8 and ours >= theirs - 0.05
+# Its tests, against scikit-learn's Perceptron: tests/test_sklearn_perceptron.py
 
 
 def test_the_code_blocks_of_docs_sklearn_md_run(capsys):
@@ -570,20 +528,6 @@ def test_regressor_takes_one_output_as_a_vector_or_a_column():
     assert est.predict(X).shape == (60,) and est.predict(X).dtype == np.float64
     with pytest.raises(ValueError, match="2 output"):
         est.partial_fit(X, np.column_stack([y, y]))
-
-
-def test_perceptron_partial_fit_runs_one_epoch_and_needs_classes_first():
-    X, y = AND
-    p = Perceptron(shuffle=False)
-    with pytest.raises(ValueError, match="classes="):
-        p.partial_fit(X, y)
-    for epoch in range(1, 4):
-        p.partial_fit(X, y, classes=[0, 1])
-        assert p.n_iter_ == epoch and p.t_ == 4 * epoch
-    with pytest.raises(ValueError, match="not among the classes"):
-        p.partial_fit(X, y + 2)
-    full = Perceptron(shuffle=False, max_iter=3, tol=None).fit(X, y)
-    np.testing.assert_array_equal(p.coef_, full.coef_)  # three epochs either way
 
 
 def test_predict_log_proba_and_feature_names():
