@@ -23,7 +23,7 @@ from sklearn.linear_model import Perceptron as SkPerceptron
 from sklearn.preprocessing import StandardScaler
 
 import lucidnet as ln
-import lucidnet.sklearn.perceptron as perceptron_module
+import lucidnet.sklearn.perceptron_rule as perceptron_module
 from lucidnet.sklearn import Perceptron
 
 # Short trainings end at max_iter on purpose; tests that expect the warning use pytest.warns.

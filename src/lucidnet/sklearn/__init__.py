@@ -18,8 +18,9 @@ pickle).
 Modules: ``mlp`` (what the two MLPs share: parameters, the network, the fit plumbing),
 ``solvers`` (the stochastic loop and L-BFGS on the lucidnet Trainer), ``objective``
 (scikit-learn's loss scaling, sparse rows made dense a batch at a time),
-``classifier``, ``regressor`` and ``perceptron`` (Rosenblatt's rule as an estimator;
-``lucidnet.perceptron`` is seed 002's neuron, a different module). The package needs
+``classifier``, ``regressor``, and ``perceptron`` with ``perceptron_rule`` (Rosenblatt's
+rule as scikit-learn's estimator; ``lucidnet.perceptron`` is seed 002's neuron, a
+different module). The package needs
 scikit-learn (``pip install 'lucidnet[sklearn]'``); the rest of lucidnet does not.
 """
 
@@ -46,7 +47,23 @@ __all__ = [
     "Perceptron",
 ]
 
-# Checks of scikit-learn's suite that an estimator is expected to fail, with the reason:
-# passed to parametrize_with_checks(expected_failed_checks=...) by the tests and listed in
-# docs/sklearn.md. All three estimators pass every check, so it is empty.
-EXPECTED_FAILED_CHECKS: dict[str, str] = {}
+# Checks of scikit-learn's suite that an estimator is expected to fail, with the reason,
+# per estimator class: passed to parametrize_with_checks(expected_failed_checks=...) by the
+# tests and listed in docs/sklearn.md. The MLPs pass every check.
+_WEIGHTS_ARE_NOT_REPEATS = (
+    "sample_weight is not equivalent to removing or repeating samples: the rule visits "
+    "each sample once per epoch, in a shuffled order, and a repeated sample is visited "
+    "twice (scikit-learn marks its own Perceptron and SGDClassifier the same way)"
+)
+EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
+    "Perceptron": {
+        "check_sample_weight_equivalence_on_dense_data": _WEIGHTS_ARE_NOT_REPEATS,
+        "check_sample_weight_equivalence_on_sparse_data": _WEIGHTS_ARE_NOT_REPEATS,
+        "check_class_weight_classifiers": (
+            "a statistical check at one seed: it fits noisy blobs with a constant-rate rule "
+            "that never converges and asks for accuracy >= 0.87; over 300 seeds about 6 % "
+            "of scikit-learn's own Perceptron's fits and 4-6 % of lucidnet's fall short, "
+            "and lucidnet's random_state=0 is one of them (0.78 on the 3-class case)"
+        ),
+    },
+}
