@@ -1015,3 +1015,117 @@ def test_poisson_regressor_equals_scikit_learn():
     ours.fit(X, counts)
     _assert_same_state(ours, theirs)
     np.testing.assert_allclose(ours.predict(X_TEST), theirs.predict(X_TEST), rtol=TOL)
+
+
+# --- 11. after a review: refused fits change nothing, interrupts and swaps keep the truth --
+
+
+def test_a_refused_fit_leaves_the_fitted_estimator_as_it_was():
+    est = MLPRegressor(**{**SGD, "dtype": "float32"}).fit(X, TARGETS["regression-1"])
+    before, n_iter, curve = est.predict(X_TEST), est.n_iter_, list(est.loss_curve_)
+    bad = X.copy()
+    bad[7, 1] = 1e39  # finite in float64, infinite in the float32 network
+    with pytest.raises(ValueError, match=r"X has 1e\+39 at row 7, column 1"):
+        est.fit(bad, TARGETS["regression-1"])
+    y_bad = TARGETS["regression-1"].copy()
+    y_bad[3] = -1e39
+    with pytest.raises(ValueError, match=r"y has -1e\+39 at row 3, column 0"):
+        est.fit(X, y_bad)
+    small = MLPRegressor(**{**SGD, "early_stopping": True, "validation_fraction": 0.01})
+    est.set_params(early_stopping=True, validation_fraction=0.01)
+    with pytest.raises(ValueError, match="The validation set is too small"):
+        est.fit(X, TARGETS["regression-1"])  # 1 of 60 rows: refused before any change
+    with pytest.raises(ValueError, match="The validation set is too small"):
+        small.fit(X, TARGETS["regression-1"])
+    np.testing.assert_array_equal(est.predict(X_TEST), before)
+    assert est.n_iter_ == n_iter and est.loss_curve_ == curve
+
+
+def test_warm_started_early_stopping_that_diverges_keeps_the_previous_fit():
+    est = MLPRegressor(**{**SGD, "warm_start": True}).fit(X, TARGETS["regression-1"])
+    before = est.predict(X_TEST)
+    est.set_params(early_stopping=True, learning_rate_init=1e200)
+    with pytest.warns(ConvergenceWarning, match="keeps the weights from the start of this fit"):
+        est.fit(X, TARGETS["regression-1"])
+    assert np.isnan(est.validation_scores_[-1])
+    np.testing.assert_array_equal(est.predict(X_TEST), before)
+
+
+def test_ctrl_c_under_early_stopping_says_it_keeps_the_best_weights(monkeypatch):
+    est = MLPClassifier(**{**SGD, "early_stopping": True, "max_iter": 30})
+    real_step, calls = Trainer.step, []
+
+    def step(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 12:  # the last batch of epoch 3 (54 training rows: 4 batches)
+            raise KeyboardInterrupt
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(Trainer, "step", step)
+    with pytest.warns(UserWarning, match="keeps the weights of the best validation score"):
+        est.fit(X, TARGETS["binary"])
+    assert len(est.validation_scores_) == 2
+    best = int(np.argmax(est.validation_scores_))
+    assert est.best_validation_score_ == est.validation_scores_[best]
+
+
+def test_ctrl_c_in_lbfgs_keeps_the_last_accepted_point(monkeypatch):
+    from lucidnet.sklearn import solvers
+
+    real, seen = solvers.minimize, {}
+
+    def minimize(fun, x0, **kwargs):
+        count = [0]
+
+        def interrupted(theta):
+            count[0] += 1
+            if count[0] == 12:
+                raise KeyboardInterrupt
+            return fun(theta)
+
+        def callback(theta, f):
+            seen["x"], seen["f"] = theta.copy(), f
+            kwargs["callback"](theta, f)
+
+        return real(interrupted, x0, **{**kwargs, "callback": callback})
+
+    monkeypatch.setattr(solvers, "minimize", minimize)
+    est = MLPRegressor(hidden_layer_sizes=(5,), solver="lbfgs", random_state=0, max_iter=200)
+    with pytest.warns(UserWarning, match=r"Training interrupted by user\. .* L-BFGS iteration"):
+        est.fit(X, TARGETS["regression-1"])
+    flat = est.model_.parameters().flat.values
+    np.testing.assert_array_equal(flat, seen["x"])  # the last accepted point, not a trial
+    assert est.n_iter_ == len(est.loss_curve_) > 0 and est.loss_ == est.loss_curve_[-1]
+
+
+def test_a_network_assigned_to_model_replaces_the_arrays(tmp_path):
+    import lucidnet as ln
+
+    good = MLPRegressor(**SGD).fit(X, TARGETS["regression-1"])
+    est = MLPRegressor(**{**SGD, "max_iter": 1}).fit(X, TARGETS["regression-1"])
+    path = tmp_path / "good.lucid"
+    good.model_.save(str(path))
+    est.model_ = ln.load(str(path))
+    np.testing.assert_allclose(est.predict(X_TEST), good.predict(X_TEST), rtol=1e-12)
+    assert est.coefs_[0] is est.model_.layers[0].weights
+
+
+def test_scikit_learns_looser_inputs():
+    y = TARGETS["binary"]
+    MLPClassifier(**{**SGD, "validation_fraction": 0.0}).fit(X, y)  # allowed without early stop
+    scalar = MLPClassifier(**SGD).fit(X, y, sample_weight=2.0)
+    full = MLPClassifier(**SGD).fit(X, y, sample_weight=np.full(len(X), 2.0))
+    _assert_arrays(_weights(scalar), _weights(full), rtol=0, atol=0)
+    est32 = MLPClassifier(**{**SGD, "dtype": "float32"}).fit(X, y)
+    assert est32.predict_proba(X_TEST).dtype == np.float64  # float64 rows, as scikit-learn
+    assert est32.predict_proba(X_TEST.astype(np.float32)).dtype == np.float32
+
+
+def test_lbfgs_says_max_fun_when_a_line_search_runs_out_of_evaluations():
+    from lucidnet.lbfgs import minimize
+
+    def steep(x):  # a line search that needs several evaluations from the first step on
+        return float(np.sum(np.exp(x)) - np.sum(x)), np.exp(x) - 1.0
+
+    result = minimize(steep, np.full(3, 5.0), max_fun=3)
+    assert not result.converged and result.message == "max_fun reached"

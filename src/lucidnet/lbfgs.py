@@ -231,7 +231,8 @@ def minimize(
             first = min(1.0, 1.0 / max(float(np.linalg.norm(g)), 1e-12))
             found = wolfe_line_search(counted, x, f, g, p, first, min(30, max_fun - counted.calls))
         if found is None:
-            return LBFGSResult(x, f, g, it, counted.calls, False, "the line search failed")
+            why = "max_fun reached" if counted.calls >= max_fun else "the line search failed"
+            return LBFGSResult(x, f, g, it, counted.calls, False, why)
         t, f_new, g_new = found
         s, y = t * p, g_new - g
         sy = float(s @ y)

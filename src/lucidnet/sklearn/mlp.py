@@ -15,12 +15,15 @@ a new optimizer (learning rate back at ``learning_rate_init``, no momentum yet);
 **coefs_ and intercepts_** are the network's weight arrays themselves (views): editing one
 in place edits the network. Assigning new arrays (``est.coefs_[0] = W``) is also seen:
 before any use the estimator copies every array that is no longer the network's own into
-it, after checking its shape, and an estimator given ``coefs_`` and ``intercepts_``
-without a network builds one from them (scikit-learn's worked example does this).
+it, after checking its shape; an estimator given ``coefs_`` and ``intercepts_``
+without a network builds one from them at its next ``partial_fit`` or warm-started
+``fit`` (scikit-learn's worked example does this). A network assigned to ``model_``
+replaces the arrays: ``coefs_`` become its own.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from numbers import Integral, Real
 from typing import Any
@@ -193,8 +196,8 @@ class _BaseMLP(BaseEstimator):
         if self.learning_rate not in SCHEDULES:
             self._fail("learning_rate", f"one of {', '.join(SCHEDULES)}")
         vf = self.validation_fraction
-        if not is_number(vf) or not 0 < vf < 1:
-            self._fail("validation_fraction", "a number in (0, 1)")
+        if not is_number(vf) or not 0 <= vf < 1:
+            self._fail("validation_fraction", "a number in [0, 1)")
         if self.dtype is not None:
             try:
                 float_dtype(self.dtype)
@@ -334,15 +337,19 @@ class _BaseMLP(BaseEstimator):
             )
 
     def _link_attributes(self) -> None:
-        """``coefs_`` and ``intercepts_``: the network's own arrays."""
+        """``coefs_`` and ``intercepts_``: the network's own arrays (and which network)."""
         dense = self._dense_layers()
         self.coefs_ = [layer.weights for layer in dense]
         self.intercepts_ = [layer.bias for layer in dense]
+        self._linked_model = self.model_
 
     def _adopt_attributes(self) -> None:
         """Copy into the network every ``coefs_`` / ``intercepts_`` array that is no longer
         the network's own (replaced by the user), after checking every shape first (a bad
         one changes nothing)."""
+        if getattr(self, "_linked_model", None) is not self.model_:
+            self._link_attributes()  # a network assigned to model_: its arrays are the truth
+            return
         dense = self._dense_layers()
         pending = []
         for what, arrays, attr in (
@@ -433,26 +440,42 @@ class _BaseMLP(BaseEstimator):
                 "partial_fit does not support early_stopping=True (it holds data out of "
                 "fit's epochs); set early_stopping=False"
             )
+        name = type(self).__name__
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, y = self._validate(X, y, reset=first_pass)
         sw = None
         if sample_weight is not None:
-            sw = check_sample_weight(
-                sample_weight, X.shape[0], f"{type(self).__name__}: sample_weight"
-            )
+            if np.ndim(sample_weight) == 0:  # one number for every sample, as scikit-learn
+                sample_weight = np.full(X.shape[0], sample_weight)
+            sw = check_sample_weight(sample_weight, X.shape[0], f"{name}: sample_weight")
+        # every check that can refuse the data comes before anything of the estimator
+        # changes: a refused fit leaves the fitted network as it was
+        dtype = self._network_dtype(first_pass, X)
+        check_range(X, dtype, name)
+        if self._y_numeric:
+            check_range(np.asarray(y, dtype=np.float64), dtype, name, what="y")
+        if self.early_stopping and self.solver != "lbfgs":
+            held_out = math.ceil(float(self.validation_fraction) * X.shape[0])
+            if held_out < 2:
+                raise ValueError(
+                    "The validation set is too small. Increase 'validation_fraction' or the "
+                    f"size of your dataset (early_stopping would hold out {held_out} of "
+                    f"{X.shape[0]} rows; it needs at least 2)."
+                )
         T = self._targets(y, first_pass, incremental)
         self._random_state = check_random_state(self.random_state)
         if first_pass:
-            dtype = float_dtype(self.dtype) if self.dtype is not None else X.dtype
             units = self._layer_units(X.shape[1])
             self._build(units, dtype)
             self.model_.set_weights(self._initial_weights(units, dtype))
             self._link_attributes()
-            self._best_weights = self.model_.get_weights()
+            self._best_weights = None  # set by the first fit with early stopping
             self.n_iter_, self.t_, self._optimizer = 0, 0, None
             self.loss_curve_ = []
             self._no_improvement_count = 0
-            if self.early_stopping:
+            if self.solver == "lbfgs":  # scikit-learn's stochastic-only attributes
+                self.validation_scores_ = self.best_validation_score_ = self.best_loss_ = None
+            elif self.early_stopping:
                 self.validation_scores_, self.best_validation_score_ = [], -np.inf
                 self.best_loss_ = None
             else:
@@ -465,7 +488,6 @@ class _BaseMLP(BaseEstimator):
                 self._check_same_network()
                 self._adopt_attributes()
             self._continue_state()
-        check_range(X, self.model_.dtype, type(self).__name__)
         if not sp.issparse(X):
             X = X.astype(self.model_.dtype, copy=False)
         T = T.astype(self.model_.dtype, copy=False) if T.dtype.kind == "f" else T
@@ -475,6 +497,15 @@ class _BaseMLP(BaseEstimator):
             fit_stochastic(self, X, T, sw, incremental)
         self._link_attributes()
         return self
+
+    def _network_dtype(self, first_pass: bool, X: Any) -> np.dtype:
+        """The dtype the network has, or will have when this fit builds it."""
+        if first_pass:
+            return float_dtype(self.dtype) if self.dtype is not None else X.dtype
+        if hasattr(self, "model_"):
+            return self.model_.dtype
+        given = np.result_type(*[np.asarray(c).dtype for c in self.coefs_], np.float32)
+        return float_dtype(self.dtype) if self.dtype is not None else given
 
     def _continue_state(self) -> None:
         """Fill in the state a continued fit needs but a user-built estimator lacks."""
@@ -493,8 +524,6 @@ class _BaseMLP(BaseEstimator):
                 self.validation_scores_ = []
             if getattr(self, "best_validation_score_", None) is None:
                 self.best_validation_score_ = -np.inf
-            if getattr(self, "_best_weights", None) is None:
-                self._best_weights = self.model_.get_weights()
             self.best_loss_ = None
         else:
             if getattr(self, "best_loss_", None) is None:
@@ -526,7 +555,9 @@ class _BaseMLP(BaseEstimator):
         self._adopt_attributes()
         X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=(np.float64, np.float32))
         check_range(X, self.model_.dtype, type(self).__name__)
-        return self._output(X)
+        out = self._output(X)
+        # float64 rows through a float32 network give float64, as scikit-learn's matmul
+        return out.astype(np.result_type(X.dtype, out.dtype), copy=False)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """After unpickling (or a deep copy) ``coefs_`` and ``intercepts_`` are copies:

@@ -95,9 +95,10 @@ def chunks(X: Any, size: int | None = None) -> Iterator[slice]:
         yield slice(start, min(start + size, n))
 
 
-def check_range(X: Any, dtype: np.dtype, name: str) -> None:
-    """Refuse values that are finite in ``X`` but would overflow in ``dtype`` (a float64
-    1e39 cast to float32 is inf), naming the first row and column."""
+def check_range(X: Any, dtype: np.dtype, name: str, what: str = "X") -> None:
+    """Refuse values that are finite in ``X`` (or the targets ``y``) but would overflow
+    in ``dtype`` (a float64 1e39 cast to float32 is inf), naming the first row and
+    column."""
     if np.dtype(dtype).itemsize >= X.dtype.itemsize:
         return
     big = float(np.finfo(dtype).max)
@@ -107,11 +108,12 @@ def check_range(X: Any, dtype: np.dtype, name: str) -> None:
     dense = X.tocoo() if sp.issparse(X) else None
     if dense is not None:
         i = int(np.flatnonzero(np.abs(dense.data) > big)[0])
-        row, col, value = int(dense.row[i]), int(dense.col[i]), dense.data[i]
+        row, col, value = int(dense.row[i]), int(dense.col[i]), float(dense.data[i])
     else:
-        row, col = (int(v[0]) for v in np.nonzero(np.abs(X) > big))
-        value = X[row, col]
+        grid = X.reshape(len(X), -1)
+        row, col = (int(v[0]) for v in np.nonzero(np.abs(grid) > big))
+        value = float(grid[row, col])
     raise ValueError(
-        f"{name}: X has {value!r} at row {row}, column {col}, beyond the range of "
+        f"{name}: {what} has {value!r} at row {row}, column {col}, beyond the range of "
         f"{np.dtype(dtype).name} (max {big:.4g}); scale the data or use dtype='float64'"
     )

@@ -26,8 +26,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     error; ``loss="poisson"``: an exponential output (``"exp"``) and half the Poisson
     deviance, for counts and other non-negative targets. Early stopping scores the
     held-out rows with R^2. ``predict`` returns ``(n_samples,)`` for one output (``y`` of
-    shape ``(n,)`` or ``(n, 1)``), ``(n_samples, n_outputs)`` otherwise, in the network's
-    dtype (float32 for float32 input, as scikit-learn's).
+    shape ``(n,)`` or ``(n, 1)``), ``(n_samples, n_outputs)`` otherwise: float32 for
+    float32 input to a float32 network, float64 otherwise (as scikit-learn's).
 
     ``loss`` comes first, as in scikit-learn: ``MLPRegressor(hidden_layer_sizes=(50,))``.
     """
@@ -130,7 +130,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         targets = y.reshape(len(y), -1).astype(np.float64)
         if first_pass or not hasattr(self, "n_outputs_"):
             self._outputs = targets.shape[1]
-        elif targets.shape[1] != self.n_outputs_:
+        else:
+            self._outputs = self.n_outputs_
+        if targets.shape[1] != self._outputs:
             raise ValueError(
                 f"MLPRegressor: y has {targets.shape[1]} output(s); the network was built "
                 f"for {self.n_outputs_}"
@@ -165,7 +167,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predicted values, in the network's dtype."""
+        """Predicted values (float32 only from float32 rows through a float32 network)."""
         return self._shape(self._forward(X))
 
     def __sklearn_tags__(self) -> Any:

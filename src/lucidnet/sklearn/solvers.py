@@ -90,6 +90,8 @@ def fit_stochastic(
     X_val = y_val = sw_val = None
     if early:
         X, T, sw, X_val, y_val, sw_val = _split(est, X, T, sw)
+        if est._best_weights is None or not np.isfinite(est.best_validation_score_):
+            est._best_weights = model.get_weights()  # no score yet: the weights of now
     n = X.shape[0]
     batch = est._batch_size(n)
     objective = est._objective()
@@ -199,10 +201,13 @@ def fit_stochastic(
         diverged = err
     except KeyboardInterrupt:
         model.set_weights(start_weights)
+        kept = (
+            "of the best validation score"
+            if early
+            else f"from the start of epoch {est.n_iter_ + 1} of this fit"
+        )
         warnings.warn(
-            f"Training interrupted by user. The network keeps the weights from the start of "
-            f"epoch {est.n_iter_ + 1}.",
-            stacklevel=4,
+            f"Training interrupted by user. The network keeps the weights {kept}.", stacklevel=4
         )
     if diverged is not None:
         est.n_iter_ += 1
@@ -212,10 +217,15 @@ def fit_stochastic(
     if early:
         model.set_weights(est._best_weights)
         if diverged is not None:
+            best = est.best_validation_score_
+            kept = (
+                f"of the best validation score ({best})"
+                if np.isfinite(best)
+                else "from the start of this fit (no validation score was finite)"
+            )
             warnings.warn(
                 f"{type(est).__name__}: training diverged {diverged}; the network keeps the "
-                f"weights of the best validation score ({est.best_validation_score_}). Lower "
-                "learning_rate_init or scale the inputs.",
+                f"weights {kept}. Lower learning_rate_init or scale the inputs.",
                 ConvergenceWarning,
                 stacklevel=4,
             )
@@ -252,7 +262,8 @@ def set_rate(optimizer: Optimizer, lr: float) -> None:
 def _score_epoch(est: _BaseMLP, model: Any, X_val: Any, y_val: Any, sw_val: Any) -> None:
     """Early stopping's bookkeeping after an epoch: the validation score (NaN when the
     predictions are not finite), the count of epochs without progress, the best weights."""
-    score = est._validation_score(X_val, y_val, sw_val)
+    with np.errstate(all="ignore"):  # a diverging network scores NaN, without warnings
+        score = est._validation_score(X_val, y_val, sw_val)
     est.validation_scores_.append(score)
     if est.verbose:
         print(f"Validation score: {score:f}")
@@ -324,14 +335,18 @@ def fit_lbfgs(est: _BaseMLP, X: Any, T: np.ndarray, sw: np.ndarray | None) -> No
         last_penalty[0] = penalty
         return value + penalty, grad
 
+    theta0 = flat.values.astype(np.float64)
+    accepted: list[Any] = [theta0, 0]  # the last point L-BFGS accepted, and its iteration
+
     def progress(theta: np.ndarray, f: float) -> None:
         loss = objective.reported(f, last_penalty[0])
+        accepted[0], accepted[1] = theta.copy(), accepted[1] + 1
         est.loss_curve_.append(loss)
         if est.verbose:
             print(f"Iteration {len(est.loss_curve_)}, loss = {loss:.8f}")
 
-    theta0 = flat.values.astype(np.float64)
-    est.loss_curve_ = []
+    if getattr(est, "loss_curve_", None) is None:
+        est.loss_curve_ = []
     try:
         result = minimize(
             fun,
@@ -341,9 +356,21 @@ def fit_lbfgs(est: _BaseMLP, X: Any, T: np.ndarray, sw: np.ndarray | None) -> No
             gtol=float(est.tol),
             callback=progress,
         )
-    except ValueError as err:  # not finite at the start
+    except ValueError as err:  # not finite at the start (any other error is not ours)
+        if "not finite at x0" not in str(err):
+            raise
         flat.values[...] = theta0
         raise ValueError(f"{NONFINITE} ({err}; the network keeps its weights)") from None
+    except KeyboardInterrupt:  # back to the last accepted point, never a line-search trial
+        flat.values[...] = accepted[0]
+        est.n_iter_ = accepted[1]
+        est.loss_ = est.loss_curve_[-1] if accepted[1] else None
+        warnings.warn(
+            f"Training interrupted by user. The network keeps the weights of L-BFGS "
+            f"iteration {accepted[1]} (0: the start of this fit).",
+            stacklevel=4,
+        )
+        return
     flat.values[...] = result.x
     if not np.all(np.isfinite(flat.values)):
         flat.values[...] = theta0
