@@ -348,7 +348,9 @@ def test_same_random_state_same_weights_and_the_dtype_of_x():
     np.testing.assert_array_equal(a.coefs_[0], b.coefs_[0])
     assert a.coefs_[0].dtype == np.float64 and a.predict_proba(X).dtype == np.float64
     for est in (c, d):  # float32 data, or float32 asked for
-        assert est.coefs_[0].dtype == np.float32 and est.predict_proba(X).dtype == np.float32
+        assert est.coefs_[0].dtype == np.float32
+        assert est.predict_proba(X.astype(np.float32)).dtype == np.float32
+    assert d.predict_proba(X).dtype == np.float64  # float64 rows give float64, as scikit-learn
 
 
 def test_binary_gives_one_sigmoid_output_and_two_probability_columns():

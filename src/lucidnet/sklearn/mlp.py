@@ -393,6 +393,7 @@ class _BaseMLP(BaseEstimator):
         dtype = np.result_type(*[np.asarray(c).dtype for c in coefs], np.float32)
         dtype = float_dtype(self.dtype) if self.dtype is not None else dtype
         self._build(units, dtype)
+        self._linked_model = self.model_  # the arrays in coefs_ are the user's, to adopt
         self._adopt_attributes()
 
     def _make_optimizer(self) -> Optimizer:
@@ -445,7 +446,7 @@ class _BaseMLP(BaseEstimator):
         X, y = self._validate(X, y, reset=first_pass)
         sw = None
         if sample_weight is not None:
-            if np.ndim(sample_weight) == 0:  # one number for every sample, as scikit-learn
+            if isinstance(sample_weight, Real):  # one number for every sample, as scikit-learn
                 sample_weight = np.full(X.shape[0], sample_weight)
             sw = check_sample_weight(sample_weight, X.shape[0], f"{name}: sample_weight")
         # every check that can refuse the data comes before anything of the estimator
@@ -459,7 +460,7 @@ class _BaseMLP(BaseEstimator):
             if held_out < 2:
                 raise ValueError(
                     "The validation set is too small. Increase 'validation_fraction' or the "
-                    f"size of your dataset (early_stopping would hold out {held_out} of "
+                    f"size of your dataset (early_stopping held out {held_out} of "
                     f"{X.shape[0]} rows; it needs at least 2)."
                 )
         T = self._targets(y, first_pass, incremental)
