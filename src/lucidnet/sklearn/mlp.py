@@ -23,7 +23,6 @@ replaces the arrays: ``coefs_`` become its own.
 
 from __future__ import annotations
 
-import math
 import warnings
 from numbers import Integral, Real
 from typing import Any
@@ -44,7 +43,7 @@ from ..schedules import CosineDecay, ExponentialDecay, StepDecay
 from ..validation import float_dtype, is_number
 from ..weights import check_sample_weight
 from .objective import Objective, check_range, chunks, dense_rows
-from .solvers import fit_lbfgs, fit_stochastic
+from .solvers import fit_lbfgs, fit_stochastic, split_for_early_stopping
 
 SOLVERS = ("lbfgs", "sgd", "adam", "rmsprop", "adamw")
 STOCHASTIC = ("sgd", "adam", "rmsprop", "adamw")
@@ -441,6 +440,26 @@ class _BaseMLP(BaseEstimator):
                 "partial_fit does not support early_stopping=True (it holds data out of "
                 "fit's epochs); set early_stopping=False"
             )
+        # Everything that can refuse the data runs before training, and a refusal puts the
+        # estimator back as it was (a first pass builds a new network beside the old one):
+        # a refused fit never leaves a half-built estimator.
+        before = dict(self.__dict__)
+        try:
+            X, T, sw, validation = self._prepare(X, y, sample_weight, incremental)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+        if self.solver == "lbfgs":
+            fit_lbfgs(self, X, T, sw)
+        else:
+            fit_stochastic(self, X, T, sw, incremental, validation)
+        self._link_attributes()
+        return self
+
+    def _prepare(self, X: Any, y: Any, sample_weight: Any, incremental: bool) -> tuple[Any, ...]:
+        """The checked data as the solver takes it, ``(X, T, sw, validation)``, and the
+        network ready: a new one on a first pass, the current one otherwise."""
         name = type(self).__name__
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, y = self._validate(X, y, reset=first_pass)
@@ -449,20 +468,10 @@ class _BaseMLP(BaseEstimator):
             if isinstance(sample_weight, Real):  # one number for every sample, as scikit-learn
                 sample_weight = np.full(X.shape[0], sample_weight)
             sw = check_sample_weight(sample_weight, X.shape[0], f"{name}: sample_weight")
-        # every check that can refuse the data comes before anything of the estimator
-        # changes: a refused fit leaves the fitted network as it was
         dtype = self._network_dtype(first_pass, X)
         check_range(X, dtype, name)
         if self._y_numeric:
             check_range(np.asarray(y, dtype=np.float64), dtype, name, what="y")
-        if self.early_stopping and self.solver != "lbfgs":
-            held_out = math.ceil(float(self.validation_fraction) * X.shape[0])
-            if held_out < 2:
-                raise ValueError(
-                    "The validation set is too small. Increase 'validation_fraction' or the "
-                    f"size of your dataset (early_stopping held out {held_out} of "
-                    f"{X.shape[0]} rows; it needs at least 2)."
-                )
         T = self._targets(y, first_pass, incremental)
         self._random_state = check_random_state(self.random_state)
         if first_pass:
@@ -492,12 +501,10 @@ class _BaseMLP(BaseEstimator):
         if not sp.issparse(X):
             X = X.astype(self.model_.dtype, copy=False)
         T = T.astype(self.model_.dtype, copy=False) if T.dtype.kind == "f" else T
-        if self.solver == "lbfgs":
-            fit_lbfgs(self, X, T, sw)
-        else:
-            fit_stochastic(self, X, T, sw, incremental)
-        self._link_attributes()
-        return self
+        validation = None
+        if self.early_stopping and self.solver != "lbfgs":
+            X, T, sw, validation = split_for_early_stopping(self, X, T, sw)
+        return X, T, sw, validation
 
     def _network_dtype(self, first_pass: bool, X: Any) -> np.dtype:
         """The dtype the network has, or will have when this fit builds it."""

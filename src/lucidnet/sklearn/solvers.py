@@ -55,9 +55,12 @@ NONFINITE = (
 )
 
 
-def _split(est: _BaseMLP, X: Any, T: np.ndarray, sw: np.ndarray | None) -> tuple[Any, ...]:
-    """``X, T, sw`` for training and ``X_val, y_val, sw_val`` held out, as scikit-learn's
-    early stopping splits them (from the estimator's random state)."""
+def split_for_early_stopping(
+    est: _BaseMLP, X: Any, T: np.ndarray, sw: np.ndarray | None
+) -> tuple[Any, ...]:
+    """``X, T, sw`` for training and ``(X_val, y_val, sw_val)`` held out, as scikit-learn's
+    early stopping splits them (from the estimator's random state, after the initial
+    weights are drawn)."""
     stratify = est._stratify(T)
     arrays = [X, T] if sw is None else [X, T, sw]
     parts = train_test_split(
@@ -74,22 +77,27 @@ def _split(est: _BaseMLP, X: Any, T: np.ndarray, sw: np.ndarray | None) -> tuple
             f"your dataset (early_stopping held out {X_val.shape[0]} of {X.shape[0]} rows; "
             "it needs at least 2)."
         )
-    return X_tr, T_tr, sw_tr, X_val, est._labels(T_val), sw_val
+    return X_tr, T_tr, sw_tr, (X_val, est._labels(T_val), sw_val)
 
 
 def fit_stochastic(
-    est: _BaseMLP, X: Any, T: np.ndarray, sw: np.ndarray | None, incremental: bool
+    est: _BaseMLP,
+    X: Any,
+    T: np.ndarray,
+    sw: np.ndarray | None,
+    incremental: bool,
+    validation: tuple[Any, Any, Any] | None,
 ) -> None:
-    """Epochs of mini-batches on ``est.model_`` (module docstring)."""
+    """Epochs of mini-batches on ``est.model_`` (module docstring); ``validation`` is
+    early stopping's held-out ``(X_val, y_val, sw_val)``, or None."""
     model = est.model_
     if not incremental or getattr(est, "_optimizer", None) is None:
         est._optimizer = est._make_optimizer()  # each fit starts a fresh one, as scikit-learn
         model.optimizer = est._optimizer
     optimizer = est._optimizer
-    early = bool(est.early_stopping)
-    X_val = y_val = sw_val = None
+    early = validation is not None
+    X_val, y_val, sw_val = validation if validation is not None else (None, None, None)
     if early:
-        X, T, sw, X_val, y_val, sw_val = _split(est, X, T, sw)
         if est._best_weights is None or not np.isfinite(est.best_validation_score_):
             est._best_weights = model.get_weights()  # no score yet: the weights of now
     n = X.shape[0]
