@@ -276,16 +276,17 @@ class _BaseMLP(BaseEstimator):
         return [n_features, *self._sizes, self._n_outputs()]
 
     def _build(self, units: list[int], dtype: np.dtype) -> None:
-        """The network for ``units`` (input, hidden..., output), weights still to be set."""
+        """The network for ``units`` (input, hidden..., output), its weights zero until
+        scikit-learn's initialisation (or the user's arrays) are set."""
         layers: list[Layer] = []
         for i, (size, act, rate) in enumerate(
             zip(self._sizes, self._activations, self._dropouts, strict=True)
         ):
-            layers.append(Dense(units[i], size, dtype=dtype, seed=0))
+            layers.append(Dense(units[i], size, init="zeros", dtype=dtype))
             layers.append(activations_module.get(act))
             if rate > 0:
                 layers.append(Dropout(float(rate), seed=_seed(self._random_state)))
-        layers.append(Dense(units[-2], units[-1], dtype=dtype, seed=0))
+        layers.append(Dense(units[-2], units[-1], init="zeros", dtype=dtype))
         layers += self._output_layers()
         self.model_ = Sequential(layers)
         self.model_.compile(self._loss_name, "sgd")
