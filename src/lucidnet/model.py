@@ -515,6 +515,7 @@ class Sequential:
         initial_epoch: int = 0,
         sample_weight: Any = None,
         class_weight: dict[int, float] | str | None = None,
+        distributed: Any = None,
     ) -> History:
         """Train on ``(x, y)``; return the History. See ``lucidnet.training.fit``
         (``sample_weight`` and ``class_weight`` as Keras': the loss of a batch is
@@ -536,6 +537,7 @@ class Sequential:
             initial_epoch=initial_epoch,
             sample_weight=sample_weight,
             class_weight=class_weight,
+            distributed=distributed,
         )
 
     def evaluate(

@@ -153,12 +153,16 @@ class Layer:
         write each parameter's gradient."""
         return np.asarray(grad)
 
-    def start_epoch(self, epoch: int, rng: np.random.Generator) -> None:
+    def start_epoch(
+        self, epoch: int, rng: np.random.Generator, stream: tuple[int, ...] = ()
+    ) -> None:
         """Called by training before each epoch with a generator derived from
         ``(seed, epoch)``, for layers with training-time randomness (Dropout).
 
         Deriving each epoch's randomness from the epoch number is what makes a run that
-        stops, saves and resumes identical to a run in one piece.
+        stops, saves and resumes identical to a run in one piece. ``stream`` tells
+        processes apart (the rank, in data-parallel training; empty in one process): a
+        layer that seeds itself mixes it into its seed, ``[seed, epoch, *stream]``.
         """
 
     # --- conversion, copies, configuration ------------------------------------------------------

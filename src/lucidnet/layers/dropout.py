@@ -59,10 +59,13 @@ class Dropout(Layer):
         seed = None if self.seed is None else int(self.seed)
         return {"rate": self.rate, "seed": seed, "name": self.name}
 
-    def start_epoch(self, epoch: int, rng: np.random.Generator) -> None:
-        """Masks for this epoch: from ``[seed, epoch]``, from ``rng``, or the own Generator."""
+    def start_epoch(
+        self, epoch: int, rng: np.random.Generator, stream: tuple[int, ...] = ()
+    ) -> None:
+        """Masks for this epoch: from ``[seed, epoch, *stream]``, from ``rng``, or the own
+        Generator."""
         if self.seed is not None:
-            self._rng = np.random.default_rng([int(self.seed), epoch])
+            self._rng = np.random.default_rng([int(self.seed), epoch, *stream])
         elif not self._own_generator:
             self._rng = rng
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +28,9 @@ from ..validation import check_finite
 from ..weights import check_sample_weight, class_sample_weight
 from .interrupt import EpochStart, TrainingInterrupted, trim_history
 from .step import LossAndGradients, Trainer, TrainingDiverged
+
+if TYPE_CHECKING:  # mpi4py is imported only when a DataParallel is made
+    from ..distributed import DataParallel
 
 __all__ = ["evaluate", "fit", "loss_and_gradients", "train_step"]
 
@@ -254,6 +257,7 @@ def fit(
     initial_epoch: int = 0,
     sample_weight: Any = None,
     class_weight: dict[int, float] | str | None = None,
+    distributed: DataParallel | bool | None = None,
 ) -> History:
     """Train the compiled ``model`` on ``(x, y)``; return the History of every epoch.
 
@@ -297,6 +301,14 @@ def fit(
         training rows. Needs a classification loss and one class per sample (labels,
         one-hot rows, or 0/1 targets of one sigmoid output); a key outside the model's
         classes is an error. See ``lucidnet.weights``.
+    distributed : DataParallel, True or None
+        Data-parallel training over MPI (``lucidnet.distributed``; True: a
+        ``DataParallel()`` on ``MPI.COMM_WORLD``): every process of ``mpiexec -n N``
+        calls ``fit`` with the same data; each global batch of ``batch_size`` rows is
+        split across the N processes and their gradients all-reduced, so that the update
+        is one process's on the whole batch. Callbacks and output on rank 0 only; every
+        rank returns the same History and weights. An exception other than
+        ``TrainingDiverged`` ends the whole job (``MPI_Abort``).
 
     Returns
     -------
@@ -326,6 +338,43 @@ def fit(
         infinite (the weights of the epoch's start are restored). It carries ``epoch``
         and ``batch``.
     """
+    job = _data_parallel(distributed)
+    arguments = (model, x, y, epochs, batch_size, validation_split, validation_data, shuffle)
+    more = (callbacks, verbose, seed, initial_epoch, sample_weight, class_weight, job)
+    if job is None:
+        return _fit(*arguments, *more)
+    with job.guard():  # an exception on one rank ends the job instead of a hang
+        return _fit(*arguments, *more)
+
+
+def _data_parallel(distributed: DataParallel | bool | None) -> DataParallel | None:
+    if distributed is None or distributed is False:
+        return None
+    if distributed is True:
+        from ..distributed import DataParallel
+
+        return DataParallel()
+    return distributed
+
+
+def _fit(
+    model: Sequential,
+    x: Any,
+    y: Any,
+    epochs: int,
+    batch_size: int,
+    validation_split: float,
+    validation_data: tuple[Any, ...] | None,
+    shuffle: bool,
+    callbacks: Sequence[Callback] | None,
+    verbose: int,
+    seed: int | None,
+    initial_epoch: int,
+    sample_weight: Any,
+    class_weight: dict[int, float] | str | None,
+    job: DataParallel | None,
+) -> History:
+    """``fit``'s body; ``job`` the MPI job of a data-parallel run, or None."""
     loss, metrics = _compiled(model)
     optimizer: Optimizer = model.optimizer
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
@@ -353,7 +402,12 @@ def fit(
     w = _training_weights(model, loss, x, y, w, class_weight)
     base_seed = int(np.random.SeedSequence().entropy) if seed is None else int(seed)  # type: ignore[arg-type]
     batches = Batches(x, y, batch_size, shuffle=shuffle, sample_weight=w)
-    trainer = Trainer(model, loss, optimizer)
+    if job is None:
+        trainer = Trainer(model, loss, optimizer)
+    else:  # rank 0's seed; callbacks and output on rank 0, then a synchronizing callback
+        base_seed = job.seed(base_seed)
+        trainer = job.trainer(model, loss, optimizer)
+        callbacks, verbose = job.callbacks(callbacks, verbose)
 
     history = History()
     progress = [ProgressLogger(verbose)] if verbose else []
