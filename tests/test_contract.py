@@ -372,6 +372,7 @@ def test_fit_shows_its_real_arguments():
         "initial_epoch",
         "sample_weight",
         "class_weight",
+        "distributed",
     ]
     # the same arguments as the function it calls, and evaluate's too
     assert params[1:] == list(inspect.signature(ln.fit).parameters)[1:]

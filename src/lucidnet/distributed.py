@@ -59,6 +59,7 @@ mpi4py is imported when a ``DataParallel`` is made, never by ``import lucidnet``
 from __future__ import annotations
 
 import inspect
+import os
 import sys
 import traceback
 from collections.abc import Iterator, Sequence
@@ -170,6 +171,9 @@ class DataParallel:
         )
         sys.stderr.flush()
         self.comm.Abort(code)
+        # MPICH's MPI_Abort can return in the calling process: end it here, running none of
+        # the caller's code after a failure (the other ranks are being ended by mpiexec)
+        os._exit(code)
 
     # --- collectives on the model -------------------------------------------------------
 

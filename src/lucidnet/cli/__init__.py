@@ -163,6 +163,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="save the model (resumable with --resume) to FILE after every epoch, "
         "atomically; {epoch} in FILE numbers one file per epoch",
     )
+    train.add_argument(
+        "--distributed",
+        action="store_true",
+        help="data-parallel training over MPI: run as 'mpiexec -n N lucidnet train ... "
+        "--distributed'; each batch is split across the N processes, rank 0 prints and "
+        "saves (needs the mpi extra: pip install 'lucidnet[mpi]')",
+    )
     mark_defaults(train)  # after the last option: --resume tells given options from defaults
     train.set_defaults(run=cmd_train)
 

@@ -49,7 +49,18 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell's code for Ctrl-C; SIGTERM giv
 
 # options that do not change the training run: never stored, free to change on --resume
 OUTPUT_OPTIONS = frozenset(
-    {"command", "run", "resume", "epochs", "verbose", "out", "plots", "report", "checkpoint"}
+    {
+        "command",
+        "run",
+        "resume",
+        "epochs",
+        "verbose",
+        "out",
+        "plots",
+        "report",
+        "checkpoint",
+        "distributed",
+    }
 )
 
 

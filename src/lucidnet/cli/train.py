@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import time
 from typing import TYPE_CHECKING
@@ -14,6 +15,7 @@ from .data import IMAGE_SHAPE, Split, image_shape_of, load_data
 from .memory import check_memory
 
 if TYPE_CHECKING:
+    from ..distributed import DataParallel
     from ..model import Sequential
     from ..plotting import BoundaryRecorder
 
@@ -200,6 +202,24 @@ def load_training_data(args: argparse.Namespace) -> Split:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    """``lucidnet train``; with ``--distributed``, one process of an MPI job: rank 0 prints
+    and saves, the others train silently (``lucidnet.distributed``)."""
+    if not getattr(args, "distributed", False):
+        return _train(args, None)
+    from ..distributed import DataParallel
+    from ..training import TrainingDiverged
+
+    job = DataParallel()
+    if job.is_root:
+        return _train(args, job)
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+        try:
+            return _train(args, job)
+        except TrainingDiverged:
+            return 1  # every rank raises it; rank 0 says it
+
+
+def _train(args: argparse.Namespace, job: DataParallel | None) -> int:
     from .. import optimizers
     from ..serialization import save
     from ..training import TrainingInterrupted
@@ -326,8 +346,11 @@ def cmd_train(args: argparse.Namespace) -> int:
                 callbacks=callbacks,
                 initial_epoch=initial_epoch,
                 class_weight=class_weight,
+                distributed=job,
             )
             seconds = time.perf_counter() - start
+            if job is not None and not job.is_root:
+                return 0  # rank 0 saves, evaluates and writes
             # saved first, with signals held from the moment fit returns: an interrupt
             # after this loses nothing
             with resuming.signals_deferred():
