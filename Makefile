@@ -48,7 +48,7 @@ BENCH_ARGS  :=
 
 $(BENCH_STAMP): pyproject.toml
 	python3 -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/python -m pip install --quiet --editable '.[sklearn,onnx]' torch==2.13.0 threadpoolctl
+	$(BENCH_VENV)/bin/python -m pip install --quiet --editable '.[sklearn,onnx,mpi]' torch==2.13.0 threadpoolctl
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)

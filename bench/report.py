@@ -9,6 +9,7 @@ parameters, optimizer state or data were not in its contender's dtype
 
 from __future__ import annotations
 
+import math
 from statistics import median
 
 from workers import TRAIN_DTYPES
@@ -555,6 +556,148 @@ def section_onnx(results: dict, threads: int) -> str:
     )
 
 
+# --- case j: data-parallel training over MPI (issue 17) ----------------------------------
+
+# The paper estimate's networks: (name, bandwidth in GB/s an all-reduce reaches, latency of
+# one message in µs). Round textbook figures, not measurements: 10 Gb/s Ethernet over TCP
+# and 100 Gb/s InfiniBand (HDR) with RDMA.
+NETWORKS = (("10 Gb/s Ethernet", 1.1, 30.0), ("100 Gb/s InfiniBand", 11.0, 2.0))
+CLUSTER_RANKS = (2, 4, 8, 16, 32)
+
+
+def ring_allreduce_us(nbytes: float, ranks: int, gb_per_s: float, latency_us: float) -> float:
+    """A ring all-reduce: 2 (N-1) messages of ``nbytes / N`` each way (reduce-scatter then
+    all-gather): ``2 (N-1)/N * bytes / bandwidth + 2 (N-1) * latency``."""
+    if ranks < 2:
+        return 0.0
+    return 2 * (ranks - 1) / ranks * nbytes / (gb_per_s * 1e3) + 2 * (ranks - 1) * latency_us
+
+
+def section_mpi(results: dict) -> str:
+    """Case (j): measured here, then the estimate for a cluster from the measured compute."""
+    group = results.get("mpi")
+    if not group:
+        return ""
+    reduce_records = group.get("allreduce", [])
+    one, one_thread, two = (group.get(c, []) for c in ("ranks-1", "ranks-1-thread", "ranks-2"))
+    allreduce = stat([r["metrics"]["allreduce_us"][1] for r in ok(reduce_records)])
+    scalar = stat([r["metrics"]["scalar_us"][1] for r in ok(reduce_records)])
+    facts = next((r["metrics"] for r in ok(reduce_records)), {})
+    nbytes = facts.get("bytes")
+    rows = [
+        [
+            "Allreduce of the flat gradient buffer (2 ranks)",
+            cell(reduce_records, med_range(allreduce, 0, " µs")),
+            cell(reduce_records, num(nbytes and allreduce and nbytes / allreduce[0] / 1e3, 2))
+            + " GB/s",
+        ],
+        [
+            "Allreduce of the loss (one float64)",
+            cell(reduce_records, med_range(scalar, 1, " µs")),
+            "",
+        ],
+    ]
+    step_one_thread = first(metric(one_thread, "step_ms"))
+    epochs = []
+    for label, records in (
+        ("1 process, 2 BLAS threads (plain `fit`)", one),
+        ("1 process, 1 thread", one_thread),
+        ("2 ranks × 1 thread (`mpiexec -n 2`, `distributed=True`)", two),
+    ):
+        e = metric(records, "epoch_s")
+        hook = metric(records, "hook_ms_per_step")
+        epochs.append(
+            [
+                label,
+                cell(records, med_range(e, 2, " s")),
+                cell(records, med_range(metric(records, "step_ms"), 2, " ms")),
+                num(first(hook), 2, " ms") if hook else "—",
+                busy(records),
+            ]
+        )
+    e1, e2 = first(metric(one, "epoch_s")), first(metric(two, "epoch_s"))
+    speed = ratio(e1, e2)
+    lines = [
+        "## (j) Data-parallel training over MPI (issue 17)",
+        "",
+        "`lucidnet.distributed` on this machine: "
+        + (f"{facts['library']}, " if facts.get("library") else "")
+        + f"{facts.get('floats', 0):,} float32 parameters of the 784-256-128-10 MLP "
+        f"({num((nbytes or 0) / 2**20, 2)} MiB per all-reduce). Each all-reduce is timed "
+        "alone (`MPI_Allreduce`, sum, in place) after 50 warm-up calls; the median over the "
+        "calls of a process, then the median (min–max) over processes.",
+        "",
+        table(["what", "µs per call, median (min–max)", "throughput"], rows),
+        "",
+        "One epoch of `fit` at batch 128 (Adam, accuracy; the global batch of 128 rows is "
+        "split 64 + 64 across the ranks; the slowest rank's time). The hook column is the "
+        "time per step inside the gradient hook on rank 0: the all-reduce plus the wait for "
+        "the other rank.",
+        "",
+        table(
+            ["run", "epoch", "per step", "in the hook per step", "busy elsewhere (cores)"], epochs
+        ),
+        "",
+        f"2 ranks ÷ 1 process with 2 threads: **{num(speed, 2, '×')}** the speed"
+        + (
+            " (no gain). "
+            if speed is not None and speed < 1.05
+            else " (the 1-process run may have lost more to its 2 BLAS threads than 2 "
+            "ranks lose to the all-reduce). "
+        )
+        + "This machine has 2 cores: 1 process already uses both through BLAS threads, "
+        "so 2 ranks can only trade threading inside each matrix product for a split of "
+        "the batch, and pay the all-reduce, the wait for the slower rank and the "
+        "duplicated per-step work (gathering the global batch, the optimizer's update of "
+        "every weight on every rank) on top. Little gain is expected here.",
+    ]
+    if step_one_thread and nbytes:
+        lines += ["", *_cluster_estimate(step_one_thread, nbytes, scalar)]
+    return "\n".join(lines)
+
+
+def _cluster_estimate(step_ms: float, nbytes: int, scalar: tuple | None) -> list[str]:
+    """Strong and weak scaling on paper from the measured compute of one core."""
+    compute_us = step_ms * 1e3
+    rows = []
+    for name, gb, latency in NETWORKS:
+        for n in CLUSTER_RANKS:
+            comm = ring_allreduce_us(nbytes, n, gb, latency) + math.log2(n) * latency  # + loss
+            strong = compute_us / (compute_us / n + comm)
+            weak = n * compute_us / (compute_us + comm)
+            rows.append([name, str(n), num(comm, 0, " µs"), num(strong, 1, "×"), num(weak, 1, "×")])
+    return [
+        "### Scaling on a cluster, on paper",
+        "",
+        f"From the measured compute of one core, **{step_ms:.2f} ms per step of 128 rows** "
+        "(1 process, 1 thread), one rank per node, and a ring all-reduce of the "
+        f"{nbytes / 1e6:.2f} MB gradient, `2 (N-1)/N · bytes / bandwidth + 2 (N-1) · "
+        "latency`, plus the loss's all-reduce (`log2 N` latencies; the gathering of the "
+        "predictions for the metrics, 5 KB, is left out). The networks are round "
+        "figures, not measurements: "
+        + "; ".join(f"{n} ≈ {gb:g} GB/s, {lat:g} µs" for n, gb, lat in NETWORKS)
+        + ". *Strong* scaling keeps the global batch at 128 (each rank computes 128/N rows: "
+        "`t1 / (t1/N + comm)`), and assumes the compute shrinks linearly with the rows, "
+        "which small batches do not quite do (a matrix product on 16 rows runs at a lower "
+        "rate than on 128); *weak* scaling keeps 128 rows per rank (global batch 128·N, "
+        "throughput `N · t1 / (t1 + comm)`), which needs the learning-rate rule of "
+        "docs/distributed.md. Both ignore the optimizer's update, the same on every rank "
+        "(not parallel), and the load imbalance between ranks.",
+        "",
+        table(
+            ["network", "ranks N", "communication per step", "strong speed-up", "weak speed-up"],
+            rows,
+        ),
+        "",
+        f"Read: this MLP is small ({nbytes / 4e6:.2f} M parameters, {step_ms:.1f} ms of "
+        "compute per step on one core), so a fixed batch of 128 stops gaining after a few "
+        "ranks on "
+        "Ethernet: the all-reduce costs as much as the compute. Growing the batch with the "
+        "ranks (weak scaling) keeps most of the gain; a larger network (more compute per "
+        "byte of gradient) scales better.",
+    ]
+
+
 def section_memory(results: dict, facts: dict) -> str:
     group = results.get("train-128", {})
     if "lucidnet" not in group or "torch" not in group:
@@ -1077,6 +1220,7 @@ def render(
         section_recipe(recipe, facts, quick),
         section_conv(results, facts, meta["settings"], meta.get("cnn_recipe")),
         section_onnx(results, meta["threads"]),
+        section_mpi(results),
     ]
     body = [
         header(meta, results, recipe),

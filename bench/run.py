@@ -30,6 +30,12 @@ and from issue 15:
      in onnxruntime (CPU provider, the suite's thread count) against lucidnet's own
      ``predict``; the onnxruntime worker first checks that both agree to 1e-5
 
+and from issue 17:
+
+  j  data-parallel training over MPI (``lucidnet.distributed``): the all-reduce of the
+     MLP's float32 flat gradient buffer per step (2 ranks), one epoch at batch 128 on 1
+     process against 2 ranks, and the report's paper estimate of scaling on a cluster
+
 Workers import lucidnet from this checkout: ``src/`` of the tree holding this script is
 put first on their PYTHONPATH, before an editable install that may point elsewhere (the
 report names the file each lucidnet worker imported).
@@ -65,7 +71,7 @@ WORKER = ROOT / "bench" / "workers.py"
 UNSET = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 BATCHES = (32, 128, 1024)
 CONV_BATCHES = (32, 128)
-ALL_CASES = "abcdefgh"
+ALL_CASES = "abcdefghj"
 CNN_RECIPE = Path("bench") / "results" / "cnn_recipe.json"
 # Case (a)'s contenders: "lucidnet" is float32 (the name older reports and bench/ab.py
 # use), each scikit-learn dtype has its lucidnet twin (workers.TRAIN_DTYPES).
@@ -85,6 +91,7 @@ SETTINGS = {
         "predict_calls": 20000,
         "recipe_args": RECIPE,
         "conv_samples": 20000,
+        "allreduce_calls": 2000,
         "timeout": 900,
     },
     "quick": {
@@ -97,6 +104,7 @@ SETTINGS = {
         "predict_calls": 3000,
         "recipe_args": [*RECIPE[:-2], "--epochs", "1"],
         "conv_samples": 2048,
+        "allreduce_calls": 300,
         "timeout": 600,
     },
 }
@@ -195,7 +203,32 @@ def build_plan(cases: str, settings: dict, data: str, threads: int) -> list[dict
                 "params": {"data": data, "calls": settings["predict_calls"], "threads": threads},
             }
         )
+    if "j" in cases:
+        groups.append(mpi_group(settings, data, threads))
     return groups
+
+
+def mpi_group(settings: dict, data: str, threads: int) -> dict:
+    """Case (j), issue 17: the all-reduce of the MLP's gradient, and one epoch at batch 128
+    on 1 process (``threads`` and 1 BLAS threads) against 2 MPI ranks (1 thread each)."""
+    return {
+        "key": "mpi",
+        "title": "data-parallel training over MPI",
+        "contenders": [
+            ("mpi", "allreduce"),
+            ("mpi", "ranks-1"),
+            ("mpi", "ranks-1-thread"),
+            ("mpi", "ranks-2"),
+        ],
+        "params": {
+            "data": data,
+            "batch_size": 128,
+            "samples": settings["samples"],
+            "allreduce_calls": settings["allreduce_calls"],
+            "threads": threads,
+            "timeout": settings["timeout"],
+        },
+    }
 
 
 def rotated(items: list, shift: int) -> list:
@@ -287,6 +320,10 @@ def describe(record: dict) -> str:
     if "samples_per_s" in m:
         dtype = f", {m['param_dtype']} parameters" if m.get("param_dtype") else ""
         return f"{m['samples_per_s']:,.0f} samples/s, +{m['beyond_data_mib']:.0f} MiB{dtype}"
+    if "allreduce_us" in m:
+        return f"Allreduce {m['allreduce_us'][1]:,.0f} µs ({m['gb_per_s']:.1f} GB/s)"
+    if "epoch_s" in m:
+        return f"{m['ranks']} rank(s) x {m['threads']} thread(s): {m['epoch_s']:.2f} s/epoch"
     if "step_s" in m:
         return f"{m['step_s'] * 1e6:,.0f} us per step of 8 products ({m['gflops']:.0f} GFLOP/s)"
     if "us_per_step" in m:
@@ -472,7 +509,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--cases",
         default=",".join(ALL_CASES),
-        help="comma-separated subset of a,b,c,d,e,f,g,h (default: all)",
+        help="comma-separated subset of a,b,c,d,e,f,g,h,j (default: all)",
     )
     parser.add_argument("--rounds", type=int, help="override the number of rounds")
     parser.add_argument("--threads", type=int, default=2, help="threads per contender (default 2)")

@@ -26,6 +26,9 @@ Cases and contenders:
   issue 13 (case g: samples/s and peak memory beyond the data).
 - ``onnx``     ``lucidnet`` / ``onnxruntime``: single-sample latency of case d's MLP,
   ``predict`` against the model exported to ONNX in onnxruntime (case h, issue 15).
+- ``mpi``      ``allreduce`` / ``ranks-1`` / ``ranks-1-thread`` / ``ranks-2``: case j
+  (issue 17), data-parallel training over MPI; ``allreduce`` and ``ranks-2`` start
+  ``mpiexec -n 2`` on this script's ``mpi-rank`` case and report rank 0's result.
 
 Only the standard library is imported at module level: each case imports the contender's
 libraries itself, so a torch measurement never loads scikit-learn and the other way round.
@@ -940,6 +943,159 @@ def case_recipe(contender: str, params: dict) -> dict:
     }
 
 
+# --- case j: data-parallel training over MPI (issue 17) ----------------------------------
+
+MPI_ENV = {  # OpenMPI's settings for root and for more ranks than cores (MPICH needs none)
+    "OMPI_ALLOW_RUN_AS_ROOT": "1",
+    "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+    "OMPI_MCA_rmaps_base_oversubscribe": "1",
+}
+
+
+def _mpiexec() -> str:
+    """The ``mpiexec`` beside this interpreter (MPICH's wheel), else the one on PATH."""
+    import shutil
+
+    beside = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    found = beside if os.path.exists(beside) else shutil.which("mpiexec")
+    if found is None:
+        raise RuntimeError("no mpiexec beside python or on PATH: pip install 'lucidnet[mpi]'")
+    return found
+
+
+def _under_mpiexec(ranks: int, contender: str, params: dict) -> dict:
+    """Run ``case_mpi_rank(contender, params)`` in ``ranks`` processes; rank 0's metrics."""
+    command = [_mpiexec(), "-n", str(ranks), sys.executable, os.path.abspath(__file__)]
+    command += ["mpi-rank", contender, json.dumps(params)]
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=params.get("timeout", 600),
+        env={**os.environ, **MPI_ENV},
+        check=False,
+    )
+    for line in done.stdout.splitlines():
+        if line.startswith("{"):
+            record = json.loads(line)
+            if record.get("ok") and record["metrics"].get("rank") == 0:
+                return record["metrics"]
+            if not record.get("ok"):
+                raise RuntimeError(f"a rank failed: {record.get('error')}")
+    tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
+    raise RuntimeError(f"mpiexec exited {done.returncode} without rank 0's result: {tail}")
+
+
+def _allreduce_costs(params: dict) -> dict:
+    """Microseconds per ``Allreduce`` (sum, in place) of the MLP's float32 flat gradient
+    buffer, each call timed alone after 50 warm-up calls, and of one float64 (the loss)."""
+    import numpy as np
+    from mpi4py import MPI
+
+    _limit_blas_threads(1)
+    comm = MPI.COMM_WORLD
+    grads = _lucidnet_mlp("float32").parameters().flat.grads
+    grads[:] = 1.0
+    scalar = np.zeros(1)
+    costs = {}
+    for name, buffer in (("grads", grads), ("scalar", scalar)):
+        for _ in range(50):
+            comm.Allreduce(MPI.IN_PLACE, buffer, op=MPI.SUM)
+        comm.Barrier()
+        times = []
+        for _ in range(params["allreduce_calls"]):
+            start = time.perf_counter_ns()
+            comm.Allreduce(MPI.IN_PLACE, buffer, op=MPI.SUM)
+            times.append(time.perf_counter_ns() - start)
+        times.sort()
+        costs[name] = [times[len(times) // 10] / 1e3, median(times) / 1e3]
+        costs[name].append(times[len(times) * 9 // 10] / 1e3)
+    return {
+        "rank": comm.Get_rank(),
+        "ranks": comm.Get_size(),
+        "floats": int(grads.size),
+        "bytes": int(grads.nbytes),
+        "allreduce_us": costs["grads"],  # p10, median, p90
+        "scalar_us": costs["scalar"],
+        "gb_per_s": grads.nbytes / (costs["grads"][1] * 1e3),
+        "library": MPI.Get_library_version().splitlines()[0].strip(),
+    }
+
+
+def _mpi_epoch(params: dict, distributed: bool) -> dict:
+    """Seconds of one ``fit`` epoch of the MLP (Adam, accuracy, batch ``batch_size``) over
+    ``samples`` rows, after a warm-up epoch on 4 batches; with ``distributed``, on every
+    rank of the job (the slowest rank's time), with the time spent in the gradient hook
+    (the all-reduce and the wait for the other ranks) counted on rank 0."""
+    import lucidnet as ln
+
+    _limit_blas_threads(params["threads"])
+    x, y = _load(params)
+    batch = params["batch_size"]
+    model = _lucidnet_mlp("float32")
+    model.compile("crossentropy", ln.Adam(1e-3), metrics=["accuracy"])
+    job, hook_ns = None, [0]
+    if distributed:
+        from lucidnet.distributed import DataParallel, DistributedTrainer
+
+        job = DataParallel()
+        all_reduce = DistributedTrainer.all_reduce_gradients
+
+        def timed(self, params_):
+            start = time.perf_counter_ns()
+            all_reduce(self, params_)
+            hook_ns[0] += time.perf_counter_ns() - start
+
+        DistributedTrainer.all_reduce_gradients = timed
+    rows = 4 * batch
+    model.fit(x[:rows], y[:rows], batch_size=batch, verbose=0, seed=0, distributed=job)
+    hook_ns[0] = 0
+    if job is not None:
+        job.comm.Barrier()
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=batch, verbose=0, seed=1, distributed=job)
+    seconds = time.perf_counter() - start
+    if job is not None:
+        from mpi4py import MPI
+
+        seconds = job.comm.allreduce(seconds, op=MPI.MAX)
+    steps = -(-len(x) // batch)
+    return {
+        "rank": 0 if job is None else job.rank,
+        "ranks": 1 if job is None else job.size,
+        "threads": params["threads"],
+        "epoch_s": seconds,
+        "rows_per_s": len(x) / seconds,
+        "step_ms": seconds / steps * 1e3,
+        "hook_ms_per_step": hook_ns[0] / steps / 1e6 if job is not None else None,
+        "steps": steps,
+    }
+
+
+def case_mpi(contender: str, params: dict) -> dict:
+    """Case (j): ``allreduce`` (2 ranks), ``ranks-1`` (one process, ``threads`` BLAS
+    threads: plain ``fit``), ``ranks-1-thread`` (one process, one thread: the compute of
+    one core), ``ranks-2`` (``mpiexec -n 2``, one thread each, ``distributed=True``)."""
+    if contender == "allreduce":
+        return _under_mpiexec(2, "allreduce", params)
+    if contender == "ranks-2":
+        return _under_mpiexec(2, "epoch", {**params, "threads": 1})
+    if contender == "ranks-1":
+        return _mpi_epoch(params, distributed=False)
+    if contender == "ranks-1-thread":
+        return _mpi_epoch({**params, "threads": 1}, distributed=False)
+    raise ValueError(f"unknown contender {contender!r}")
+
+
+def case_mpi_rank(contender: str, params: dict) -> dict:
+    """One rank of case (j) under ``mpiexec`` (started by ``case_mpi``)."""
+    if contender == "allreduce":
+        return _allreduce_costs(params)
+    if contender == "epoch":
+        return _mpi_epoch(params, distributed=True)
+    raise ValueError(f"unknown contender {contender!r}")
+
+
 CASES = {
     "prepare": case_prepare,
     "train": case_train,
@@ -949,6 +1105,8 @@ CASES = {
     "recipe": case_recipe,
     "conv": case_conv,
     "onnx": case_onnx,
+    "mpi": case_mpi,
+    "mpi-rank": case_mpi_rank,
 }
 
 
