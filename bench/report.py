@@ -616,6 +616,9 @@ def section_mpi(results: dict) -> str:
             ]
         )
     e1, e2 = first(metric(one, "epoch_s")), first(metric(two, "epoch_s"))
+    foreign = max(
+        (r.get("foreign_cores", 0.0) for r in ok([*one, *one_thread, *two])), default=None
+    )
     speed = ratio(e1, e2)
     lines = [
         "## (j) Data-parallel training over MPI (issue 17)",
@@ -638,7 +641,8 @@ def section_mpi(results: dict) -> str:
             ["run", "epoch", "per step", "in the hook per step", "busy elsewhere (cores)"], epochs
         ),
         "",
-        f"2 ranks ÷ 1 process with 2 threads: **{num(speed, 2, '×')}** the speed"
+        f"2 ranks ÷ 1 process with 2 threads: **{num(speed, 2, '×')}** the speed; ÷ 1 "
+        f"process with 1 thread: **{num(ratio(first(metric(one_thread, 'epoch_s')), e2), 2, '×')}**"
         + (
             " (no gain). "
             if speed is not None and speed < 1.05
@@ -649,7 +653,15 @@ def section_mpi(results: dict) -> str:
         "so 2 ranks can only trade threading inside each matrix product for a split of "
         "the batch, and pay the all-reduce, the wait for the slower rank and the "
         "duplicated per-step work (gathering the global batch, the optimizer's update of "
-        "every weight on every rank) on top. Little gain is expected here.",
+        "every weight on every rank) on top. Little gain is expected here."
+        + (
+            f" **The machine was busy** (up to {foreign:.1f} cores used by other processes "
+            "during these runs): 2 BLAS threads or 2 ranks then share a core with someone "
+            "else, and OpenBLAS's spinning threads suffer most; rerun on an idle machine "
+            "before reading the ratios."
+            if foreign is not None and foreign > 0.3
+            else ""
+        ),
     ]
     if step_one_thread and nbytes:
         lines += ["", *_cluster_estimate(step_one_thread, nbytes, scalar)]
