@@ -30,6 +30,12 @@ and from issue 15:
      in onnxruntime (CPU provider, the suite's thread count) against lucidnet's own
      ``predict``; the onnxruntime worker first checks that both agree to 1e-5
 
+and from issue 17:
+
+  i  one epoch of case a's MLP (batch 128) with ``fit`` reading a memory-mapped float32
+     ``.npy`` (``np.load(..., mmap_mode="r")``): the training rows, and those rows tiled
+     10 times on disk; time per epoch and peak memory (the same expected at 1x and 10x)
+
 Workers import lucidnet from this checkout: ``src/`` of the tree holding this script is
 put first on their PYTHONPATH, before an editable install that may point elsewhere (the
 report names the file each lucidnet worker imported).
@@ -65,7 +71,7 @@ WORKER = ROOT / "bench" / "workers.py"
 UNSET = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 BATCHES = (32, 128, 1024)
 CONV_BATCHES = (32, 128)
-ALL_CASES = "abcdefgh"
+ALL_CASES = "abcdefghi"
 CNN_RECIPE = Path("bench") / "results" / "cnn_recipe.json"
 # Case (a)'s contenders: "lucidnet" is float32 (the name older reports and bench/ab.py
 # use), each scikit-learn dtype has its lucidnet twin (workers.TRAIN_DTYPES).
@@ -195,7 +201,24 @@ def build_plan(cases: str, settings: dict, data: str, threads: int) -> list[dict
                 "params": {"data": data, "calls": settings["predict_calls"], "threads": threads},
             }
         )
+    if "i" in cases:
+        groups.append(stream_group(settings, data, threads))
     return groups
+
+
+def stream_group(settings: dict, data: str, threads: int) -> dict:
+    """Case (i): training from a memory map, 1x and 10x the rows on disk (issue 17)."""
+    return {
+        "key": "stream",
+        "title": "training from a memory map",
+        "contenders": [("stream", "1x"), ("stream", "10x")],
+        "params": {
+            "data": data,
+            "batch_size": 128,
+            "samples": settings["samples"],
+            "threads": threads,
+        },
+    }
 
 
 def rotated(items: list, shift: int) -> list:
@@ -284,6 +307,11 @@ def describe(record: dict) -> str:
     if not record.get("ok"):
         return "ERROR " + record.get("error", "?")[:120]
     m = record["metrics"]
+    if "allocated_peak_mib" in m:  # case i
+        return (
+            f"{m['samples']:,} rows from a memory map: {m['samples_per_s']:,.0f} samples/s, "
+            f"peak allocated {m['allocated_peak_mib']:.1f} MiB"
+        )
     if "samples_per_s" in m:
         dtype = f", {m['param_dtype']} parameters" if m.get("param_dtype") else ""
         return f"{m['samples_per_s']:,.0f} samples/s, +{m['beyond_data_mib']:.0f} MiB{dtype}"
