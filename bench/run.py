@@ -492,7 +492,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         prog="bench/run.py",
         description=(
             "lucidnet's benchmark suite against PyTorch, scikit-learn and onnxruntime "
-            "(issues 5, 13, 15)."
+            "(issues 5, 13, 15, 17)."
         ),
     )
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 rounds, fewer samples")
@@ -500,7 +500,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--cases",
         default=",".join(ALL_CASES),
-        help="comma-separated subset of a,b,c,d,e,f,g,h (default: all)",
+        help="comma-separated subset of a,b,c,d,e,f,g,h,i (default: all)",
     )
     parser.add_argument("--rounds", type=int, help="override the number of rounds")
     parser.add_argument("--threads", type=int, default=2, help="threads per contender (default 2)")
