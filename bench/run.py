@@ -32,6 +32,9 @@ and from issue 15:
 
 and from issue 17:
 
+  i  one epoch of case a's MLP (batch 128) with ``fit`` reading a memory-mapped float32
+     ``.npy`` (``np.load(..., mmap_mode="r")``): the training rows, and those rows tiled
+     10 times on disk; time per epoch and peak memory (the same expected at 1x and 10x)
   j  data-parallel training over MPI (``lucidnet.distributed``): the all-reduce of the
      MLP's float32 flat gradient buffer per step (2 ranks), one epoch at batch 128 on 1
      process against 2 ranks, and the report's paper estimate of scaling on a cluster
@@ -71,7 +74,7 @@ WORKER = ROOT / "bench" / "workers.py"
 UNSET = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 BATCHES = (32, 128, 1024)
 CONV_BATCHES = (32, 128)
-ALL_CASES = "abcdefghj"
+ALL_CASES = "abcdefghij"
 CNN_RECIPE = Path("bench") / "results" / "cnn_recipe.json"
 # Case (a)'s contenders: "lucidnet" is float32 (the name older reports and bench/ab.py
 # use), each scikit-learn dtype has its lucidnet twin (workers.TRAIN_DTYPES).
@@ -203,9 +206,26 @@ def build_plan(cases: str, settings: dict, data: str, threads: int) -> list[dict
                 "params": {"data": data, "calls": settings["predict_calls"], "threads": threads},
             }
         )
+    if "i" in cases:
+        groups.append(stream_group(settings, data, threads))
     if "j" in cases:
         groups.append(mpi_group(settings, data, threads))
     return groups
+
+
+def stream_group(settings: dict, data: str, threads: int) -> dict:
+    """Case (i): training from a memory map, 1x and 10x the rows on disk (issue 17)."""
+    return {
+        "key": "stream",
+        "title": "training from a memory map",
+        "contenders": [("stream", "1x"), ("stream", "10x")],
+        "params": {
+            "data": data,
+            "batch_size": 128,
+            "samples": settings["samples"],
+            "threads": threads,
+        },
+    }
 
 
 def mpi_group(settings: dict, data: str, threads: int) -> dict:
@@ -317,6 +337,11 @@ def describe(record: dict) -> str:
     if not record.get("ok"):
         return "ERROR " + record.get("error", "?")[:120]
     m = record["metrics"]
+    if "allocated_peak_mib" in m:  # case i
+        return (
+            f"{m['samples']:,} rows from a memory map: {m['samples_per_s']:,.0f} samples/s, "
+            f"peak allocated {m['allocated_peak_mib']:.1f} MiB"
+        )
     if "samples_per_s" in m:
         dtype = f", {m['param_dtype']} parameters" if m.get("param_dtype") else ""
         return f"{m['samples_per_s']:,.0f} samples/s, +{m['beyond_data_mib']:.0f} MiB{dtype}"
@@ -501,7 +526,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         prog="bench/run.py",
         description=(
             "lucidnet's benchmark suite against PyTorch, scikit-learn and onnxruntime "
-            "(issues 5, 13, 15)."
+            "(issues 5, 13, 15, 17)."
         ),
     )
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 rounds, fewer samples")
@@ -509,7 +534,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--cases",
         default=",".join(ALL_CASES),
-        help="comma-separated subset of a,b,c,d,e,f,g,h,j (default: all)",
+        help="comma-separated subset of a,b,c,d,e,f,g,h,i,j (default: all)",
     )
     parser.add_argument("--rounds", type=int, help="override the number of rounds")
     parser.add_argument("--threads", type=int, default=2, help="threads per contender (default 2)")

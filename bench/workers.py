@@ -29,6 +29,9 @@ Cases and contenders:
 - ``mpi``      ``allreduce`` / ``ranks-1`` / ``ranks-1-thread`` / ``ranks-2``: case j
   (issue 17), data-parallel training over MPI; ``allreduce`` and ``ranks-2`` start
   ``mpiexec -n 2`` on this script's ``mpi-rank`` case and report rank 0's result.
+- ``stream``   ``1x`` / ``10x``: one epoch of case a's MLP from a memory-mapped float32
+  ``.npy`` (Fashion-MNIST, or it tiled 10 times on disk): time and peak memory (case i,
+  issue 17).
 
 Only the standard library is imported at module level: each case imports the contender's
 libraries itself, so a torch measurement never loads scikit-learn and the other way round.
@@ -1096,7 +1099,78 @@ def case_mpi_rank(contender: str, params: dict) -> dict:
     raise ValueError(f"unknown contender {contender!r}")
 
 
+# --- (i) training from a memory map (issue 17) -------------------------------------------
+
+
+def _tiled_npy(params: dict, name: str, times: int, rows: int) -> str:
+    """``name.npy`` of the data folder, its first ``rows`` rows repeated ``times`` times
+    on disk (written once, by the first worker that needs it, with plain writes: no page
+    of it is mapped into this process). Returns the path."""
+    import numpy as np
+
+    source = os.path.join(params["data"], f"{name}.npy")
+    path = os.path.join(params["data"], f"{name}_{rows}x{times}.npy")
+    if os.path.exists(path):
+        return path
+    part = np.load(source, mmap_mode="r")[:rows]
+    header = {"descr": np.lib.format.dtype_to_descr(part.dtype), "fortran_order": False}
+    header["shape"] = (len(part) * times, *part.shape[1:])
+    chunk = 4096
+    with open(path + ".tmp", "wb") as f:
+        np.lib.format.write_array_header_1_0(f, header)
+        for _ in range(times):
+            for start in range(0, len(part), chunk):
+                np.ascontiguousarray(part[start : start + chunk]).tofile(f)
+    del part
+    os.replace(path + ".tmp", path)
+    return path
+
+
+def case_stream(contender: str, params: dict) -> dict:
+    """One epoch of case a's MLP (float32, batch ``batch_size``, shuffled) with ``fit``
+    reading x and y from memory maps of ``.npy`` files: the first ``samples`` rows of
+    Fashion-MNIST (``1x``), or those rows written 10 times over (``10x``).
+
+    Order: write the tiled files if they are missing, map them, build the model, warm up
+    on 2 batches, time one epoch, then a second epoch under ``tracemalloc`` for the peak
+    of what NumPy and Python allocate (a copy of the data would show there; the mapped
+    file's pages do not, they are the kernel's page cache). The RSS peak (VmHWM reset at
+    the baseline) is taken after the timed epoch: it counts the file's pages that the
+    epoch touched, so it grows with the file while the allocations do not.
+    """
+    import tracemalloc
+
+    import numpy as np
+
+    times = {"1x": 1, "10x": 10}[contender]
+    batch = int(params["batch_size"])
+    _limit_blas_threads(int(params.get("threads", 2)))
+    rows = int(params["samples"])
+    x = np.load(_tiled_npy(params, "x_train", times, rows), mmap_mode="r")
+    y = np.load(_tiled_npy(params, "y_train", times, rows), mmap_mode="r")
+    model = _lucidnet_mlp("float32")
+    epoch = _lucidnet_epochs(model, x, y, batch)
+    seconds, memory = _timed_epoch(lambda: epoch(2 * batch, 1), lambda: epoch(len(x), 0))
+    rss_file = _status_kib("RssFile")
+    tracemalloc.start()
+    epoch(len(x), 2)
+    traced_peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return {
+        "samples": len(x),
+        "batch_size": batch,
+        "seconds": seconds,
+        "samples_per_s": len(x) / seconds,
+        "file_mib": x.nbytes / 2**20,
+        "allocated_peak_mib": traced_peak / 2**20,
+        "rss_file_mib": (rss_file or 0) / 1024,
+        **memory,
+        "param_dtype": _dtype_of(p.value for p in model.parameters()),
+    }
+
+
 CASES = {
+    "stream": case_stream,
     "prepare": case_prepare,
     "train": case_train,
     "gemm": case_gemm,

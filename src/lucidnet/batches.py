@@ -12,6 +12,11 @@ w_batch)``, the weights gathered with their rows by the same permutation (Keras'
 a weighted batch); without, ``(x_batch, y_batch)`` exactly as before.
 
 A yielded batch is valid until the next one is drawn (the buffers are reused).
+
+``dtype`` (default ``x``'s) is the dtype of the yielded ``x`` batches. When it differs
+from ``x``'s, each batch is cast as it is gathered, into a buffer allocated once: this is
+how a memory-mapped ``x`` (``lucidnet.streaming``) is read, a batch at a time, never cast
+whole.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
+
+from .streaming import take_rows
 
 __all__ = ["Batches"]
 
@@ -35,6 +42,7 @@ class Batches:
         shuffle: bool = True,
         rng: np.random.Generator | None = None,
         sample_weight: np.ndarray | None = None,
+        dtype: np.dtype | None = None,
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
             raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
@@ -52,9 +60,14 @@ class Batches:
         self.batch_size = int(min(batch_size, max(len(x), 1)))
         self.shuffle = bool(shuffle)
         self.rng = rng if rng is not None else np.random.default_rng()
-        self._xb = self._yb = self._wb = None
+        self.dtype = x.dtype if dtype is None else np.dtype(dtype)
+        self._xb = self._yb = self._wb = self._raw = None
+        cast = self.dtype != x.dtype
+        if self.shuffle or cast:
+            self._xb = np.empty((self.batch_size, *x.shape[1:]), dtype=self.dtype)
+        if cast and self.shuffle:  # the rows as they are in x, before the cast
+            self._raw = np.empty((self.batch_size, *x.shape[1:]), dtype=x.dtype)
         if self.shuffle:
-            self._xb = np.empty((self.batch_size, *x.shape[1:]), dtype=x.dtype)
             self._yb = np.empty((self.batch_size, *y.shape[1:]), dtype=y.dtype)
             if self.sample_weight is not None:
                 self._wb = np.empty(self.batch_size, dtype=self.sample_weight.dtype)
@@ -69,8 +82,15 @@ class Batches:
             return
         n, size = len(self.x), self.batch_size
         if not self.shuffle:
+            if self.dtype == self.x.dtype:
+                for start in range(0, n, size):
+                    yield self.x[start : start + size], self.y[start : start + size]
+                return
             for start in range(0, n, size):
-                yield self.x[start : start + size], self.y[start : start + size]
+                yield self._slice(start, start + size), self.y[start : start + size]
+            return
+        if self._raw is not None:
+            yield from self._cast_shuffled()
             return
         order = self.rng.permutation(n)
         for start in range(0, n, size):
@@ -81,6 +101,29 @@ class Batches:
             np.take(self.y, idx, axis=0, out=yb, mode="clip")
             yield xb, yb
 
+    def _slice(self, start: int, end: int) -> np.ndarray:
+        """Rows ``start:end`` of ``x`` in ``dtype``: a view, or cast into the buffer."""
+        part = self.x[start:end]
+        if self.dtype == self.x.dtype:
+            return part
+        xb = self._xb[: len(part)]  # type: ignore[index]
+        np.copyto(xb, part, casting="unsafe")
+        return xb
+
+    def _cast_shuffled(self) -> Iterator[tuple[np.ndarray, ...]]:
+        """The shuffled batches, each gathered in ``x``'s dtype and cast to ``dtype``."""
+        n, size, w = len(self.x), self.batch_size, self.sample_weight
+        order = self.rng.permutation(n)
+        for start in range(0, n, size):
+            idx = order[start : start + size]
+            k = len(idx)
+            xb = take_rows(self.x, idx, self._xb[:k], self._raw)  # type: ignore[index]
+            yb = np.take(self.y, idx, axis=0, out=self._yb[:k], mode="clip")  # type: ignore[index]
+            if w is None:
+                yield xb, yb
+            else:
+                yield xb, yb, np.take(w, idx, out=self._wb[:k], mode="clip")  # type: ignore[index]
+
     def _weighted(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """The batches with their weights: the same slices, or the same permutation."""
         n, size, w = len(self.x), self.batch_size, self.sample_weight
@@ -88,7 +131,10 @@ class Batches:
         if not self.shuffle:
             for start in range(0, n, size):
                 end = start + size
-                yield self.x[start:end], self.y[start:end], w[start:end]
+                yield self._slice(start, end), self.y[start:end], w[start:end]
+            return
+        if self._raw is not None:
+            yield from self._cast_shuffled()  # type: ignore[misc]
             return
         order = self.rng.permutation(n)
         for start in range(0, n, size):

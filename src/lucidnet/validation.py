@@ -49,7 +49,7 @@ def check_finite(x: np.ndarray, where: str) -> None:
         return
     # In blocks of rows: a whole-array np.isfinite would allocate a boolean copy of the
     # data set (47 MB for Fashion-MNIST) just to say "yes".
-    rows = max(1, (1 << 20) // max(1, x[0].size if x.ndim > 1 and len(x) else 1))
+    rows = max(1, (1 << 18) // max(1, x[0].size if x.ndim > 1 and len(x) else 1))
     blocks = [x] if x.ndim < 2 else [x[i : i + rows] for i in range(0, len(x), rows)]
     if all(np.isfinite(block).all() for block in blocks):
         return

@@ -40,6 +40,7 @@ from ..model import Sequential
 from ..optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
 from ..parameters import Parameter
 from ..schedules import CosineDecay, ExponentialDecay, StepDecay
+from ..streaming import on_disk
 from ..validation import float_dtype, is_number
 from ..weights import check_sample_weight
 from .objective import Objective, check_range, chunks, dense_rows
@@ -499,7 +500,7 @@ class _BaseMLP(BaseEstimator):
                 self._check_same_network()
                 self._adopt_attributes()
             self._continue_state()
-        if not sp.issparse(X):
+        if not sp.issparse(X) and not on_disk(X):  # a memory map is cast a batch at a time
             X = X.astype(self.model_.dtype, copy=False)
         T = T.astype(self.model_.dtype, copy=False) if T.dtype.kind == "f" else T
         validation = None

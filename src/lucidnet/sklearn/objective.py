@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from ..streaming import max_abs
+
 # rows of a sparse matrix made dense at once (when the batch is not given): about 8 M
 # values (64 MB of float64) whatever the width
 DENSE_VALUES = 1 << 23
@@ -103,7 +105,7 @@ def check_range(X: Any, dtype: np.dtype, name: str, what: str = "X") -> None:
         return
     big = float(np.finfo(dtype).max)
     data = X.data if sp.issparse(X) else X
-    if data.size == 0 or float(np.abs(data).max()) <= big:
+    if data.size == 0 or max_abs(data) <= big:  # in blocks: no |X| the size of X
         return
     dense = X.tocoo() if sp.issparse(X) else None
     if dense is not None:

@@ -44,8 +44,9 @@ from sklearn.model_selection import train_test_split
 from ..denormals import flush_denormals
 from ..lbfgs import minimize
 from ..optimizers import SGD, Optimizer
+from ..streaming import Rows, on_disk, take_rows
 from ..training import Trainer, TrainingDiverged
-from .objective import chunks, dense_rows
+from .objective import DENSE_VALUES, chunks, dense_rows
 
 if TYPE_CHECKING:
     from .mlp import _BaseMLP
@@ -63,7 +64,9 @@ def split_for_early_stopping(
     early stopping splits them (from the estimator's random state, after the initial
     weights are drawn)."""
     stratify = est._stratify(T)
-    arrays = [X, T] if sw is None else [X, T, sw]
+    mapped = on_disk(X)  # then split row indices: the training rows stay on disk
+    first = np.arange(X.shape[0]) if mapped else X  # the same split: it depends on n and y
+    arrays = [first, T] if sw is None else [first, T, sw]
     parts = train_test_split(
         *arrays,
         random_state=est._random_state,
@@ -71,6 +74,8 @@ def split_for_early_stopping(
         stratify=stratify,
     )
     X_tr, X_val, T_tr, T_val = parts[:4]
+    if mapped:  # the held-out rows are read into memory, to be scored after each epoch
+        X_tr, X_val = Rows(X, X_tr), np.take(X, X_val, axis=0).astype(est.model_.dtype)
     sw_tr, sw_val = (parts[4], parts[5]) if sw is not None else (None, None)
     if X_val.shape[0] < 2:
         raise ValueError(
@@ -110,9 +115,14 @@ def fit_stochastic(
     sgd = est.solver == "sgd"
     rs = est._random_state
     dtype = model.dtype
+    index = None  # early stopping's training rows of a memory map (streaming.Rows)
+    if isinstance(X, Rows):
+        X, index = X.x, X.index
     sparse = sp.issparse(X)
     order = np.arange(n)
     xbuf = None if sparse else np.empty((batch, *X.shape[1:]), dtype=dtype)
+    # a memory map in another dtype: each batch is gathered as it is, then cast
+    raw = None if sparse or X.dtype == dtype else np.empty((batch, *X.shape[1:]), X.dtype)
     tbuf = np.empty((batch, *T.shape[1:]), dtype=T.dtype)
     best_loss_weights = model.get_weights()
     start_weights = best_loss_weights
@@ -137,14 +147,18 @@ def fit_stochastic(
                 k = stop - start
                 if est.shuffle:
                     rows: Any = order[start:stop]
+                    at = rows if index is None else index[rows]
                     if sparse:
-                        xb = dense_rows(X, rows, dtype)
+                        xb = dense_rows(X, at, dtype)
+                    elif raw is None:
+                        xb = np.take(X, at, axis=0, out=xbuf[:k], mode="clip")  # type: ignore[index]
                     else:
-                        xb = np.take(X, rows, axis=0, out=xbuf[:k], mode="clip")  # type: ignore[index]
+                        xb = take_rows(X, at, xbuf[:k], raw)  # type: ignore[index]
                     tb = np.take(T, rows, axis=0, out=tbuf[:k], mode="clip")
                 else:
                     rows = slice(start, stop)
-                    xb, tb = dense_rows(X, rows, dtype), T[rows]
+                    at = rows if index is None else index[rows]
+                    xb, tb = dense_rows(X, at, dtype), T[rows]
                 v, l2 = objective.batch(k, None if sw is None else sw[rows])
                 if not np.isfinite(l2):
                     continue  # the batch's weights sum to 0: nothing to learn from it
@@ -319,11 +333,14 @@ def fit_lbfgs(est: _BaseMLP, X: Any, T: np.ndarray, sw: np.ndarray | None) -> No
         start += p.value.size
     dtype = model.dtype
     pieces = []
-    for rows in chunks(X):
+    # a memory map is read (and cast) a chunk at a time in every evaluation, never whole
+    mapped = on_disk(X)
+    size = max(1, DENSE_VALUES // max(1, int(np.prod(X.shape[1:])))) if mapped else None
+    for rows in chunks(X, size):
         k = rows.stop - rows.start
         w = np.ones(k) if sw is None else sw[rows]
         v = None if sw is None and objective.factor == 1.0 else w * (objective.factor * k / total_w)
-        xc = None if sp.issparse(X) else X[rows].astype(dtype, copy=False)
+        xc = None if sp.issparse(X) or mapped else X[rows].astype(dtype, copy=False)
         pieces.append((rows, xc, T[rows], v, k / total_w if v is None else 1.0))
     coef = float(est.alpha) / total_w
     last_penalty = [0.0]

@@ -7,6 +7,9 @@ validation, metrics, callbacks and progress output; the model methods
 before any step: shapes against the model (``(batch, *input_shape)``), finiteness (named
 by row and column), targets against the loss and the output shape, and the weights
 (``sample_weight``, ``class_weight``: ``lucidnet.weights``).
+
+``x`` may be a memory map (``np.load(path, mmap_mode="r")``): it is read a batch at a
+time and never copied whole (``lucidnet.streaming``), so data larger than memory trains.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from ..losses import Loss
 from ..model import Sequential
 from ..optimizers import Optimizer
 from ..progress import ProgressLogger
+from ..streaming import on_disk
 from ..validation import check_finite
 from ..weights import check_sample_weight, class_sample_weight
 from .interrupt import EpochStart, TrainingInterrupted, trim_history
@@ -103,7 +107,9 @@ def _prepare(
     model: Sequential, loss: Loss, x: Any, y: Any, what: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """Inputs as the model's dtype and targets as arrays, checked once, whole, before any
-    step: shapes against the model, finiteness, and targets against the loss."""
+    step: shapes against the model, finiteness (in blocks of rows), and targets against
+    the loss. A memory-mapped ``x`` is returned as it is, in its own dtype: the batches
+    cast it (``lucidnet.streaming``)."""
     x = np.asarray(x)
     y = np.asarray(y)
     output_shape = model.check_input(x, what)
@@ -113,10 +119,14 @@ def _prepare(
         raise ValueError(f"{what}: x has {len(x)} samples but y has {len(y)}")
     if len(x) == 0:
         raise ValueError(f"{what}: no samples")
-    try:
-        x = x.astype(model.dtype, copy=False)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{what}: x must be numeric, got dtype {x.dtype}") from err
+    if on_disk(x):  # a memory map stays on disk: each batch is cast as it is read
+        if x.dtype.kind not in "biuf":
+            raise ValueError(f"{what}: x must be numeric, got dtype {x.dtype}")
+    else:
+        try:
+            x = x.astype(model.dtype, copy=False)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{what}: x must be numeric, got dtype {x.dtype}") from err
     if y.dtype.kind == "f":
         y = y.astype(model.dtype, copy=False)
     elif y.dtype.kind not in "iub":
@@ -401,7 +411,7 @@ def _fit(
     x, y, w, validation = _split_validation(model, loss, x, y, w, validation_split, validation_data)
     w = _training_weights(model, loss, x, y, w, class_weight)
     base_seed = int(np.random.SeedSequence().entropy) if seed is None else int(seed)  # type: ignore[arg-type]
-    batches = Batches(x, y, batch_size, shuffle=shuffle, sample_weight=w)
+    batches = Batches(x, y, batch_size, shuffle=shuffle, sample_weight=w, dtype=model.dtype)
     if job is None:
         trainer = Trainer(model, loss, optimizer)
     else:  # rank 0's seed; callbacks and output on rank 0, then a synchronizing callback

@@ -309,6 +309,7 @@ class Trainer:
         penalty = self.model.penalty()
         for start in range(0, len(x), size):
             xb, yb = x[start : start + size], y[start : start + size]
+            xb = xb.astype(self.model.dtype, copy=False)  # a memory map's rows, cast here
             wb = None if sample_weight is None else sample_weight[start : start + size]
             value, y_pred, _, _ = self.forward_loss(
                 xb, yb, False, need_gradient=False, sample_weight=wb
