@@ -129,113 +129,113 @@ def fit_stochastic(
     lowest = np.inf
     diverged: TrainingDiverged | None = None
     est.n_iter_ = 0
-    flush = flush_denormals()  # subnormal Adam moments would slow the arithmetic 10-100x
-    flush.__enter__()
-    try:
-        for epoch in range(int(est.max_iter)):
-            if schedule is not None:
-                optimizer.lr = schedule(epoch)
-            if est.shuffle:
-                perm = np.arange(n)
-                rs.shuffle(perm)
-                order = order[perm]
-            start_weights = model.get_weights()
-            where = f"those at the start of epoch {est.n_iter_ + 1}"
-            total = 0.0
-            for start in range(0, n, batch):
-                stop = min(start + batch, n)
-                k = stop - start
+    # subnormal Adam moments would slow the arithmetic 10-100x
+    with flush_denormals():
+        try:
+            for epoch in range(int(est.max_iter)):
+                if schedule is not None:
+                    optimizer.lr = schedule(epoch)
                 if est.shuffle:
-                    rows: Any = order[start:stop]
-                    at = rows if index is None else index[rows]
-                    if sparse:
-                        xb = dense_rows(X, at, dtype)
-                    elif raw is None:
-                        xb = np.take(X, at, axis=0, out=xbuf[:k], mode="clip")  # type: ignore[index]
+                    perm = np.arange(n)
+                    rs.shuffle(perm)
+                    order = order[perm]
+                start_weights = model.get_weights()
+                where = f"those at the start of epoch {est.n_iter_ + 1}"
+                total = 0.0
+                for start in range(0, n, batch):
+                    stop = min(start + batch, n)
+                    k = stop - start
+                    if est.shuffle:
+                        rows: Any = order[start:stop]
+                        at = rows if index is None else index[rows]
+                        if sparse:
+                            xb = dense_rows(X, at, dtype)
+                        elif raw is None:
+                            xb = np.take(X, at, axis=0, out=xbuf[:k], mode="clip")  # type: ignore[index]
+                        else:
+                            xb = take_rows(X, at, xbuf[:k], raw)  # type: ignore[index]
+                        tb = np.take(T, rows, axis=0, out=tbuf[:k], mode="clip")
                     else:
-                        xb = take_rows(X, at, xbuf[:k], raw)  # type: ignore[index]
-                    tb = np.take(T, rows, axis=0, out=tbuf[:k], mode="clip")
-                else:
-                    rows = slice(start, stop)
-                    at = rows if index is None else index[rows]
-                    xb, tb = dense_rows(X, at, dtype), T[rows]
-                v, l2 = objective.batch(k, None if sw is None else sw[rows])
-                if not np.isfinite(l2):
-                    continue  # the batch's weights sum to 0: nothing to learn from it
-                for p in penalised:
-                    p.l2 = l2
-                pen = model.penalty() if objective.report_divisor != 1 else 0.0
+                        rows = slice(start, stop)
+                        at = rows if index is None else index[rows]
+                        xb, tb = dense_rows(X, at, dtype), T[rows]
+                    v, l2 = objective.batch(k, None if sw is None else sw[rows])
+                    if not np.isfinite(l2):
+                        continue  # the batch's weights sum to 0: nothing to learn from it
+                    for p in penalised:
+                        p.l2 = l2
+                    pen = model.penalty() if objective.report_divisor != 1 else 0.0
+                    try:
+                        value, _ = trainer.step(xb, tb, start_weights, where, False, v)
+                    except TrainingDiverged as err:
+                        raise TrainingDiverged(
+                            f"at epoch {est.n_iter_ + 1}, batch {start // batch + 1}: {err}",
+                            epoch=est.n_iter_,
+                            batch=start // batch,
+                        ) from None
+                    total += objective.reported(value, pen) * k
                 try:
-                    value, _ = trainer.step(xb, tb, start_weights, where, False, v)
+                    trainer.restore_if_not_finite(start_weights, where, None)
                 except TrainingDiverged as err:
                     raise TrainingDiverged(
-                        f"at epoch {est.n_iter_ + 1}, batch {start // batch + 1}: {err}",
-                        epoch=est.n_iter_,
-                        batch=start // batch,
+                        f"at the end of epoch {est.n_iter_ + 1}: {err}"
                     ) from None
-                total += objective.reported(value, pen) * k
-            try:
-                trainer.restore_if_not_finite(start_weights, where, None)
-            except TrainingDiverged as err:
-                raise TrainingDiverged(f"at the end of epoch {est.n_iter_ + 1}: {err}") from None
-            loss = total / n
-            est.n_iter_ += 1
-            est.loss_ = loss
-            est.t_ += n
-            est.loss_curve_.append(loss)
-            if est.verbose:
-                print(f"Iteration {est.n_iter_}, loss = {loss:.8f}")
-            if early:
-                _score_epoch(est, model, X_val, y_val, sw_val)
-            else:
-                if loss > est.best_loss_ - est.tol:
-                    est._no_improvement_count += 1
+                loss = total / n
+                est.n_iter_ += 1
+                est.loss_ = loss
+                est.t_ += n
+                est.loss_curve_.append(loss)
+                if est.verbose:
+                    print(f"Iteration {est.n_iter_}, loss = {loss:.8f}")
+                if early:
+                    _score_epoch(est, model, X_val, y_val, sw_val)
                 else:
-                    est._no_improvement_count = 0
-                if loss < est.best_loss_:
-                    est.best_loss_ = loss
-            if loss < lowest and not early:
-                lowest, best_loss_weights = loss, model.get_weights()
-            if sgd and est.learning_rate == "invscaling":
-                set_rate(optimizer, float(est.learning_rate_init) / (est.t_ + 1) ** est.power_t)
-            if est._no_improvement_count > est.n_iter_no_change:
-                what = "Validation score" if early else "Training loss"
-                msg = (
-                    f"{what} did not improve more than tol={est.tol:f} for "
-                    f"{est.n_iter_no_change} consecutive epochs."
-                )
-                if sgd and est.learning_rate == "adaptive" and optimizer.lr > 1e-6:
-                    set_rate(optimizer, optimizer.lr / 5.0)
-                    est._no_improvement_count = 0
-                    if est.verbose:
-                        print(f"{msg} Setting learning rate to {optimizer.lr:f}")
-                else:
-                    if est.verbose:
-                        print(f"{msg} Stopping.")
+                    if loss > est.best_loss_ - est.tol:
+                        est._no_improvement_count += 1
+                    else:
+                        est._no_improvement_count = 0
+                    if loss < est.best_loss_:
+                        est.best_loss_ = loss
+                if loss < lowest and not early:
+                    lowest, best_loss_weights = loss, model.get_weights()
+                if sgd and est.learning_rate == "invscaling":
+                    set_rate(optimizer, float(est.learning_rate_init) / (est.t_ + 1) ** est.power_t)
+                if est._no_improvement_count > est.n_iter_no_change:
+                    what = "Validation score" if early else "Training loss"
+                    msg = (
+                        f"{what} did not improve more than tol={est.tol:f} for "
+                        f"{est.n_iter_no_change} consecutive epochs."
+                    )
+                    if sgd and est.learning_rate == "adaptive" and optimizer.lr > 1e-6:
+                        set_rate(optimizer, optimizer.lr / 5.0)
+                        est._no_improvement_count = 0
+                        if est.verbose:
+                            print(f"{msg} Setting learning rate to {optimizer.lr:f}")
+                    else:
+                        if est.verbose:
+                            print(f"{msg} Stopping.")
+                        break
+                if incremental:
                     break
-            if incremental:
-                break
-            if est.n_iter_ == est.max_iter:
-                warnings.warn(
-                    f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) reached and "
-                    "the optimization hasn't converged yet; raise max_iter or tol.",
-                    ConvergenceWarning,
-                    stacklevel=4,
-                )
-    except TrainingDiverged as err:
-        diverged = err
-    except KeyboardInterrupt:
-        model.set_weights(start_weights)
-        kept = (
-            "of the best validation score"
-            if early
-            else f"from the start of epoch {est.n_iter_ + 1} of this fit"
-        )
-        warnings.warn(
-            f"Training interrupted by user. The network keeps the weights {kept}.", stacklevel=4
-        )
-    finally:
-        flush.__exit__(None, None, None)
+                if est.n_iter_ == est.max_iter:
+                    warnings.warn(
+                        f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) reached and "
+                        "the optimization hasn't converged yet; raise max_iter or tol.",
+                        ConvergenceWarning,
+                        stacklevel=4,
+                    )
+        except TrainingDiverged as err:
+            diverged = err
+        except KeyboardInterrupt:
+            model.set_weights(start_weights)
+            kept = (
+                "of the best validation score"
+                if early
+                else f"from the start of epoch {est.n_iter_ + 1} of this fit"
+            )
+            warnings.warn(
+                f"Training interrupted by user. The network keeps the weights {kept}.", stacklevel=4
+            )
     if diverged is not None:
         est.n_iter_ += 1
         est.loss_curve_.append(float("nan"))
