@@ -18,6 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import lucidnet as ln
+from blobs import blobs
 from lucidnet.sklearn import EXPECTED_FAILED_CHECKS, MLPClassifier, MLPRegressor, Perceptron
 
 # Short trainings end at max_iter on purpose; tests that expect the warning use pytest.warns.
@@ -38,19 +39,7 @@ def test_scikit_learn_estimator_checks(estimator, check):
 
 
 def _blobs(n=120, classes=3, seed=0):
-    from sklearn.preprocessing import StandardScaler
-
-    X, y = make_classification(
-        n_samples=n,
-        n_features=6,
-        n_informative=4,
-        n_redundant=0,
-        n_classes=classes,
-        n_clusters_per_class=1,
-        class_sep=2.0,
-        random_state=seed,
-    )
-    return StandardScaler().fit_transform(X), y
+    return blobs(n, classes, seed)
 
 
 def test_pipeline_cross_val_score_and_clone():

@@ -17,13 +17,14 @@ import pytest
 pytest.importorskip("sklearn")  # the optional extra: without it these tests are skipped
 
 import scipy.sparse as sp
-from sklearn.datasets import load_iris, make_classification
+from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Perceptron as SkPerceptron
 from sklearn.preprocessing import StandardScaler
 
 import lucidnet as ln
 import lucidnet.sklearn.perceptron_rule as perceptron_module
+from blobs import blobs
 from lucidnet.sklearn import Perceptron
 
 # Short trainings end at max_iter on purpose; tests that expect the warning use pytest.warns.
@@ -43,17 +44,7 @@ PROBLEMS = {  # name: (X, y); the raw iris is far from centred: many mistakes, l
 
 
 def _blobs(n=150, classes=3, seed=1):
-    X, y = make_classification(
-        n_samples=n,
-        n_features=6,
-        n_informative=4,
-        n_redundant=0,
-        n_classes=classes,
-        n_clusters_per_class=1,
-        class_sep=2.0,
-        random_state=seed,
-    )
-    return StandardScaler().fit_transform(X), y
+    return blobs(n, classes, seed)
 
 
 def assert_same_fit(ours, theirs):
