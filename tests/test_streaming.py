@@ -115,6 +115,26 @@ def test_fit_on_a_memory_map_names_a_non_finite_value(tmp_path):
         _model("float32").fit(_mapped(tmp_path, x), y, verbose=0)
 
 
+@pytest.mark.parametrize("row", [10, 110], ids=["training-row", "validation-row"])
+@pytest.mark.parametrize("mapped", [False, True], ids=["in-memory", "memory-map"])
+def test_fit_names_a_value_beyond_float32(tmp_path, row, mapped):
+    # float64 data for a float32 model: 1e39 is finite in the file and inf once cast.
+    # Refused before any step, naming row and column, in memory and from a memory map
+    # alike (a memory map used to train into a misleading TrainingDiverged, and a
+    # validation row into a val_loss computed from inf)
+    x, y = _data(120)
+    x[row, 2] = -1e39
+    data = _mapped(tmp_path, x) if mapped else x
+    message = rf"fit: x has -1e\+39 at row {row}, column 2, beyond the range of float32"
+    with pytest.raises(ValueError, match=message):
+        _model("float32").fit(data, y, epochs=1, validation_split=0.2, verbose=0)
+    x[row, 2] = 0.5
+    y_float = y.astype(np.float64)
+    y_float[row] = 1e40
+    with pytest.raises(ValueError, match=rf"fit: y has 1e\+40 at row {row}, column 0"):
+        _model("float32").fit(data if not mapped else x, y_float, epochs=1, verbose=0)
+
+
 ESTIMATORS = [
     pytest.param(MLPClassifier, {"solver": "adam"}, id="adam"),
     pytest.param(MLPClassifier, {"solver": "adam", "early_stopping": True}, id="early"),

@@ -16,6 +16,7 @@ __all__ = [
     "check_int",
     "check_non_negative",
     "check_positive",
+    "check_range",
     "check_rng",
     "is_number",
 ]
@@ -64,6 +65,38 @@ def check_finite(x: np.ndarray, where: str) -> None:
     raise ValueError(
         f"{where} contains {count} non-finite value(s); the first is {value} at {at}. "
         "Remove or impute NaN and infinity before training."
+    )
+
+
+def check_range(x: np.ndarray, dtype: object, where: str, advice: str) -> None:
+    """Refuse finite values of ``x`` beyond the range of the narrower float ``dtype``
+    (a float64 1e39 cast to float32 is inf), naming the first by row and column (the
+    column counted in the flattened row). ``advice`` ends the message.
+
+    In blocks of rows, never a whole-array copy: ``x`` may be a memory map.
+    """
+    dtype = np.dtype(dtype)  # type: ignore[call-overload]
+    if x.dtype.kind != "f" or dtype.kind != "f" or dtype.itemsize >= x.dtype.itemsize:
+        return
+    big = float(np.finfo(dtype).max)
+    rows = max(1, (1 << 18) // max(1, x[0].size if x.ndim > 1 and len(x) else 1))
+    for start in range(0, len(x), rows):
+        part = np.asarray(x[start : start + rows])
+        block = part.reshape(len(part), -1)
+        beyond = np.abs(block) > big
+        if beyond.any() and (beyond := beyond & np.isfinite(block)).any():  # inf: check_finite
+            row, col = (int(v[0]) for v in np.nonzero(beyond))
+            raise range_error(where, float(block[row, col]), start + row, col, dtype, advice)
+
+
+def range_error(
+    where: str, value: float, row: int, col: int, dtype: np.dtype, advice: str
+) -> ValueError:
+    """The error of ``check_range`` for ``value`` at ``(row, col)``."""
+    big = float(np.finfo(dtype).max)
+    return ValueError(
+        f"{where} has {value!r} at row {row}, column {col}, beyond the range of "
+        f"{dtype.name} (max {big:.4g}); {advice}"
     )
 
 

@@ -35,11 +35,14 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from .. import validation
 from ..streaming import max_abs
 
 # rows of a sparse matrix made dense at once (when the batch is not given): about 8 M
 # values (64 MB of float64) whatever the width
 DENSE_VALUES = 1 << 23
+
+ADVICE = "scale the data or use dtype='float64'"  # what a range error suggests
 
 
 class Objective:
@@ -100,22 +103,16 @@ def chunks(X: Any, size: int | None = None) -> Iterator[slice]:
 def check_range(X: Any, dtype: np.dtype, name: str, what: str = "X") -> None:
     """Refuse values that are finite in ``X`` (or the targets ``y``) but would overflow
     in ``dtype`` (a float64 1e39 cast to float32 is inf), naming the first row and
-    column."""
-    if np.dtype(dtype).itemsize >= X.dtype.itemsize:
-        return
+    column: ``validation.check_range``, and a sparse matrix's stored values."""
+    dtype = np.dtype(dtype)
+    if not sp.issparse(X):
+        return validation.check_range(X, dtype, f"{name}: {what}", ADVICE)
+    if dtype.itemsize >= X.dtype.itemsize or X.nnz == 0:
+        return None
     big = float(np.finfo(dtype).max)
-    data = X.data if sp.issparse(X) else X
-    if data.size == 0 or max_abs(data) <= big:  # in blocks: no |X| the size of X
-        return
-    dense = X.tocoo() if sp.issparse(X) else None
-    if dense is not None:
-        i = int(np.flatnonzero(np.abs(dense.data) > big)[0])
-        row, col, value = int(dense.row[i]), int(dense.col[i]), float(dense.data[i])
-    else:
-        grid = X.reshape(len(X), -1)
-        row, col = (int(v[0]) for v in np.nonzero(np.abs(grid) > big))
-        value = float(grid[row, col])
-    raise ValueError(
-        f"{name}: {what} has {value!r} at row {row}, column {col}, beyond the range of "
-        f"{np.dtype(dtype).name} (max {big:.4g}); scale the data or use dtype='float64'"
-    )
+    if max_abs(X.data) <= big:  # in blocks: no |X| the size of X
+        return None
+    coo = X.tocoo()
+    i = int(np.flatnonzero(np.abs(coo.data) > big)[0])
+    value, row, col = float(coo.data[i]), int(coo.row[i]), int(coo.col[i])
+    raise validation.range_error(f"{name}: {what}", value, row, col, dtype, ADVICE)

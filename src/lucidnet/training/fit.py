@@ -4,9 +4,9 @@ and ``loss_and_gradients``, all on the ``Trainer`` of ``step.py``.
 ``fit`` runs the Trainer's step over shuffled mini-batches for a number of epochs, with
 validation, metrics, callbacks and progress output; the model methods
 ``compile``/``fit``/``evaluate`` call the functions here. Data are checked once, whole,
-before any step: shapes against the model (``(batch, *input_shape)``), finiteness (named
-by row and column), targets against the loss and the output shape, and the weights
-(``sample_weight``, ``class_weight``: ``lucidnet.weights``).
+before any step: shapes against the model (``(batch, *input_shape)``), the range of the
+model's dtype and finiteness (named by row and column), targets against the loss and the
+output shape, and the weights (``sample_weight``, ``class_weight``: ``lucidnet.weights``).
 
 ``x`` may be a memory map (``np.load(path, mmap_mode="r")``): it is read a batch at a
 time and never copied whole (``lucidnet.streaming``), so data larger than memory trains.
@@ -28,7 +28,7 @@ from ..model import Sequential
 from ..optimizers import Optimizer
 from ..progress import ProgressLogger
 from ..streaming import on_disk
-from ..validation import check_finite
+from ..validation import check_finite, check_range
 from ..weights import check_sample_weight, class_sample_weight
 from .interrupt import EpochStart, TrainingInterrupted, trim_history
 from .step import LossAndGradients, Trainer, TrainingDiverged
@@ -37,6 +37,8 @@ if TYPE_CHECKING:  # mpi4py is imported only when a DataParallel is made
     from ..distributed import DataParallel
 
 __all__ = ["evaluate", "fit", "loss_and_gradients", "train_step"]
+
+RANGE_ADVICE = "scale the data, or train a float64 model (model.astype('float64'))"
 
 
 def loss_and_gradients(
@@ -107,9 +109,9 @@ def _prepare(
     model: Sequential, loss: Loss, x: Any, y: Any, what: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """Inputs as the model's dtype and targets as arrays, checked once, whole, before any
-    step: shapes against the model, finiteness (in blocks of rows), and targets against
-    the loss. A memory-mapped ``x`` is returned as it is, in its own dtype: the batches
-    cast it (``lucidnet.streaming``)."""
+    step: shapes against the model, the range of the model's dtype and finiteness (in
+    blocks of rows), and targets against the loss. A memory-mapped ``x`` is returned as
+    it is, in its own dtype: the batches cast it (``lucidnet.streaming``)."""
     x = np.asarray(x)
     y = np.asarray(y)
     output_shape = model.check_input(x, what)
@@ -119,6 +121,9 @@ def _prepare(
         raise ValueError(f"{what}: x has {len(x)} samples but y has {len(y)}")
     if len(x) == 0:
         raise ValueError(f"{what}: no samples")
+    # before the cast: 1e39 would become inf in float32, then be blamed as non-finite
+    check_range(x, model.dtype, f"{what}: x", RANGE_ADVICE)
+    check_range(y, model.dtype, f"{what}: y", RANGE_ADVICE)
     if on_disk(x):  # a memory map stays on disk: each batch is cast as it is read
         if x.dtype.kind not in "biuf":
             raise ValueError(f"{what}: x must be numeric, got dtype {x.dtype}")
