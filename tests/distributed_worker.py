@@ -9,7 +9,15 @@ Cases:
 - ``dropout``: a model with Dropout (one seeded by the fit, one by itself).
 - ``diverge``: a learning rate that makes the loss infinite: every rank prints what it
   caught and exits 3.
-- ``raise-0`` / ``raise-1``: rank 0's callback or rank 1's step raises ValueError midway.
+- ``rank0``: what rank 0 alone holds or decides, against one process: its optimizer
+  state (a model warmed by a first fit on rank 0 only), a callback that changes the
+  optimizer's weight decay, a stop set by an instance-level ``on_batch_end`` hook, an
+  ``every_rank`` callback, and a metric that is not a mean over rows (``r2_score``) on
+  validation data.
+- ``disagree``: ranks that call ``fit`` with other data (fewer rows, then other values):
+  every rank prints the ``RanksDisagree`` it caught and exits 4.
+- ``raise-0`` / ``raise-1``: rank 0's callback or rank 1's step raises ValueError midway;
+  ``raise-diverged``: rank 0's callback raises ``TrainingDiverged`` (not every rank's).
 """
 
 from __future__ import annotations
@@ -97,6 +105,63 @@ def train_dropout(distributed: bool) -> tuple[ln.Sequential, dict]:
     return model, history.history
 
 
+class EveryRank(ln.Callback):
+    """Counts the epochs it sees, on every rank (``every_rank``)."""
+
+    every_rank = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.epochs = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs += 1
+
+
+class Decay(ln.Callback):
+    """Sets the optimizer's weight decay from epoch 2: a hyperparameter other than lr."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 2:
+            self.model.optimizer.weight_decay = 0.1
+
+
+def train_rank0(distributed: bool) -> tuple[ln.Sequential, dict]:
+    """The ``rank0`` case's model and history (with ``every_rank``: EveryRank's count)."""
+    x, _, _ = data("float64")
+    y = np.tanh(x @ np.array([[1.0], [-2.0], [0.5], [0.0], [1.5]])) + 0.1 * x[:, :1] ** 2
+    model = ln.Sequential([ln.Dense(5, 16, seed=1), ln.Tanh(), ln.Dense(16, 1, seed=2)])
+    model = model.astype("float64")
+    model.compile("mse", ln.AdamW(0.01, weight_decay=0.0), metrics=[ln.metrics.r2_score])
+    rows = 3 * BATCH  # r2_score needs 2 rows a batch: no last batch of one
+    if not distributed or ln_rank() == 0:  # rank 0 goes on from a first run of its own
+        model.fit(x[:rows], y[:rows], epochs=2, batch_size=BATCH, seed=3, verbose=0)
+    state = {"epoch": 0}
+    stop = ln.Callback()  # hooks set on the instance, as a lambda callback would
+
+    def on_epoch_begin(epoch, logs=None):
+        state["epoch"] = epoch
+
+    def on_batch_end(batch, logs=None):
+        if (state["epoch"], batch) == (3, 1):
+            stop.model.stop_training = True
+
+    stop.on_epoch_begin, stop.on_batch_end = on_epoch_begin, on_batch_end
+    counter = EveryRank()
+    history = model.fit(
+        x[:rows],
+        y[:rows],
+        epochs=6,
+        batch_size=BATCH,
+        seed=7,
+        verbose=0,
+        validation_data=(x[ROWS:], y[ROWS:]),
+        callbacks=[Decay(), stop, counter],
+        distributed=distributed,
+    )
+    return model, {**history.history, "every_rank": counter.epochs}
+
+
 def ln_rank() -> int:
     from mpi4py import MPI
 
@@ -115,6 +180,19 @@ def main(case: str, out: str) -> int:
             save(out, dtype, *train_same(dtype, distributed=True))
     elif case == "dropout":
         save(out, "dropout", *train_dropout(distributed=True))
+    elif case == "rank0":
+        save(out, "rank0", *train_rank0(distributed=True))
+    elif case == "disagree":
+        x, y, _ = data("float64")
+        model = ln.Sequential([ln.Dense(5, 3, seed=0), ln.Softmax()]).astype("float64")
+        model.compile("crossentropy", ln.SGD(0.1))
+        rank = ln_rank()
+        for xr, yr in ((x[: ROWS - rank], y[: ROWS - rank]), (x + rank, y)):
+            try:
+                model.fit(xr, yr, epochs=2, batch_size=BATCH, verbose=0, distributed=True)
+            except ValueError as err:
+                print(f"rank {rank} caught {type(err).__name__}: {err}", flush=True)
+        return 4
     elif case == "diverge":
         x, y, _ = data("float32")
         model = ln.Sequential([ln.Dense(5, 1, seed=0)])
@@ -125,13 +203,15 @@ def main(case: str, out: str) -> int:
             print(f"rank {ln_rank()} caught: {err}", flush=True)
             return 3
     elif case.startswith("raise-"):
-        bad = int(case[-1])
+        bad = int(case[-1]) if case[-1].isdigit() else 0
         x, y, _ = data("float32")
         model = ln.Sequential([ln.Dense(5, 3, seed=0), ln.Softmax()])
         model.compile("crossentropy", ln.SGD(0.1))
 
         class Raise(ln.Callback):
             def on_epoch_end(self, epoch, logs=None):
+                if epoch == 1 and case == "raise-diverged":
+                    raise ln.TrainingDiverged("rank 0's callback found a bad val_loss")
                 if epoch == 1:
                     raise ValueError("rank 0's callback broke")
 

@@ -680,3 +680,31 @@ def test_restore_puts_back_the_state_of_the_snapshot(flat, make):
     for a, b in zip(first, again, strict=True):
         np.testing.assert_array_equal(a, b)
     assert optimizer.iterations == 6
+
+
+def test_state_of_is_the_state_the_next_step_continues_from():
+    model = ln.Sequential([ln.Dense(3, 2, seed=0), ln.Dense(2, 1, seed=1)])
+    opt = Adam(0.01)
+    for p in model.parameters():
+        p.grad[...] = 1.0
+    opt.step(model.parameters())
+    state = opt.state_of(model.parameters())
+    assert sorted(state) == sorted(p.name for p in model.parameters())
+    assert all({"m", "v", "step"} <= set(buffers) for buffers in state.values())
+    assert all("scratch" not in buffers for buffers in state.values())
+    # the same names on another model's arrays: that state would start fresh, so it is
+    # not the other model's
+    other = ln.Sequential([ln.Dense(3, 2, seed=0), ln.Dense(2, 1, seed=1)])
+    assert opt.state_of(other.parameters()) == {}
+    # set on a fresh optimizer, it continues as the first would
+    fresh = Adam(0.01)
+    copied = {name: {k: v.copy() for k, v in buffers.items()} for name, buffers in state.items()}
+    fresh.set_state(copied, model.parameters(), opt.iterations)  # as MPI's broadcast copies
+    twin = [p.value.copy() for p in model.parameters()]
+    opt.step(model.parameters())
+    after = [p.value.copy() for p in model.parameters()]
+    for p, value in zip(model.parameters(), twin, strict=True):
+        p.value[...] = value
+    fresh.step(model.parameters())
+    for p, value in zip(model.parameters(), after, strict=True):
+        np.testing.assert_array_equal(p.value, value)

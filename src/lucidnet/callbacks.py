@@ -29,7 +29,12 @@ Logs = dict[str, float]
 
 
 class Callback:
-    """Base class: every hook does nothing. ``self.model`` is the model being trained."""
+    """Base class: every hook does nothing. ``self.model`` is the model being trained.
+
+    In data-parallel training (``fit(..., distributed=...)``) callbacks run on rank 0 only,
+    unless ``every_rank`` is True (``lucidnet.distributed``)."""
+
+    every_rank = False  # data-parallel training: run on every rank, not on rank 0 alone
 
     def __init__(self) -> None:
         self.model: Any = None

@@ -5,10 +5,14 @@ Run the same script (or ``lucidnet train ... --distributed``) in N processes wit
 ``fit``, which runs its usual loop with a ``DistributedTrainer`` in place of the
 ``Trainer``. No second training loop exists: what changes is confined to four places.
 
-1. **The same start.** The shuffling seed is rank 0's (broadcast), and so are the initial
-   weights and buffers (broadcast at ``on_train_begin``). Every rank must hold the same
-   data (each reads the file itself) and the same optimizer state (fresh, or loaded from
-   the same file).
+1. **The same start.** Every rank must call ``fit`` with the same data (each reads the
+   file itself) and settings: the ranks first compare a hash of their data (a sample of
+   ``x``'s rows, all of ``y`` and the weights, the validation data) and their settings
+   (batch size, epochs, shuffling, the architecture, loss and optimizer), and every rank
+   raises ``RanksDisagree`` naming what differs (otherwise they would hang, or train on
+   a mixture). The shuffling seed is rank 0's, and so are the initial weights, buffers
+   and optimizer state (moments, step counts, hyperparameters), broadcast at
+   ``on_train_begin``: a model loaded or warmed on rank 0 alone goes on as one process.
 2. **One global batch, split by rows.** Every rank draws the same global batch of ``B``
    rows (the same permutation) and takes its share, rows ``[B r / N, B (r+1) / N)``. A
    loss averages over the rows it sees (``sum_i w_i l_i / n``, sample weights included,
@@ -29,40 +33,52 @@ Run the same script (or ``lucidnet train ... --distributed``) in N processes wit
    batch. The penalties (L1/L2) are added after the hook, on identical weights, once.
    A rank with no rows (a last batch smaller than N) runs one row with weight 0.
 3. **Rank 0 speaks.** The user's callbacks (checkpoints, schedules, early stopping), the
-   progress bar and printing run on rank 0 only; a small callback on every rank then
-   broadcasts what they may have changed: the learning rate (at each epoch's start and
-   end), ``model.stop_training`` (at each epoch's end, and after each batch when a
-   callback of rank 0 looks at batches), and at the end the weights (so an
-   ``EarlyStopping(restore_best_weights=True)`` holds on every rank). A callback that
-   changes anything else must be given to every rank itself.
+   progress bar and printing run on rank 0 only (a callback with ``every_rank = True``
+   runs on every rank); a small callback on every rank then broadcasts what they may
+   have changed: the learning rate and ``model.stop_training`` after each batch (two
+   numbers), the optimizer's hyperparameters at each epoch's start and end, and at the
+   end the weights (so an ``EarlyStopping(restore_best_weights=True)`` holds on every
+   rank). Anything else a callback of rank 0 changes (a layer's attribute) stays on rank
+   0: give such a callback ``every_rank = True``.
 4. **A failure ends the job.** An exception on one rank would leave the others waiting in
    the next all-reduce forever: ``fit`` prints it with its rank on stderr and calls
-   ``MPI_Abort``, which ends every process of the job within seconds.
-   ``TrainingDiverged``, which every rank raises at the same step, is raised normally.
-   Ctrl-C (or SIGTERM) under ``mpiexec`` aborts too: resume from a ``ModelCheckpoint``.
+   ``MPI_Abort``, which ends every process of the job within seconds. Only what every
+   rank raises at the same point is raised normally (``is_collective``): the step's
+   ``TrainingDiverged``, found after the all-reduce, and ``RanksDisagree``; a
+   ``TrainingDiverged`` that a callback of rank 0 raises ends the job. Ctrl-C (or
+   SIGTERM) under ``mpiexec`` aborts too: resume from a ``ModelCheckpoint``. Code of the
+   script outside ``fit`` is the script's: ``mpiexec -n N python -m mpi4py script.py``
+   aborts the job on an exception there.
 
-Validation (``validation_split``/``validation_data``) is split by rows across the ranks
-and the sums reduced. BatchNorm normalizes each rank's own rows (as PyTorch's
+Validation (``validation_split``/``validation_data``, and ``evaluate`` in general) walks
+the chunks one process walks; each rank computes the outputs of its share of a chunk,
+the outputs are gathered, and every rank computes the loss and the metrics of the whole
+chunk from them, as one process does (a metric that is not a mean over rows, such as
+``r2_score``, included). BatchNorm normalizes each rank's own rows (as PyTorch's
 ``BatchNorm`` without ``SyncBatchNorm``) and its running statistics are averaged over the
 ranks after each epoch, so it equals one process only approximately.
 
 Dropout (and any layer with training-time randomness) gets a stream of its own on each
 rank, ``[seed, epoch, layer, rank]`` (a layer seeded by itself: ``[its seed, epoch,
-rank]``): each rank's rows get independent masks, so with Dropout the run equals a single
-process in distribution, not number for number. Without randomness, N ranks give the
-weights of one process up to the order of the floating-point sums (measured: float64
-to 1e-12, see ``docs/distributed.md``).
+rank]``; a layer given its own Generator: one draw of it, alike on every rank, then
+``[draw, rank]``): each rank's rows get independent masks, so with Dropout the run equals
+a single process in distribution, not number for number. A layer of your own that seeds
+itself should take ``stream`` in ``start_epoch`` (``Layer.start_epoch``); one that does
+not draws alike on every rank. Without randomness, N ranks give the
+weights of one process up to the order of the floating-point sums (tested: float64 to
+1e-10, float32 to 1e-5; see ``docs/distributed.md``).
 
 mpi4py is imported when a ``DataParallel`` is made, never by ``import lucidnet``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import os
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -77,7 +93,7 @@ from .optimizers import Optimizer
 from .parameters import ParameterList
 from .training.step import Trainer, TrainingDiverged
 
-__all__ = ["DataParallel", "DistributedTrainer", "mpi_available"]
+__all__ = ["DataParallel", "DistributedTrainer", "RanksDisagree", "is_collective", "mpi_available"]
 
 INSTALL_HINT = "pip install 'lucidnet[mpi]' (mpi4py and MPICH from PyPI)"
 
@@ -107,6 +123,66 @@ def _share(rows: int, rank: int, size: int) -> tuple[int, int]:
     return rows * rank // size, rows * (rank + 1) // size
 
 
+class RanksDisagree(ValueError):
+    """The ranks called ``fit`` with different data or settings (raised on every rank)."""
+
+    collective = True
+
+
+def is_collective(err: BaseException) -> bool:
+    """Whether every rank raises ``err`` at the same point (a divergence found after the
+    all-reduce, ranks that disagree): it can be raised normally, with no abort."""
+    return bool(getattr(err, "collective", False))
+
+
+SAMPLED_ROWS = 1024  # rows of x that the ranks compare (all of y and the weights)
+
+
+def digest(a: np.ndarray | None, dtype: Any, rows: int | None = None) -> str | None:
+    """A short hash of ``a`` as ``dtype`` (of ``rows`` rows spread evenly over it, if
+    given) and of its shape: what the ranks compare to know they hold the same data."""
+    if a is None:
+        return None
+    shape = a.shape
+    if rows is not None and len(a) > rows:
+        a = a[np.linspace(0, len(a) - 1, rows).astype(np.int64)]
+    h = hashlib.blake2b(str(shape).encode(), digest_size=12)
+    h.update(np.ascontiguousarray(a, dtype=dtype).tobytes())
+    return h.hexdigest()
+
+
+def fit_facts(
+    model: Sequential,
+    x: np.ndarray,
+    y: np.ndarray,
+    sample_weight: np.ndarray | None,
+    validation: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None,
+    settings: dict[str, Any],
+) -> dict[str, Any]:
+    """What every rank's ``fit`` must agree on (``DataParallel.agree``): the data (a hash
+    of ``SAMPLED_ROWS`` rows of ``x``, of all of ``y`` and the weights), the validation
+    data, the architecture, the loss and optimizer, and ``settings`` (batch size,
+    epochs, shuffling)."""
+    dtype = model.dtype
+    facts: dict[str, Any] = {
+        "the parameters": [(p.name, p.value.shape, p.value.dtype.str) for p in model.parameters()],
+        "the loss": type(model.loss).__name__,
+        "the metrics": [name for name, _ in model.metrics],
+        "the optimizer": type(model.optimizer).__name__,
+        **settings,
+        "the number of rows": len(x),
+        "x (a hash of its rows)": digest(x, dtype, SAMPLED_ROWS),
+        "y (a hash)": digest(y, np.float64),
+        "sample_weight (a hash)": digest(sample_weight, np.float64),
+    }
+    if validation is not None:
+        x_val, y_val, w_val = validation
+        facts["validation x (a hash of its rows)"] = digest(x_val, dtype, SAMPLED_ROWS)
+        facts["validation y (a hash)"] = digest(y_val, np.float64)
+        facts["validation sample_weight (a hash)"] = digest(w_val, np.float64)
+    return facts
+
+
 class DataParallel:
     """The MPI job as ``fit`` sees it: ``comm`` (default ``MPI.COMM_WORLD``), ``rank``,
     ``size``, ``is_root``.
@@ -133,37 +209,57 @@ class DataParallel:
     def trainer(self, model: Sequential, loss: Loss, optimizer: Optimizer) -> DistributedTrainer:
         return DistributedTrainer(model, loss, optimizer, self)
 
-    def seed(self, seed: int) -> int:
-        """Rank 0's seed, on every rank (the shuffling must be the same everywhere)."""
-        return int(self.comm.bcast(int(seed), root=0))
+    def agree(self, seed: int, facts: dict[str, Any]) -> int:
+        """Rank 0's seed, on every rank (the shuffling must be the same everywhere), once
+        every rank's ``facts`` (``fit``'s data digests and settings) equal rank 0's.
+
+        Ranks that disagree would not run the same number of steps (a hang) or would
+        train on a mixture of data sets: every rank raises ``RanksDisagree`` instead,
+        naming the first fact that differs and the ranks."""
+        everyone = self.comm.allgather((int(seed), facts))
+        root_seed, ours = everyone[0]
+        for rank, (_, theirs) in enumerate(everyone[1:], start=1):
+            for key, value in ours.items():
+                if theirs.get(key) != value:
+                    raise RanksDisagree(
+                        f"distributed fit: rank {rank} has {key} {theirs.get(key)!r} but "
+                        f"rank 0 has {value!r}; every rank must call fit with the same "
+                        "data (the same rows in the same order) and the same settings"
+                    )
+        return int(root_seed)
 
     def callbacks(
         self, callbacks: Sequence[Callback] | None, verbose: int
     ) -> tuple[list[Callback], int]:
-        """This rank's callbacks and verbosity: rank 0's own ones then the synchronizing
-        callback; on the other ranks that callback alone, silent."""
-        mine = list(callbacks or []) if self.is_root else []
-        looks_at_batches = any(type(cb).on_batch_end is not Callback.on_batch_end for cb in mine)
-        looks_at_batches = bool(self.comm.bcast(looks_at_batches, root=0))
-        return [*mine, _Synchronize(self, looks_at_batches)], (verbose if self.is_root else 0)
+        """This rank's callbacks and verbosity: on rank 0 every callback, elsewhere those
+        marked ``every_rank = True``; then the synchronizing callback. Output on rank 0."""
+        mine = [cb for cb in callbacks or [] if self.is_root or getattr(cb, "every_rank", False)]
+        return [*mine, _Synchronize(self)], (verbose if self.is_root else 0)
 
     @contextmanager
-    def guard(self) -> Iterator[None]:
-        """Raise ``TrainingDiverged`` (every rank raises it together); end the whole job
-        on any other exception (``MPI_Abort`` after printing it), which would otherwise
-        leave the other ranks waiting."""
+    def guard(self, describe: Callable[[BaseException], str] | None = None) -> Iterator[None]:
+        """Raise an exception every rank raises together (``is_collective``: a diverging
+        step, ranks that disagree); end the whole job on any other one (``MPI_Abort``
+        after printing it, as ``describe(err)`` says or with its traceback), which would
+        otherwise leave the other ranks waiting."""
         try:
             yield
-        except TrainingDiverged:
-            raise
         except BaseException as err:
-            if self.size == 1:
+            if self.size == 1 or is_collective(err):
                 raise
-            self.abort(err)
+            self.abort(err, describe=describe)
 
-    def abort(self, err: BaseException, code: int = 1) -> None:
+    def abort(
+        self,
+        err: BaseException,
+        code: int = 1,
+        describe: Callable[[BaseException], str] | None = None,
+    ) -> None:
         """Print ``err`` with this rank on stderr, then end every process of the job."""
-        text = "".join(traceback.format_exception(type(err), err, err.__traceback__))
+        if describe is None:
+            text = "".join(traceback.format_exception(type(err), err, err.__traceback__))
+        else:
+            text = describe(err) + "\n"
         sys.stdout.flush()
         sys.stderr.write(
             f"lucidnet.distributed: rank {self.rank} of {self.size} failed; aborting the "
@@ -185,6 +281,20 @@ class DataParallel:
         for a in arrays:
             self.comm.Bcast(a, root=0)
 
+    def broadcast_optimizer(self, model: Sequential) -> None:
+        """Rank 0's optimizer state (its moments, step counts, ``iterations``) and
+        hyperparameters, on every rank: a model warmed or loaded on rank 0 alone goes on
+        as one process would."""
+        optimizer = model.optimizer
+        params = model.parameters()
+        payload = None
+        if self.is_root:
+            payload = (optimizer.state_of(params), optimizer.iterations, optimizer.get_config())
+        state, iterations, config = self.comm.bcast(payload, root=0)
+        if not self.is_root:
+            optimizer.set_state(state, params, iterations)
+            set_config(optimizer, config)
+
     def average_buffers(self, model: Sequential) -> None:
         """The mean over the ranks of every buffer (BatchNorm's running statistics)."""
         mpi = _mpi()
@@ -194,17 +304,30 @@ class DataParallel:
                 b.value /= self.size
 
 
-class _Synchronize(Callback):
-    """On every rank, last among the callbacks: puts rank 0's decisions everywhere."""
+def set_config(optimizer: Optimizer, config: dict[str, Any]) -> None:
+    """Set the hyperparameters of ``config`` (``get_config``'s) on ``optimizer``."""
+    for key, value in config.items():
+        if getattr(optimizer, key, value) != value:
+            setattr(optimizer, key, value)
 
-    def __init__(self, job: DataParallel, each_batch: bool) -> None:
+
+class _Synchronize(Callback):
+    """On every rank, last among the callbacks: puts rank 0's decisions everywhere.
+
+    After each batch the learning rate and ``stop_training`` (one broadcast of two
+    numbers); at each epoch's start and end the optimizer's hyperparameters too; at the
+    start the weights and the optimizer's state, at the end the weights."""
+
+    def __init__(self, job: DataParallel) -> None:
         super().__init__()
-        self.job, self.each_batch = job, each_batch
+        self.job = job
         self._state = np.zeros(2)  # (learning rate, stop_training)
 
-    def _sync(self) -> None:
+    def _sync(self, config: bool = False) -> None:
         model = self.model
         optimizer = model.optimizer
+        if config:
+            set_config(optimizer, self.job.comm.bcast(optimizer.get_config(), root=0))
         self._state[:] = (optimizer.lr, float(bool(model.stop_training)))
         self.job.comm.Bcast(self._state, root=0)
         optimizer.lr = float(self._state[0])
@@ -212,17 +335,17 @@ class _Synchronize(Callback):
 
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
         self.job.broadcast_model(self.model)
+        self.job.broadcast_optimizer(self.model)
         self._sync()
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        self._sync()  # a LearningRateScheduler of rank 0 sets the rate here
+        self._sync(config=True)  # a LearningRateScheduler of rank 0 sets the rate here
 
     def on_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
-        if self.each_batch:
-            self._sync()
+        self._sync()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        self._sync()
+        self._sync(config=True)
 
     def on_train_end(self, logs: dict[str, float] | None = None) -> None:
         self.job.broadcast_model(self.model)
@@ -230,7 +353,8 @@ class _Synchronize(Callback):
 
 class DistributedTrainer(Trainer):
     """A ``Trainer`` whose step computes this rank's share of each global batch and
-    all-reduces the gradient in its ``gradient_hook`` (see the module docstring)."""
+    all-reduces the gradient in its ``gradient_hook``, and whose evaluation computes this
+    rank's share of each chunk and gathers the outputs (see the module docstring)."""
 
     def __init__(
         self, model: Sequential, loss: Loss | str, optimizer: Optimizer | None, job: DataParallel
@@ -240,6 +364,7 @@ class DistributedTrainer(Trainer):
         self._rows = 1  # this rank's rows in the current step (0: a weightless stand-in)
         self._gather = False  # gather the predictions (when metrics need them)
         self._value = np.zeros(1)
+        self._diverged = False  # whether this epoch's TrainingDiverged is the step's own
 
     # --- one step ----------------------------------------------------------------------------
 
@@ -251,17 +376,28 @@ class DistributedTrainer(Trainer):
         need_gradient: bool,
         sample_weight: np.ndarray | None = None,
     ) -> tuple[float, np.ndarray, np.ndarray | None, int]:
-        """With ``need_gradient`` (a training step): this rank's rows of the global batch
-        ``(x, y)``; the loss reduced over the ranks, the loss gradient scaled by
-        ``n_r / B``, the predictions gathered if metrics need them. Otherwise as the
-        Trainer (every rank on all of ``x``)."""
+        """This rank's rows of the global batch (or evaluation chunk) ``(x, y)``.
+
+        With ``need_gradient`` (a training step): the loss reduced over the ranks, the
+        loss gradient scaled by ``n_r / B``, the predictions gathered if metrics need
+        them. Without (evaluation): the outputs gathered, and the loss of the whole chunk
+        computed from them on every rank, as one process computes it."""
         job = self.job
-        if not need_gradient or job.size == 1:
+        if job.size == 1:
             return super().forward_loss(x, y, training, need_gradient, sample_weight)
         rows = len(x)
         lo, hi = _share(rows, job.rank, job.size)
         n = hi - lo
         part = slice(lo, hi) if n else slice(0, 1)  # no rows: one row, weighing nothing
+        if not need_gradient:
+            y_pred, out, loss, start = self.forward_output(x[part], training)
+            gathered = self._gather_rows(out[:n], rows)
+            if y_pred is not out:
+                y_pred = self._gather_rows(y_pred[:n], rows)
+            else:
+                y_pred = gathered
+            value, _ = self.loss_of(loss, y, gathered, False, sample_weight)
+            return value, y_pred, None, start
         w = None if sample_weight is None else sample_weight[part]
         value, y_pred, g, start = super().forward_loss(x[part], y[part], training, True, w)
         share = n / rows
@@ -298,23 +434,31 @@ class DistributedTrainer(Trainer):
                 g.fill(0)
             self.job.comm.Allreduce(mpi.IN_PLACE, g, op=mpi.SUM)
 
+    def restore_if_not_finite(
+        self, fallback: list[np.ndarray], fallback_name: str, problem: str | None
+    ) -> None:
+        """The Trainer's check, on weights and gradients every rank holds alike: its
+        ``TrainingDiverged`` is raised by every rank at once (``is_collective``)."""
+        try:
+            super().restore_if_not_finite(fallback, fallback_name, problem)
+        except TrainingDiverged:
+            self._diverged = True
+            raise
+
     # --- one epoch ---------------------------------------------------------------------------
 
-    def seed_epoch(self, batches: Batches, base_seed: int, epoch: int) -> None:
-        """The shuffling as the Trainer's (the same on every rank); the layers with
-        randomness a stream per rank: ``[seed, epoch, layer, rank]``."""
-        super().seed_epoch(batches, base_seed, epoch)
+    def start_layer_epoch(self, layer: Layer, epoch: int, seed: list[int]) -> None:
+        """A stream per rank for the layers with randomness: ``[seed, epoch, layer,
+        rank]``, and ``stream=(rank,)`` for a layer that seeds itself."""
         job = self.job
         if job.size == 1:
-            return
-        for i, layer in enumerate(self.model.layers):
-            if type(layer).start_epoch is Layer.start_epoch:
-                continue
-            rng = np.random.default_rng([base_seed, epoch, i + 1, job.rank])
-            if "stream" in inspect.signature(layer.start_epoch).parameters:
-                layer.start_epoch(epoch, rng, stream=(job.rank,))
-            else:
-                layer.start_epoch(epoch, rng)
+            return super().start_layer_epoch(layer, epoch, seed)
+        rng = np.random.default_rng([*seed, job.rank])
+        if "stream" in inspect.signature(layer.start_epoch).parameters:
+            layer.start_epoch(epoch, rng, stream=(job.rank,))
+        else:
+            layer.start_epoch(epoch, rng)
+        return None
 
     def run_epoch(
         self,
@@ -324,34 +468,18 @@ class DistributedTrainer(Trainer):
         callbacks: Sequence[Callback] = (),
         start_weights: list[np.ndarray] | None = None,
     ) -> dict[str, float]:
-        """The Trainer's epoch; then the buffers (BatchNorm's statistics) averaged."""
+        """The Trainer's epoch; then the buffers (BatchNorm's statistics) averaged. A
+        divergence found by the step is marked collective (a ``TrainingDiverged`` that a
+        callback of rank 0 raises is not, and ends the job)."""
         self._gather = bool(metrics)
-        logs = super().run_epoch(batches, epoch, metrics, callbacks, start_weights)
+        self._diverged = False
+        try:
+            logs = super().run_epoch(batches, epoch, metrics, callbacks, start_weights)
+        except TrainingDiverged as err:
+            if self._diverged and self.job.size > 1:
+                err.collective = True  # type: ignore[attr-defined]
+                self.job.average_buffers(self.model)
+            raise
         if self.job.size > 1:
             self.job.average_buffers(self.model)
         return logs
-
-    def evaluate(
-        self,
-        x: np.ndarray,
-        y: np.ndarray,
-        metrics: Sequence[tuple[str, Any]] = (),
-        batch_size: int | None = None,
-        sample_weight: np.ndarray | None = None,
-    ) -> dict[str, float]:
-        """The Trainer's evaluation of this rank's rows of ``(x, y)``, the row-weighted
-        sums reduced: every rank returns the same means."""
-        job = self.job
-        if job.size == 1:
-            return super().evaluate(x, y, metrics, batch_size, sample_weight)
-        keys = ["loss", *(name for name, _ in metrics)]
-        lo, hi = _share(len(x), job.rank, job.size)
-        sums = np.zeros(len(keys) + 1)
-        if hi > lo:
-            w = None if sample_weight is None else sample_weight[lo:hi]
-            local = super().evaluate(x[lo:hi], y[lo:hi], metrics, batch_size, w)
-            sums[:-1] = [local[k] * (hi - lo) for k in keys]
-            sums[-1] = hi - lo
-        mpi = _mpi()
-        job.comm.Allreduce(mpi.IN_PLACE, sums, op=mpi.SUM)
-        return {k: float(s / sums[-1]) for k, s in zip(keys, sums[:-1], strict=True)}

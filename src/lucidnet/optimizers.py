@@ -165,6 +165,17 @@ class Optimizer:
             for name, state in self.state.items()
         }
 
+    def state_of(self, parameters: Iterable[Parameter]) -> dict[str, State]:
+        """The buffers that belong to ``parameters`` (by name *and* array; scratch space
+        left out): what their next step continues from. A name whose state belongs to
+        another array is left out, as the next step starts it fresh."""
+        arrays = {p.name: p.value for p in parameters}
+        return {
+            name: {key: buf for key, buf in buffers.items() if key != "scratch"}
+            for name, buffers in self.state.items()
+            if name in arrays and self._arrays.get(name) is arrays[name]
+        }
+
     def set_state(
         self, state: dict[str, State], parameters: Iterable[Parameter], iterations: int
     ) -> None:

@@ -206,17 +206,32 @@ def cmd_train(args: argparse.Namespace) -> int:
     and saves, the others train silently (``lucidnet.distributed``)."""
     if not getattr(args, "distributed", False):
         return _train(args, None)
-    from ..distributed import DataParallel
-    from ..training import TrainingDiverged
+    from ..distributed import DataParallel, is_collective
 
     job = DataParallel()
-    if job.is_root:
-        return _train(args, job)
-    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+    with contextlib.ExitStack() as stack:
+        if not job.is_root:
+            quiet = stack.enter_context(open(os.devnull, "w"))
+            stack.enter_context(contextlib.redirect_stdout(quiet))
+        # the whole command, not only fit: a rank that fails reading its data or checking
+        # its --out would otherwise leave the others waiting in fit's first collective
+        stack.enter_context(job.guard(describe=_describe))
         try:
             return _train(args, job)
-        except TrainingDiverged:
-            return 1  # every rank raises it; rank 0 says it
+        except Exception as err:
+            if job.is_root or not is_collective(err):
+                raise
+            return 1  # every rank raises it (a divergence); rank 0 says it
+    return 1  # not reached: the guard raises or aborts
+
+
+def _describe(err: BaseException) -> str:
+    """A failed rank's error, as the command line says errors: one line (with the type
+    of an error the command line does not expect)."""
+    text = " ".join(str(err).split())
+    if not isinstance(err, (ValueError, OSError)) or not text:
+        text = f"{type(err).__name__}: {text}" if text else type(err).__name__
+    return f"lucidnet train: error: {text}"
 
 
 def _train(args: argparse.Namespace, job: DataParallel | None) -> int:

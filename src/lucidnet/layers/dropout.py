@@ -47,6 +47,7 @@ class Dropout(Layer):
         self._rng = check_rng(seed)
         self.seed = None if isinstance(seed, np.random.Generator) else seed
         self._own_generator = isinstance(seed, np.random.Generator)
+        self._generator = seed if self._own_generator else None  # the Generator given
         if self.seed is not None and self.seed < 0:
             raise ValueError(f"{self.name}: seed must be >= 0, got {seed!r}")
         self.freeze_mask = False
@@ -63,11 +64,15 @@ class Dropout(Layer):
         self, epoch: int, rng: np.random.Generator, stream: tuple[int, ...] = ()
     ) -> None:
         """Masks for this epoch: from ``[seed, epoch, *stream]``, from ``rng``, or the own
-        Generator."""
+        Generator (with a ``stream``, one draw of it, alike in every process, then
+        ``[draw, *stream]``: each process its own masks)."""
         if self.seed is not None:
             self._rng = np.random.default_rng([int(self.seed), epoch, *stream])
         elif not self._own_generator:
             self._rng = rng
+        elif stream:
+            draw = int(self._generator.integers(2**63))  # type: ignore[union-attr]
+            self._rng = np.random.default_rng([draw, *stream])
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """``x * mask`` in training, ``x`` otherwise."""

@@ -419,8 +419,12 @@ def _fit(
     batches = Batches(x, y, batch_size, shuffle=shuffle, sample_weight=w, dtype=model.dtype)
     if job is None:
         trainer = Trainer(model, loss, optimizer)
-    else:  # rank 0's seed; callbacks and output on rank 0, then a synchronizing callback
-        base_seed = job.seed(base_seed)
+    else:  # the ranks agree; rank 0's seed; callbacks and output on rank 0, then a sync
+        from ..distributed import fit_facts
+
+        settings = {"batch_size": batch_size, "epochs": epochs, "initial_epoch": initial_epoch}
+        settings["shuffle"] = shuffle
+        base_seed = job.agree(base_seed, fit_facts(model, x, y, w, validation, settings))
         trainer = job.trainer(model, loss, optimizer)
         callbacks, verbose = job.callbacks(callbacks, verbose)
 

@@ -116,22 +116,39 @@ class Trainer:
         for an ordinary loss, the last layer's input (the logits) for a fused pair.
         ``sample_weight`` ``(batch,)`` weights the samples' losses (None: unweighted).
         """
+        y_pred, out, loss, start = self.forward_output(x, training)
+        value, g = self.loss_of(loss, y, out, need_gradient, sample_weight)
+        return value, y_pred, g, start
+
+    def forward_output(
+        self, x: np.ndarray, training: bool
+    ) -> tuple[np.ndarray, np.ndarray, Loss, int]:
+        """The forward pass: ``(y_pred, out, loss, start)``, where ``loss`` is computed from
+        ``out`` (``y_pred``, or the logits of a fused pair, whose backward begins at layer
+        ``start``)."""
         layers = self.model.layers
         fused = self._fused
         if fused is None:
             y_pred = self.model.forward(x, training=training)
-            loss, out, start = self.loss, y_pred, len(layers)
-        else:
-            out = self.model.forward(x, training=training, end=len(layers) - 1)
-            y_pred = layers[-1].forward(out, training=training)
-            loss, start = fused, len(layers) - 1  # the loss from the logits
+            return y_pred, y_pred, self.loss, len(layers)
+        out = self.model.forward(x, training=training, end=len(layers) - 1)
+        y_pred = layers[-1].forward(out, training=training)
+        return y_pred, out, fused, len(layers) - 1  # the loss from the logits
+
+    @staticmethod
+    def loss_of(
+        loss: Loss,
+        y: np.ndarray,
+        out: np.ndarray,
+        need_gradient: bool,
+        sample_weight: np.ndarray | None,
+    ) -> tuple[float, np.ndarray | None]:
+        """``loss.value_and_gradient`` on ``(y, out)``, with the sample weights if any."""
         if sample_weight is None:  # a custom loss need not know sample_weight
-            value, g = loss.value_and_gradient(y, out, need_gradient=need_gradient)
-        else:
-            value, g = loss.value_and_gradient(
-                y, out, need_gradient=need_gradient, sample_weight=sample_weight
-            )
-        return value, y_pred, g, start
+            return loss.value_and_gradient(y, out, need_gradient=need_gradient)
+        return loss.value_and_gradient(
+            y, out, need_gradient=need_gradient, sample_weight=sample_weight
+        )
 
     def gradients(
         self,
@@ -240,7 +257,11 @@ class Trainer:
         batches.rng = np.random.default_rng([base_seed, epoch, 0])
         for i, layer in enumerate(self.model.layers):
             if type(layer).start_epoch is not Layer.start_epoch:  # only layers that use it
-                layer.start_epoch(epoch, np.random.default_rng([base_seed, epoch, i + 1]))
+                self.start_layer_epoch(layer, epoch, [base_seed, epoch, i + 1])
+
+    def start_layer_epoch(self, layer: Layer, epoch: int, seed: list[int]) -> None:
+        """``layer.start_epoch`` with a generator from ``seed``."""
+        layer.start_epoch(epoch, np.random.default_rng(seed))
 
     def run_epoch(
         self,
