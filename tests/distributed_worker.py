@@ -106,23 +106,32 @@ def train_dropout(distributed: bool) -> tuple[ln.Sequential, dict]:
 
 
 class EveryRank(ln.Callback):
-    """Counts the epochs it sees, on every rank (``every_rank``)."""
+    """On every rank (``every_rank``): the sum of the weights at each epoch's end, which
+    shows ranks drifting apart (the final broadcast of rank 0's weights would hide it)."""
 
     every_rank = True
 
     def __init__(self) -> None:
         super().__init__()
-        self.epochs = 0
+        self.sums: list[float] = []
 
     def on_epoch_end(self, epoch, logs=None):
-        self.epochs += 1
+        self.sums.append(float(self.model.parameters().flat.values.sum()))
 
 
 class Decay(ln.Callback):
-    """Sets the optimizer's weight decay from epoch 2: a hyperparameter other than lr."""
+    """Sets the optimizer's weight decay after batch 0 of epoch 2: a hyperparameter other
+    than lr, changed mid-epoch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.epoch = 0
 
     def on_epoch_begin(self, epoch, logs=None):
-        if epoch == 2:
+        self.epoch = epoch
+
+    def on_batch_end(self, batch, logs=None):
+        if (self.epoch, batch) == (2, 0):
             self.model.optimizer.weight_decay = 0.1
 
 
@@ -159,7 +168,7 @@ def train_rank0(distributed: bool) -> tuple[ln.Sequential, dict]:
         callbacks=[Decay(), stop, counter],
         distributed=distributed,
     )
-    return model, {**history.history, "every_rank": counter.epochs}
+    return model, {**history.history, "every_rank": counter.sums}
 
 
 def ln_rank() -> int:
@@ -187,9 +196,20 @@ def main(case: str, out: str) -> int:
         model = ln.Sequential([ln.Dense(5, 3, seed=0), ln.Softmax()]).astype("float64")
         model.compile("crossentropy", ln.SGD(0.1))
         rank = ln_rank()
-        for xr, yr in ((x[: ROWS - rank], y[: ROWS - rank]), (x + rank, y)):
+        other = ln.Sequential([ln.Dense(5, 3, seed=0, l2=0.5 * rank), ln.Softmax()])
+        attempts = [  # (model, x, y, validation_data): rank 1 differs in each
+            (model, x[: ROWS - rank], y[: ROWS - rank], None),
+            (model, x + rank, y, None),
+            (model, x, y, (x[:10], y[:10]) if rank == 1 else None),
+            (other.astype("float64"), x, y, None),
+        ]
+        for net, xr, yr, validation in attempts:
+            net.compile("crossentropy", ln.SGD(0.1))
             try:
-                model.fit(xr, yr, epochs=2, batch_size=BATCH, verbose=0, distributed=True)
+                net.fit(
+                    xr, yr, epochs=2, batch_size=BATCH, verbose=0, validation_data=validation,
+                    distributed=True,
+                )  # fmt: skip
             except ValueError as err:
                 print(f"rank {rank} caught {type(err).__name__}: {err}", flush=True)
         return 4

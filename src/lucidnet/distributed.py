@@ -34,12 +34,13 @@ Run the same script (or ``lucidnet train ... --distributed``) in N processes wit
    A rank with no rows (a last batch smaller than N) runs one row with weight 0.
 3. **Rank 0 speaks.** The user's callbacks (checkpoints, schedules, early stopping), the
    progress bar and printing run on rank 0 only (a callback with ``every_rank = True``
-   runs on every rank); a small callback on every rank then broadcasts what they may
-   have changed: the learning rate and ``model.stop_training`` after each batch (two
-   numbers), the optimizer's hyperparameters at each epoch's start and end, and at the
-   end the weights (so an ``EarlyStopping(restore_best_weights=True)`` holds on every
-   rank). Anything else a callback of rank 0 changes (a layer's attribute) stays on rank
-   0: give such a callback ``every_rank = True``.
+   runs on every rank, before that hook's synchronization); a small callback on every
+   rank then broadcasts what they may have changed: ``model.stop_training`` and the
+   optimizer's hyperparameters (the learning rate, a weight decay: ``get_config()``)
+   after each batch and at each epoch's start and end (one broadcast of a few numbers),
+   and at the end the weights (so an ``EarlyStopping(restore_best_weights=True)`` holds
+   on every rank). Anything else a callback of rank 0 changes (a layer's attribute)
+   stays on rank 0: give such a callback ``every_rank = True``.
 4. **A failure ends the job.** An exception on one rank would leave the others waiting in
    the next all-reduce forever: ``fit`` prints it with its rank on stderr and calls
    ``MPI_Abort``, which ends every process of the job within seconds. Only what every
@@ -50,13 +51,16 @@ Run the same script (or ``lucidnet train ... --distributed``) in N processes wit
    script outside ``fit`` is the script's: ``mpiexec -n N python -m mpi4py script.py``
    aborts the job on an exception there.
 
-Validation (``validation_split``/``validation_data``, and ``evaluate`` in general) walks
-the chunks one process walks; each rank computes the outputs of its share of a chunk,
+Validation in ``fit`` (``validation_split``/``validation_data``) walks the chunks one
+process walks; each rank computes the outputs of its share of a chunk,
 the outputs are gathered, and every rank computes the loss and the metrics of the whole
 chunk from them, as one process does (a metric that is not a mean over rows, such as
 ``r2_score``, included). BatchNorm normalizes each rank's own rows (as PyTorch's
 ``BatchNorm`` without ``SyncBatchNorm``) and its running statistics are averaged over the
-ranks after each epoch, so it equals one process only approximately.
+ranks after each epoch, so it equals one process only approximately. Like one process's
+BatchNorm, it needs at least 2 rows a batch in training, on every rank: with N ranks a
+global batch of fewer than 2N rows (a short last batch) fails, so choose ``batch_size``
+and the number of rows so that the last batch keeps at least 2N rows.
 
 Dropout (and any layer with training-time randomness) gets a stream of its own on each
 rank, ``[seed, epoch, layer, rank]`` (a layer seeded by itself: ``[its seed, epoch,
@@ -91,6 +95,7 @@ from .losses import Loss
 from .model import Sequential
 from .optimizers import Optimizer
 from .parameters import ParameterList
+from .streaming import row_blocks
 from .training.step import Trainer, TrainingDiverged
 
 __all__ = ["DataParallel", "DistributedTrainer", "RanksDisagree", "is_collective", "mpi_available"]
@@ -140,15 +145,22 @@ SAMPLED_ROWS = 1024  # rows of x that the ranks compare (all of y and the weight
 
 def digest(a: np.ndarray | None, dtype: Any, rows: int | None = None) -> str | None:
     """A short hash of ``a`` as ``dtype`` (of ``rows`` rows spread evenly over it, if
-    given) and of its shape: what the ranks compare to know they hold the same data."""
+    given) and of its shape: what the ranks compare to know they hold the same data.
+    Cast and hashed a block of rows at a time: no copy of ``a``."""
     if a is None:
         return None
-    shape = a.shape
+    h = hashlib.blake2b(str(a.shape).encode(), digest_size=12)
     if rows is not None and len(a) > rows:
         a = a[np.linspace(0, len(a) - 1, rows).astype(np.int64)]
-    h = hashlib.blake2b(str(shape).encode(), digest_size=12)
-    h.update(np.ascontiguousarray(a, dtype=dtype).tobytes())
+    for block in row_blocks(a):
+        h.update(np.ascontiguousarray(a[block], dtype=dtype).tobytes())
     return h.hexdigest()
+
+
+def _config(obj: Any) -> Any:
+    """``obj.get_config()``, or None for an object without one."""
+    get = getattr(obj, "get_config", None)
+    return get() if callable(get) else None
 
 
 def fit_facts(
@@ -161,12 +173,14 @@ def fit_facts(
 ) -> dict[str, Any]:
     """What every rank's ``fit`` must agree on (``DataParallel.agree``): the data (a hash
     of ``SAMPLED_ROWS`` rows of ``x``, of all of ``y`` and the weights), the validation
-    data, the architecture, the loss and optimizer, and ``settings`` (batch size,
-    epochs, shuffling)."""
+    data, the layers (type and configuration: sizes, penalties, rates), the parameters'
+    shapes, the loss (and its configuration), the metrics, the optimizer's class, and
+    ``settings`` (batch size, epochs, shuffling)."""
     dtype = model.dtype
     facts: dict[str, Any] = {
+        "the layers": [(type(layer).__name__, _config(layer)) for layer in model.layers],
         "the parameters": [(p.name, p.value.shape, p.value.dtype.str) for p in model.parameters()],
-        "the loss": type(model.loss).__name__,
+        "the loss": (type(model.loss).__name__, _config(model.loss)),
         "the metrics": [name for name, _ in model.metrics],
         "the optimizer": type(model.optimizer).__name__,
         **settings,
@@ -174,6 +188,7 @@ def fit_facts(
         "x (a hash of its rows)": digest(x, dtype, SAMPLED_ROWS),
         "y (a hash)": digest(y, np.float64),
         "sample_weight (a hash)": digest(sample_weight, np.float64),
+        "validation data": validation is not None,
     }
     if validation is not None:
         x_val, y_val, w_val = validation
@@ -219,12 +234,12 @@ class DataParallel:
         everyone = self.comm.allgather((int(seed), facts))
         root_seed, ours = everyone[0]
         for rank, (_, theirs) in enumerate(everyone[1:], start=1):
-            for key, value in ours.items():
-                if theirs.get(key) != value:
+            for key in [*ours, *(k for k in theirs if k not in ours)]:
+                if theirs.get(key) != ours.get(key):
                     raise RanksDisagree(
                         f"distributed fit: rank {rank} has {key} {theirs.get(key)!r} but "
-                        f"rank 0 has {value!r}; every rank must call fit with the same "
-                        "data (the same rows in the same order) and the same settings"
+                        f"rank 0 has {ours.get(key)!r}; every rank must call fit with the "
+                        "same data (the same rows in the same order) and the same settings"
                     )
         return int(root_seed)
 
@@ -314,24 +329,27 @@ def set_config(optimizer: Optimizer, config: dict[str, Any]) -> None:
 class _Synchronize(Callback):
     """On every rank, last among the callbacks: puts rank 0's decisions everywhere.
 
-    After each batch the learning rate and ``stop_training`` (one broadcast of two
-    numbers); at each epoch's start and end the optimizer's hyperparameters too; at the
-    start the weights and the optimizer's state, at the end the weights."""
+    After each batch and at each epoch's start and end: ``stop_training`` and the
+    optimizer's hyperparameters (``get_config()``: the learning rate, a weight decay, a
+    momentum), in one broadcast of a few numbers. At the start the weights and the
+    optimizer's state, at the end the weights."""
 
     def __init__(self, job: DataParallel) -> None:
         super().__init__()
         self.job = job
-        self._state = np.zeros(2)  # (learning rate, stop_training)
 
-    def _sync(self, config: bool = False) -> None:
+    def _sync(self) -> None:
         model = self.model
         optimizer = model.optimizer
-        if config:
-            set_config(optimizer, self.job.comm.bcast(optimizer.get_config(), root=0))
-        self._state[:] = (optimizer.lr, float(bool(model.stop_training)))
-        self.job.comm.Bcast(self._state, root=0)
-        optimizer.lr = float(self._state[0])
-        model.stop_training = bool(self._state[1])
+        config = optimizer.get_config()
+        if not all(isinstance(v, (bool, int, float, np.number)) for v in config.values()):
+            set_config(optimizer, self.job.comm.bcast(config, root=0))  # not numbers: pickled
+            config = {}
+        numbers = np.array([float(bool(model.stop_training)), *map(float, config.values())])
+        self.job.comm.Bcast(numbers, root=0)
+        model.stop_training = bool(numbers[0])
+        kinds = {key: type(value) for key, value in config.items()}
+        set_config(optimizer, {k: kinds[k](v) for k, v in zip(config, numbers[1:], strict=True)})
 
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
         self.job.broadcast_model(self.model)
@@ -339,13 +357,13 @@ class _Synchronize(Callback):
         self._sync()
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        self._sync(config=True)  # a LearningRateScheduler of rank 0 sets the rate here
+        self._sync()  # a LearningRateScheduler of rank 0 sets the rate here
 
     def on_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
         self._sync()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        self._sync(config=True)
+        self._sync()
 
     def on_train_end(self, logs: dict[str, float] | None = None) -> None:
         self.job.broadcast_model(self.model)

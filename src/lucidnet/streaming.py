@@ -15,11 +15,12 @@ gathered from memory): casting once costs less than casting every batch of every
 from __future__ import annotations
 
 import mmap
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Rows", "max_abs", "on_disk", "take_rows"]
+__all__ = ["Rows", "max_abs", "on_disk", "row_blocks", "take_rows"]
 
 BLOCK_VALUES = 1 << 18  # values per block of a whole-array check (2 MB of float64)
 
@@ -54,10 +55,18 @@ def take_rows(
     return out
 
 
+def row_blocks(x: np.ndarray, values: int = BLOCK_VALUES) -> Iterator[slice]:
+    """Slices of rows covering ``x``, each about ``values`` values (at least one row): how
+    a whole-array check or sum reads ``x`` without a temporary the size of ``x``."""
+    per_row = int(np.prod(x.shape[1:], dtype=np.int64)) if x.ndim > 1 else 1
+    rows = max(1, values // max(1, per_row))
+    for start in range(0, len(x), rows):
+        yield slice(start, start + rows)
+
+
 def max_abs(x: np.ndarray) -> float:
     """``max(|x|)`` over a non-empty array, a block of rows at a time (no copy of ``x``)."""
-    rows = max(1, BLOCK_VALUES // max(1, x[0].size if x.ndim > 1 else 1))
-    return max(float(np.abs(x[i : i + rows]).max()) for i in range(0, len(x), rows))
+    return max(float(np.abs(x[rows]).max()) for rows in row_blocks(x))
 
 
 class Rows:

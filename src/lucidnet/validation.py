@@ -10,6 +10,8 @@ from numbers import Real
 
 import numpy as np
 
+from .streaming import row_blocks
+
 __all__ = [
     "check_finite",
     "check_fraction",
@@ -41,62 +43,79 @@ def is_number(value: object) -> bool:
 
 
 def check_finite(x: np.ndarray, where: str) -> None:
-    """Raise ValueError naming the first NaN or infinity in ``x`` and its position.
+    """Raise ValueError naming the first NaN or infinity in ``x``, its position and how
+    many there are.
 
-    The position is given as row and column for 2-D arrays, as an index otherwise.
+    The position is given as row and column for 2-D arrays, as an index otherwise. In
+    blocks of rows: a whole-array ``np.isfinite`` would allocate a boolean copy of the
+    data set (47 MB for Fashion-MNIST) just to say "yes", and ``x`` may be a memory map.
     """
     x = np.asarray(x)
     if x.dtype.kind not in "fc":
         return
-    # In blocks of rows: a whole-array np.isfinite would allocate a boolean copy of the
-    # data set (47 MB for Fashion-MNIST) just to say "yes".
-    rows = max(1, (1 << 18) // max(1, x[0].size if x.ndim > 1 and len(x) else 1))
-    blocks = [x] if x.ndim < 2 else [x[i : i + rows] for i in range(0, len(x), rows)]
-    if all(np.isfinite(block).all() for block in blocks):
+    if x.ndim == 0:
+        x = x.reshape(1)
+    first: tuple[int, ...] | None = None
+    count = 0
+    for rows in row_blocks(x):
+        finite = np.isfinite(x[rows])
+        if finite.all():
+            continue
+        bad = ~finite
+        count += int(bad.sum())
+        if first is None:
+            index = tuple(int(i) for i in np.argwhere(bad)[0])
+            first = (rows.start + index[0], *index[1:])
+    if first is None:
         return
-    bad = np.argwhere(~np.isfinite(x))
-    count = len(bad)
-    first = tuple(int(i) for i in bad[0])
-    value = x[first]
-    if x.ndim == 2:
-        at = f"row {first[0]}, column {first[1]}"
-    else:
-        at = f"index {first if x.ndim != 1 else first[0]}"
     raise ValueError(
-        f"{where} contains {count} non-finite value(s); the first is {value} at {at}. "
-        "Remove or impute NaN and infinity before training."
+        f"{where} contains {count} non-finite value(s); the first is {x[first]} at "
+        f"{position(first, x.ndim)}. Remove or impute NaN and infinity before training."
     )
 
 
+def position(index: tuple[int, ...], ndim: int) -> str:
+    """Where ``index`` is, in words: row and column for 2-D arrays, an index otherwise."""
+    if ndim == 2:
+        return f"row {index[0]}, column {index[1]}"
+    return f"index {index if ndim != 1 else index[0]}"
+
+
 def check_range(x: np.ndarray, dtype: object, where: str, advice: str) -> None:
-    """Refuse finite values of ``x`` beyond the range of the narrower float ``dtype``
-    (a float64 1e39 cast to float32 is inf), naming the first by row and column (the
-    column counted in the flattened row). ``advice`` ends the message.
+    """Refuse finite values of ``x`` that the narrower float ``dtype`` cannot hold (a
+    float64 1e39 cast to float32 is inf), naming the first by its position (as
+    ``check_finite``). ``advice`` ends the message.
 
     In blocks of rows, never a whole-array copy: ``x`` may be a memory map.
     """
     dtype = np.dtype(dtype)  # type: ignore[call-overload]
     if x.dtype.kind != "f" or dtype.kind != "f" or dtype.itemsize >= x.dtype.itemsize:
         return
-    big = float(np.finfo(dtype).max)
-    rows = max(1, (1 << 18) // max(1, x[0].size if x.ndim > 1 and len(x) else 1))
-    for start in range(0, len(x), rows):
-        part = np.asarray(x[start : start + rows])
-        block = part.reshape(len(part), -1)
-        beyond = np.abs(block) > big
-        if beyond.any() and (beyond := beyond & np.isfinite(block)).any():  # inf: check_finite
-            row, col = (int(v[0]) for v in np.nonzero(beyond))
-            raise range_error(where, float(block[row, col]), start + row, col, dtype, advice)
+    for rows in row_blocks(x):
+        block = np.asarray(x[rows])
+        beyond = beyond_range(block, dtype)
+        if beyond is not None:
+            index = tuple(int(i) for i in np.argwhere(beyond)[0])
+            value = float(block[index])
+            at = position((rows.start + index[0], *index[1:]), x.ndim)
+            raise range_error(where, value, at, dtype, advice)
 
 
-def range_error(
-    where: str, value: float, row: int, col: int, dtype: np.dtype, advice: str
-) -> ValueError:
-    """The error of ``check_range`` for ``value`` at ``(row, col)``."""
+def beyond_range(values: np.ndarray, dtype: np.dtype) -> np.ndarray | None:
+    """Where finite ``values`` become infinite cast to ``dtype`` (a mask), or None."""
+    beyond = np.abs(values) > float(np.finfo(dtype).max)
+    if not beyond.any():  # the usual answer, after one pass
+        return None
+    with np.errstate(over="ignore"):  # values just above the max round down to it
+        beyond &= np.isfinite(values) & np.isinf(values.astype(dtype))
+    return beyond if beyond.any() else None
+
+
+def range_error(where: str, value: float, at: str, dtype: np.dtype, advice: str) -> ValueError:
+    """The error of ``check_range`` for ``value`` at ``at`` (``position``)."""
     big = float(np.finfo(dtype).max)
     return ValueError(
-        f"{where} has {value!r} at row {row}, column {col}, beyond the range of "
-        f"{dtype.name} (max {big:.4g}); {advice}"
+        f"{where} has {value!r} at {at}, beyond the range of {dtype.name} (max {big:.4g}); {advice}"
     )
 
 

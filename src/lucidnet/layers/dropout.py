@@ -28,7 +28,9 @@ class Dropout(Layer):
     Randomness: with an int ``seed`` the masks come from ``default_rng(seed)`` and, in
     ``fit``, from ``default_rng([seed, epoch])`` at each epoch (so a resumed run repeats
     them); with no seed, ``fit`` supplies a generator derived from its own seed and the
-    epoch; a ``Generator`` passed as ``seed`` is used as it is (not saved in model files).
+    epoch; a ``Generator`` passed as ``seed`` is used as it is (not saved in model files),
+    except in data-parallel training, where each epoch takes one draw of it and mixes in
+    the rank (``start_epoch``'s ``stream``).
 
     Set ``freeze_mask = True`` to reuse the last mask on later forward passes of the same
     shape: a gradient check needs the function fixed while it perturbs the input.
@@ -70,8 +72,9 @@ class Dropout(Layer):
             self._rng = np.random.default_rng([int(self.seed), epoch, *stream])
         elif not self._own_generator:
             self._rng = rng
-        elif stream:
-            draw = int(self._generator.integers(2**63))  # type: ignore[union-attr]
+        elif stream:  # (getattr: a layer pickled before _generator existed)
+            generator = getattr(self, "_generator", None) or self._rng
+            draw = int(generator.integers(2**63))
             self._rng = np.random.default_rng([draw, *stream])
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:

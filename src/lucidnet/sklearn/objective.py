@@ -109,10 +109,13 @@ def check_range(X: Any, dtype: np.dtype, name: str, what: str = "X") -> None:
         return validation.check_range(X, dtype, f"{name}: {what}", ADVICE)
     if dtype.itemsize >= X.dtype.itemsize or X.nnz == 0:
         return None
-    big = float(np.finfo(dtype).max)
-    if max_abs(X.data) <= big:  # in blocks: no |X| the size of X
+    if max_abs(X.data) <= float(np.finfo(dtype).max):  # in blocks: no |X| the size of X
         return None
     coo = X.tocoo()
-    i = int(np.flatnonzero(np.abs(coo.data) > big)[0])
+    beyond = validation.beyond_range(coo.data, dtype)
+    if beyond is None:
+        return None
+    i = int(np.flatnonzero(beyond)[0])
     value, row, col = float(coo.data[i]), int(coo.row[i]), int(coo.col[i])
-    raise validation.range_error(f"{name}: {what}", value, row, col, dtype, ADVICE)
+    at = validation.position((row, col), 2)
+    raise validation.range_error(f"{name}: {what}", value, at, dtype, ADVICE)

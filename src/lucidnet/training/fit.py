@@ -321,9 +321,12 @@ def fit(
         ``DataParallel()`` on ``MPI.COMM_WORLD``): every process of ``mpiexec -n N``
         calls ``fit`` with the same data; each global batch of ``batch_size`` rows is
         split across the N processes and their gradients all-reduced, so that the update
-        is one process's on the whole batch. Callbacks and output on rank 0 only; every
-        rank returns the same History and weights. An exception other than
-        ``TrainingDiverged`` ends the whole job (``MPI_Abort``).
+        is one process's on the whole batch. The ranks first check that they hold the
+        same data and settings (``RanksDisagree`` on every rank otherwise). Callbacks
+        (but those with ``every_rank = True``) and output on rank 0 only; every rank
+        returns the same History and weights. An exception that not every rank raises
+        at once (all but the step's ``TrainingDiverged`` and ``RanksDisagree``) ends the
+        whole job (``MPI_Abort``).
 
     Returns
     -------
