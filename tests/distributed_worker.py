@@ -14,8 +14,10 @@ Cases:
   optimizer's weight decay, a stop set by an instance-level ``on_batch_end`` hook, an
   ``every_rank`` callback, and a metric that is not a mean over rows (``r2_score``) on
   validation data.
-- ``disagree``: ranks that call ``fit`` with other data (fewer rows, then other values):
-  every rank prints the ``RanksDisagree`` it caught and exits 4.
+- ``disagree``: ranks that call ``fit`` with other data (fewer rows, other values,
+  validation data on one rank, another layer; then a NaN at another row on each rank,
+  which each rank's check refuses before training, then an infinity on rank 1 alone):
+  every rank prints the error it caught and exits 4.
 - ``raise-0`` / ``raise-1``: rank 0's callback or rank 1's step raises ValueError midway;
   ``raise-diverged``: rank 0's callback raises ``TrainingDiverged`` (not every rank's).
 """
@@ -202,6 +204,13 @@ def main(case: str, out: str) -> int:
             (model, x + rank, y, None),
             (model, x, y, (x[:10], y[:10]) if rank == 1 else None),
             (other.astype("float64"), x, y, None),
+            (model, np.where(np.arange(len(x))[:, None] == 5 + 50 * rank, np.nan, x), y, None),
+            (
+                model,
+                np.where(np.arange(len(x))[:, None] == 7 + 1000 * (1 - rank), np.inf, x),
+                y,
+                None,
+            ),
         ]
         for net, xr, yr, validation in attempts:
             net.compile("crossentropy", ln.SGD(0.1))

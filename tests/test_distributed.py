@@ -172,6 +172,17 @@ def test_ranks_with_other_data_raise_on_every_rank(tmp_path):
         assert f"{caught} validation data True but rank 0 has False" in result.stdout
         assert f"{caught} the layers [('Dense', {{" in result.stdout
         assert "'l2': 0.5" in result.stdout
+        # a check that fails before training on a rank is raised on every rank, each
+        # its own (rank 0 reports first, and rank 0's comes first)
+        nan = f"non-finite value(s); the first is nan at row {5 + 50 * rank}, column 0"
+        assert f"rank {rank} caught ValueError: fit: x contains 5" in result.stdout
+        assert nan in result.stdout
+    assert (
+        "rank 0 caught RanksDisagree: distributed fit: rank 1 failed before training: "
+        "ValueError: fit: x contains 5 non-finite value(s); the first is inf at row 7"
+    ) in result.stdout
+    inf = "x contains 5 non-finite value(s); the first is inf at row 7, column 0"
+    assert f"rank 1 caught ValueError: fit: {inf}" in result.stdout
 
 
 # --- failures end the job ---------------------------------------------------------------------
@@ -255,9 +266,10 @@ def test_cli_train_distributed_divergence_is_said_once(tmp_path):
 
 
 @needs_mpi
-def test_cli_rank_that_fails_before_training_ends_the_job(tmp_path):
+def test_cli_rank_that_fails_before_training_stops_every_rank(tmp_path):
     # rank 1 alone is given an --out in a folder that does not exist (a path that exists
-    # on one node only): it fails before fit, and used to leave rank 0 waiting in fit
+    # on one node only): it fails before fit (it used to leave rank 0 waiting in fit),
+    # tells the others where the ranks meet first, and rank 0 says it once
     lucidnet = str(Path(sys.executable).with_name("lucidnet"))
     common = ["train", "--data", "spirals", "--layers", "16", "--epochs", "3", "--distributed"]
     missing = tmp_path / "missing" / "m.lucid"
@@ -268,10 +280,12 @@ def test_cli_rank_that_fails_before_training_ends_the_job(tmp_path):
         n=1, timeout=30,
     )  # fmt: skip
     seconds = time.perf_counter() - start
-    assert result.returncode != 0
+    assert result.returncode == 1, result.stderr
     assert seconds < 15, f"the job took {seconds:.1f}s to end"
-    assert "lucidnet.distributed: rank 1 of 2 failed; aborting the job." in result.stderr
-    assert f"lucidnet train: error: --out {missing}: the folder" in result.stderr
+    assert result.stderr == (
+        "lucidnet train: error: distributed fit: rank 1 failed before training: "
+        f"ValueError: --out {missing}: the folder {missing.parent} does not exist\n"
+    )
     assert not (tmp_path / "m.lucid").exists()
 
 

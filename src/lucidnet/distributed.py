@@ -41,15 +41,18 @@ Run the same script (or ``lucidnet train ... --distributed``) in N processes wit
    and at the end the weights (so an ``EarlyStopping(restore_best_weights=True)`` holds
    on every rank). Anything else a callback of rank 0 changes (a layer's attribute)
    stays on rank 0: give such a callback ``every_rank = True``.
-4. **A failure ends the job.** An exception on one rank would leave the others waiting in
-   the next all-reduce forever: ``fit`` prints it with its rank on stderr and calls
-   ``MPI_Abort``, which ends every process of the job within seconds. Only what every
-   rank raises at the same point is raised normally (``is_collective``): the step's
-   ``TrainingDiverged``, found after the all-reduce, and ``RanksDisagree``; a
-   ``TrainingDiverged`` that a callback of rank 0 raises ends the job. Ctrl-C (or
-   SIGTERM) under ``mpiexec`` aborts too: resume from a ``ModelCheckpoint``. Code of the
-   script outside ``fit`` is the script's: ``mpiexec -n N python -m mpi4py script.py``
-   aborts the job on an exception there.
+4. **No rank is left waiting.** An error in the checks before training (this rank's data,
+   its arguments) is taken to the ranks' first meeting (``agree``): the failed rank
+   raises its own error, the others ``RanksDisagree`` quoting it, so every rank raises
+   and a caller can catch it. The step's ``TrainingDiverged``, found after the
+   all-reduce, is raised by every rank at once too (``is_collective``). Any other
+   exception during training (a callback of rank 0 that raises, even
+   ``TrainingDiverged``) would leave the others waiting in the next all-reduce forever:
+   ``fit`` prints it with its rank on stderr and calls ``MPI_Abort``, which ends every
+   process of the job within seconds. Ctrl-C (or SIGTERM) under ``mpiexec`` aborts too:
+   resume from a ``ModelCheckpoint``. Code of the script outside ``fit`` is the
+   script's: ``mpiexec -n N python -m mpi4py script.py`` aborts the job on an exception
+   there.
 
 Validation in ``fit`` (``validation_split``/``validation_data``) walks the chunks one
 process walks; each rank computes the outputs of its share of a chunk,
@@ -211,6 +214,7 @@ class DataParallel:
         self.comm = mpi.COMM_WORLD if comm is None else comm
         self.rank: int = self.comm.Get_rank()
         self.size: int = self.comm.Get_size()
+        self._agreed = False  # whether this fit's ranks have met in agree (guard resets it)
 
     @property
     def is_root(self) -> bool:
@@ -224,16 +228,29 @@ class DataParallel:
     def trainer(self, model: Sequential, loss: Loss, optimizer: Optimizer) -> DistributedTrainer:
         return DistributedTrainer(model, loss, optimizer, self)
 
-    def agree(self, seed: int, facts: dict[str, Any]) -> int:
+    def agree(self, seed: int, facts: dict[str, Any], failure: Exception | None = None) -> int:
         """Rank 0's seed, on every rank (the shuffling must be the same everywhere), once
         every rank's ``facts`` (``fit``'s data digests and settings) equal rank 0's.
 
         Ranks that disagree would not run the same number of steps (a hang) or would
         train on a mixture of data sets: every rank raises ``RanksDisagree`` instead,
-        naming the first fact that differs and the ranks."""
-        everyone = self.comm.allgather((int(seed), facts))
-        root_seed, ours = everyone[0]
-        for rank, (_, theirs) in enumerate(everyone[1:], start=1):
+        naming the first fact that differs and the ranks.
+
+        The first collective of a ``fit``, so also where a rank that failed before it
+        (``failure``: bad data, a missing folder; see ``guard``) tells the others: it
+        raises its own error, they raise ``RanksDisagree`` quoting it; nothing aborts."""
+        self._agreed = True
+        said = None if failure is None else f"{type(failure).__name__}: {failure}"
+        everyone = self.comm.allgather((int(seed), facts, said))
+        failed = [(rank, text) for rank, (_, _, text) in enumerate(everyone) if text is not None]
+        if failure is not None:
+            failure.collective = True  # type: ignore[attr-defined]
+            raise failure
+        if failed:
+            rank, text = failed[0]
+            raise RanksDisagree(f"distributed fit: rank {rank} failed before training: {text}")
+        root_seed, ours, _ = everyone[0]
+        for rank, (_, theirs, _) in enumerate(everyone[1:], start=1):
             for key in [*ours, *(k for k in theirs if k not in ours)]:
                 if theirs.get(key) != ours.get(key):
                     raise RanksDisagree(
@@ -254,14 +271,19 @@ class DataParallel:
     @contextmanager
     def guard(self, describe: Callable[[BaseException], str] | None = None) -> Iterator[None]:
         """Raise an exception every rank raises together (``is_collective``: a diverging
-        step, ranks that disagree); end the whole job on any other one (``MPI_Abort``
-        after printing it, as ``describe(err)`` says or with its traceback), which would
-        otherwise leave the other ranks waiting."""
+        step, ranks that disagree). An exception before the ranks have met in ``agree``
+        (a check of this rank's data) is taken there, to the others, and raised on every
+        rank. Any other ends the whole job (``MPI_Abort`` after printing it, as
+        ``describe(err)`` says or with its traceback), which would otherwise leave the
+        other ranks waiting."""
+        self._agreed = False
         try:
             yield
         except BaseException as err:
             if self.size == 1 or is_collective(err):
                 raise
+            if isinstance(err, Exception) and not self._agreed:
+                self.agree(0, {}, failure=err)  # raises, on every rank
             self.abort(err, describe=describe)
 
     def abort(

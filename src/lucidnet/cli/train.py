@@ -215,13 +215,13 @@ def cmd_train(args: argparse.Namespace) -> int:
             stack.enter_context(contextlib.redirect_stdout(quiet))
         # the whole command, not only fit: a rank that fails reading its data or checking
         # its --out would otherwise leave the others waiting in fit's first collective
-        stack.enter_context(job.guard(describe=_describe))
         try:
-            return _train(args, job)
-        except Exception as err:
+            with job.guard(describe=_describe):
+                return _train(args, job)
+        except Exception as err:  # the guard lets out only what every rank raises
             if job.is_root or not is_collective(err):
                 raise
-            return 1  # every rank raises it (a divergence); rank 0 says it
+            return 1  # rank 0 says it (a divergence, a rank that failed before training)
     return 1  # not reached: the guard raises or aborts
 
 

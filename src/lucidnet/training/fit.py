@@ -324,9 +324,10 @@ def fit(
         is one process's on the whole batch. The ranks first check that they hold the
         same data and settings (``RanksDisagree`` on every rank otherwise). Callbacks
         (but those with ``every_rank = True``) and output on rank 0 only; every rank
-        returns the same History and weights. An exception that not every rank raises
-        at once (all but the step's ``TrainingDiverged`` and ``RanksDisagree``) ends the
-        whole job (``MPI_Abort``).
+        returns the same History and weights. An error in one rank's checks before
+        training is raised on every rank (the others raise ``RanksDisagree``); during
+        training, an exception that not every rank raises at once (all but the step's
+        ``TrainingDiverged``) ends the whole job (``MPI_Abort``).
 
     Returns
     -------
