@@ -301,3 +301,12 @@ def test_dropout_given_a_generator_draws_a_stream_per_process():
     layers[2].start_epoch(0, np.random.default_rng(0))
     expected = (np.random.default_rng(3).random((4, 64)) >= 0.5) / 0.5
     np.testing.assert_array_equal(layers[2].forward(x, training=True), expected)
+
+
+def test_a_broadcast_hyperparameter_keeps_this_ranks_kind_only_where_it_can():
+    from lucidnet.distributed import _like
+
+    assert _like(False, 1.0) is True
+    assert _like(0, 0.1) == 0.1  # rank 0 set a float where this rank holds an int
+    assert _like(0, 3.0) == 3 and isinstance(_like(0, 3.0), int)
+    assert _like(0.5, 0.25) == 0.25

@@ -348,6 +348,16 @@ def set_config(optimizer: Optimizer, config: dict[str, Any]) -> None:
             setattr(optimizer, key, value)
 
 
+def _like(old: Any, new: float) -> Any:
+    """``new`` (a broadcast float) as a bool if ``old`` is one, as an int if ``old`` is one
+    and ``new`` is whole (rank 0 may have set a float where this rank holds an int)."""
+    if isinstance(old, (bool, np.bool_)):
+        return bool(new)
+    if isinstance(old, (int, np.integer)) and new == int(new):
+        return int(new)
+    return new
+
+
 class _Synchronize(Callback):
     """On every rank, last among the callbacks: puts rank 0's decisions everywhere.
 
@@ -370,8 +380,8 @@ class _Synchronize(Callback):
         numbers = np.array([float(bool(model.stop_training)), *map(float, config.values())])
         self.job.comm.Bcast(numbers, root=0)
         model.stop_training = bool(numbers[0])
-        kinds = {key: type(value) for key, value in config.items()}
-        set_config(optimizer, {k: kinds[k](v) for k, v in zip(config, numbers[1:], strict=True)})
+        received = zip(config.items(), numbers[1:].tolist(), strict=True)
+        set_config(optimizer, {key: _like(old, new) for (key, old), new in received})
 
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
         self.job.broadcast_model(self.model)
