@@ -612,12 +612,12 @@ class Poisson(Loss):
         """Shapes as the base class checks them, and every target finite and ``>= 0``."""
         super().check_targets(y_true, output_shape, where)
         y = np.asarray(y_true)
-        good = np.isfinite(y) & (y >= 0)
-        bad = np.flatnonzero(~good.reshape(len(y), -1).all(axis=1))
-        if bad.size:
+        i = _first_negative_or_not_finite(y)
+        if i is not None:
+            row = int(np.unravel_index(i, y.shape)[0])
             raise ValueError(
-                f"{where}: the Poisson loss needs finite targets >= 0; row {bad[0]} has "
-                f"{np.asarray(y[bad[0]]).tolist()!r}"
+                f"{where}: the Poisson loss needs finite targets >= 0; row {row} has "
+                f"{np.asarray(y[row]).tolist()!r}"
             )
 
     def value_and_gradient(
@@ -649,8 +649,8 @@ class Poisson(Loss):
 
     def _non_negative(self, y: np.ndarray) -> np.ndarray:
         """``y``, after checking that every target is finite and ``>= 0``."""
-        if y.size and not (y.min() >= 0 and np.isfinite(y.max())):
-            i = int(np.flatnonzero(~(np.isfinite(y) & (y >= 0)))[0])
+        i = _first_negative_or_not_finite(y)
+        if i is not None:
             row = np.unravel_index(i, y.shape)[0]
             raise ValueError(
                 f"{self.name}: y_true must be finite and >= 0 (counts or other non-negative "
@@ -675,6 +675,14 @@ class Poisson(Loss):
 
     def __repr__(self) -> str:
         return f"Poisson(from_log={self.from_log})"
+
+
+def _first_negative_or_not_finite(y: np.ndarray) -> int | None:
+    """The flat index of the first target that is negative, NaN or infinite, or None (two
+    reductions when every target is good, the usual case)."""
+    if y.size == 0 or (y.min() >= 0 and np.isfinite(y.max())):
+        return None
+    return int(np.flatnonzero(~(np.isfinite(y) & (y >= 0)))[0])
 
 
 def _half_poisson_deviance(y: np.ndarray, log_p: np.ndarray, p: np.ndarray) -> np.ndarray:
